@@ -1,0 +1,47 @@
+"""Shared fixtures: where build.sh put the binaries and firmware.
+
+Tests that need a build artifact fail (not skip) when it is missing: `./build.sh test` builds
+everything first, so a missing artifact is a broken build, not a reason to pass quietly.
+"""
+import os
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BUILD = pathlib.Path(os.environ.get("MFA_BUILD", ROOT / "build"))
+
+
+def _artifact(rel):
+    path = BUILD / rel
+    if not path.exists():
+        pytest.fail("missing build artifact %s: run ./build.sh first" % path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def unix_mfa():
+    """The unix MicroPython binary with _mfa and the frozen microfastapi package."""
+    return _artifact("unix/micropython")
+
+
+@pytest.fixture(scope="session")
+def unix_pure():
+    """The same unix binary without _mfa (the pure-Python build)."""
+    return _artifact("unix-pure/micropython")
+
+
+@pytest.fixture(scope="session", params=["unix", "unix-pure"])
+def unix_binary(request):
+    """Both unix binaries, one after the other."""
+    return _artifact(request.param + "/micropython")
+
+
+@pytest.fixture(scope="session")
+def firmware_mfa():
+    return _artifact("MFA_PICO/firmware.uf2")
+
+
+@pytest.fixture(scope="session")
+def firmware_pure():
+    return _artifact("MFA_PICO-pure/firmware.uf2")

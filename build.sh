@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# microfastapi: the one entry point. Builds firmware and host binaries, runs tests and benchmarks.
+#
+#   ./build.sh                 everything: unix, unix-pure, MFA_PICO, MFA_PICO-pure (+ Pico W)
+#   ./build.sh test            build everything, then run every test
+#   ./build.sh TARGET...       only these: unix unix-pure MFA_PICO MFA_PICO-pure MFA_PICO_W
+#                              MFA_PICO_W-pure host
+#   ./build.sh serve APP.py    run an app on the unix build (PORT=8000 by default)
+#   ./build.sh bench [--quick] the benchmark report (tests/bench), into build/bench/
+#   ./build.sh clean           remove build/ (keeps the download cache in .cache/)
+#
+# Environment: MICROPY_DIR=/path/to/micropython uses your own MicroPython checkout instead of the
+# one assembled from Debian sources (needed for the Pico W: it must have lib/cyw43-driver).
+# JOBS (default: number of cores), MFA_CACHE (default: .cache).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")" && pwd)
+CACHE=${MFA_CACHE:-$ROOT/.cache}
+BUILD=$ROOT/build
+OBJ=$CACHE/obj
+JOBS=${JOBS:-$(nproc)}
+VENV=$CACHE/venv
+BOARDS=$ROOT/micropython_port/boards
+
+# Debian packages the build and the tests need, by the command or file that shows they are there.
+APT_NEEDS=(
+    "arm-none-eabi-gcc:gcc-arm-none-eabi"
+    "/usr/lib/arm-none-eabi/include/stdio.h:libnewlib-arm-none-eabi"
+    "/usr/lib/arm-none-eabi/include/c++:libstdc++-arm-none-eabi-newlib"
+    "cmake:cmake" "make:make" "gcc:gcc" "g++:g++" "dpkg-deb:dpkg" "xz:xz-utils"
+    "bzip2:bzip2" "clang:clang" "valgrind:valgrind" "wrk:wrk" "curl:curl" "ip:iproute2"
+)
+
+say() { echo "build.sh: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+have() {
+    case $1 in
+        /*) [ -e "$1" ] ;;
+        *) command -v "$1" >/dev/null 2>&1 ;;
+    esac
+}
+
+ensure_apt() {
+    local missing=() need
+    for need in "${APT_NEEDS[@]}"; do
+        have "${need%%:*}" || missing+=("${need##*:}")
+    done
+    # libFuzzer and the sanitizer runtimes come with clang's runtime package.
+    if have clang && ! clang -print-file-name=libclang_rt.fuzzer-x86_64.a | grep -q /; then
+        missing+=(libclang-rt-dev)
+    fi
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        die "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
+    fi
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_venv() {
+    local req=$ROOT/tests/requirements.txt stamp=$VENV/.requirements
+    if [ -x "$VENV/bin/python" ] && cmp -s "$req" "$stamp"; then
+        return 0
+    fi
+    say "installing Python test dependencies into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
+    cp "$req" "$stamp"
+}
+
+# The MicroPython tree: the user's MICROPY_DIR, or the one assembled from pinned Debian sources.
+mp_tree() {
+    if [ -n "${MICROPY_DIR:-}" ]; then
+        [ -f "$MICROPY_DIR/py/mpconfig.h" ] || die "MICROPY_DIR=$MICROPY_DIR is not a MicroPython tree"
+        echo "$MICROPY_DIR"
+    else
+        "$ROOT/micropython_port/fetch_sources.sh" "$CACHE"
+    fi
+}
+
+build_mpy_cross() {
+    local mp=$1
+    MPY_CROSS=$OBJ/mpy-cross/mpy-cross
+    make -s -C "$mp/mpy-cross" -j"$JOBS" BUILD="$OBJ/mpy-cross" >"$OBJ/mpy-cross.log" 2>&1 ||
+        { tail -30 "$OBJ/mpy-cross.log"; die "mpy-cross failed (log: $OBJ/mpy-cross.log)"; }
+    export MICROPY_MPYCROSS=$MPY_CROSS
+}
+
+# build_unix NAME WITH_MFA: the unix port with our frozen package, with or without _mfa.
+build_unix() {
+    local name=$1 with_mfa=$2 mp=$3 log=$OBJ/$1.log
+    local args=(BUILD="$OBJ/$name" PROG=micropython MPY_CROSS="$MPY_CROSS"
+        FROZEN_MANIFEST="$ROOT/micropython_port/manifest.py"
+        MICROPY_PY_FFI=0 MICROPY_PY_SSL=0 MICROPY_PY_BTREE=0)
+    [ "$with_mfa" = 1 ] && args+=(USER_C_MODULES="$ROOT/cmodules")
+    say "building $name"
+    make -C "$mp/ports/unix" -j"$JOBS" "${args[@]}" >"$log" 2>&1 ||
+        { grep -E "error|Error" "$log" | head -30; die "$name failed (log: $log)"; }
+    mkdir -p "$BUILD/$name"
+    cp "$OBJ/$name/micropython" "$BUILD/$name/micropython"
+}
+
+# build_rp2 BOARD VARIANT: firmware for one of our boards; VARIANT PURE leaves out _mfa.
+build_rp2() {
+    local board=$1 variant=$2 mp=$3
+    local name=$board${variant:+-pure} dir=$OBJ/$board${variant:+-pure}
+    local args=(-DMICROPY_BOARD="$board" -DMICROPY_BOARD_DIR="$BOARDS/$board"
+        -DPICO_NO_PICOTOOL=1 -DCMAKE_BUILD_TYPE=MinSizeRel)
+    if [ -n "$variant" ]; then
+        args+=(-DMICROPY_BOARD_VARIANT="$variant")
+    else
+        args+=(-DUSER_C_MODULES="$ROOT/cmodules/micropython.cmake")
+    fi
+    say "building $name"
+    cmake -S "$mp/ports/rp2" -B "$dir" "${args[@]}" >"$dir.cmake.log" 2>&1 ||
+        { tail -30 "$dir.cmake.log"; die "$name: cmake failed (log: $dir.cmake.log)"; }
+    cmake --build "$dir" -j"$JOBS" >"$dir.log" 2>&1 ||
+        { grep -E "error|Error" "$dir.log" | head -30; die "$name failed (log: $dir.log)"; }
+    mkdir -p "$BUILD/$name"
+    # picotool is not in Debian: MicroPython's own uf2conv.py makes the .uf2 (RP2040 family).
+    python3 "$mp/tools/uf2conv.py" -c -b 0x10000000 -f 0xe48bff56 \
+        -o "$BUILD/$name/firmware.uf2" "$dir/firmware.bin" >/dev/null
+    cp "$dir/firmware.elf" "$BUILD/$name/firmware.elf"
+    cp "$dir/firmware.elf.map" "$BUILD/$name/firmware.map"
+}
+
+# The Pico W needs cyw43-driver, which only a user's own MicroPython checkout can supply.
+pico_w_missing() {
+    if [ -z "${MICROPY_DIR:-}" ]; then
+        echo "MFA_PICO_W skipped: cyw43-driver is in no package registry; set MICROPY_DIR to a MicroPython checkout with lib/cyw43-driver (git submodule update --init lib/cyw43-driver lib/pico-sdk lib/tinyusb lib/lwip lib/mbedtls)"
+    elif [ ! -f "$MICROPY_DIR/lib/cyw43-driver/src/cyw43.h" ]; then
+        echo "MFA_PICO_W skipped: $MICROPY_DIR/lib/cyw43-driver is empty; run: git -C $MICROPY_DIR submodule update --init lib/cyw43-driver"
+    fi
+}
+
+host_core() {  # the portable C core on the host: unit tests, sanitizers, fuzzers
+    say "building the host C core (build/host)"
+    local gen=()
+    [ -f "$BUILD/host/CMakeCache.txt" ] || gen=(-DCMAKE_BUILD_TYPE=Debug)
+    CC=${CC:-clang} cmake -S "$ROOT" -B "$BUILD/host" "${gen[@]}" >"$OBJ/host.cmake.log" 2>&1 ||
+        { tail -30 "$OBJ/host.cmake.log"; die "host: cmake failed"; }
+    cmake --build "$BUILD/host" -j"$JOBS" >"$OBJ/host.log" 2>&1 ||
+        { grep -E "error|Error" "$OBJ/host.log" | head -30; die "host build failed (log: $OBJ/host.log)"; }
+}
+
+build_targets() {
+    local mp target
+    ensure_apt
+    mkdir -p "$OBJ" "$BUILD"
+    mp=$(mp_tree)
+    build_mpy_cross "$mp"
+    for target in "$@"; do
+        case $target in
+            unix) build_unix unix 1 "$mp" ;;
+            unix-pure) build_unix unix-pure 0 "$mp" ;;
+            MFA_PICO) build_rp2 MFA_PICO "" "$mp" ;;
+            MFA_PICO-pure) build_rp2 MFA_PICO PURE "$mp" ;;
+            MFA_PICO_W | MFA_PICO_W-pure)
+                local why
+                why=$(pico_w_missing)
+                if [ -n "$why" ]; then
+                    echo "$why"
+                elif [ "$target" = MFA_PICO_W ]; then
+                    build_rp2 MFA_PICO_W "" "$mp"
+                else
+                    build_rp2 MFA_PICO_W PURE "$mp"
+                fi
+                ;;
+            host) host_core ;;
+            *) die "unknown target '$target' (see ./build.sh help)" ;;
+        esac
+    done
+}
+
+summary() {
+    local f
+    echo
+    echo "Built:"
+    for f in "$BUILD"/unix/micropython "$BUILD"/unix-pure/micropython; do
+        [ -f "$f" ] && printf '  %-40s %8d bytes\n' "${f#$ROOT/}" "$(stat -c %s "$f")"
+    done
+    for f in "$BUILD"/MFA_PICO*/firmware.elf; do
+        [ -f "$f" ] || continue
+        # text + data is what the firmware takes in flash; bss is static RAM.
+        arm-none-eabi-size "$f" | awk -v n="${f%/firmware.elf}" -v r="$ROOT/" 'NR == 2 {
+            sub(r, "", n); printf "  %-40s %8d bytes flash, %6d bytes static RAM\n", n "/firmware.uf2", $1 + $2, $2 + $3 }'
+    done
+    echo "Flash a board: hold BOOTSEL, plug it in, copy its firmware.uf2 onto the RPI-RP2 drive."
+}
+
+run_tests() {
+    ensure_venv
+    local py=$VENV/bin/python
+    say "C unit tests (ctest, ASan + UBSan)"
+    ctest --test-dir "$BUILD/host" --output-on-failure -j"$JOBS"
+    if [ -x "$ROOT/tests/fuzz/run.sh" ]; then
+        say "fuzzing the parser (bounded)"
+        "$ROOT/tests/fuzz/run.sh" "${FUZZ_SECONDS:-60}"
+    fi
+    say "pytest"
+    # Exit code 5 (no tests collected) is a failure too: pytest returns it as non-zero.
+    PATH=$VENV/bin:$PATH MFA_BUILD=$BUILD "$py" -m pytest "$ROOT/tests" -q -p no:cacheprovider "$@"
+}
+
+main() {
+    local cmd=${1:-all}
+    case $cmd in
+        all)
+            build_targets unix unix-pure MFA_PICO MFA_PICO-pure MFA_PICO_W MFA_PICO_W-pure
+            summary
+            ;;
+        test)
+            shift
+            build_targets unix unix-pure MFA_PICO MFA_PICO-pure host
+            run_tests "$@"
+            ;;
+        serve)
+            [ $# -ge 2 ] || die "usage: ./build.sh serve APP.py"
+            [ -x "$BUILD/unix/micropython" ] || build_targets unix
+            MICROPYPATH=$(dirname "$(realpath "$2")"):.frozen PORT=${PORT:-8000} \
+                exec "$BUILD/unix/micropython" "$2"
+            ;;
+        bench)
+            shift
+            build_targets unix unix-pure MFA_PICO MFA_PICO-pure host
+            ensure_venv
+            PATH=$VENV/bin:$PATH MFA_BUILD=$BUILD exec "$VENV/bin/python" "$ROOT/tests/bench/run.py" "$@"
+            ;;
+        clean) rm -rf "$BUILD" "$OBJ" ;;
+        help | -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
+        *) build_targets "$@" ;;
+    esac
+}
+
+main "$@"

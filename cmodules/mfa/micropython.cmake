@@ -1,0 +1,12 @@
+# The _mfa user C module, for cmake ports (rp2). Keep the source list in step with micropython.mk.
+add_library(usermod_mfa INTERFACE)
+
+target_sources(usermod_mfa INTERFACE
+    ${CMAKE_CURRENT_LIST_DIR}/modmfa.c
+)
+
+target_include_directories(usermod_mfa INTERFACE
+    ${CMAKE_CURRENT_LIST_DIR}
+)
+
+target_link_libraries(usermod INTERFACE usermod_mfa)

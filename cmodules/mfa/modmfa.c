@@ -1,0 +1,25 @@
+// _mfa: the C hot path of microfastapi.
+//
+// This file only assembles the module: each part (parser, server, link) lives in its own
+// modmfa_*.c binding file and exports its objects through a header; the globals table below
+// lists them.
+
+#include "py/runtime.h"
+#include "py/objstr.h"
+
+#include "mfa_version.h"
+
+static const MP_DEFINE_STR_OBJ(mfa_version_obj, MFA_VERSION);
+
+static const mp_rom_map_elem_t mfa_module_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__mfa) },
+    { MP_ROM_QSTR(MP_QSTR___version__), MP_ROM_PTR(&mfa_version_obj) },
+};
+static MP_DEFINE_CONST_DICT(mfa_module_globals, mfa_module_globals_table);
+
+const mp_obj_module_t mfa_user_cmodule = {
+    .base = { &mp_type_module },
+    .globals = (mp_obj_dict_t *)&mfa_module_globals,
+};
+
+MP_REGISTER_MODULE(MP_QSTR__mfa, mfa_user_cmodule);

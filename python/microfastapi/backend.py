@@ -1,0 +1,64 @@
+"""Which implementation of the parser and the network loop is in use.
+
+`_mfa` (the C module compiled into the firmware / unix binary) when it imports, else the
+package's pure-Python twins (microfastapi.parser, microfastapi.pyserver). Both have the same
+surface (docs/internals.md), so nothing above this module asks which one it got.
+
+Set `MFA_BACKEND=pure` in the environment (CPython, unix MicroPython) to force pure Python.
+"""
+
+_force_pure = False
+try:
+    import os
+    _force_pure = os.getenv("MFA_BACKEND") == "pure"
+except (ImportError, AttributeError):  # MicroPython without os.getenv (bare-metal ports)
+    pass
+
+_mfa = None
+if not _force_pure:
+    try:
+        import _mfa
+    except ImportError:
+        _mfa = None
+
+if _mfa is not None and hasattr(_mfa, "parse_request"):
+    parse_request = _mfa.parse_request
+    ParseError = _mfa.ParseError
+    unquote = _mfa.unquote if hasattr(_mfa, "unquote") else None
+    parse_qsl = _mfa.parse_qsl if hasattr(_mfa, "parse_qsl") else None
+    PARSER = "_mfa"
+else:
+    unquote = parse_qsl = None
+    PARSER = "pure Python"
+
+if PARSER != "_mfa" or unquote is None or parse_qsl is None:
+    from . import parser as _pyparser
+    if PARSER != "_mfa":
+        parse_request = _pyparser.parse_request
+        ParseError = _pyparser.ParseError
+    if unquote is None:
+        unquote = _pyparser.unquote
+    if parse_qsl is None:
+        parse_qsl = _pyparser.parse_qsl
+
+
+def chunked_decoder():
+    """A fresh ChunkedDecoder (C when _mfa has one)."""
+    if _mfa is not None and hasattr(_mfa, "ChunkedDecoder"):
+        return _mfa.ChunkedDecoder()
+    from .parser import ChunkedDecoder
+    return ChunkedDecoder()
+
+
+def server_class():
+    """(Server class, backend name): `_mfa.Server` when the C module has it, else pyserver."""
+    if _mfa is not None and hasattr(_mfa, "Server"):
+        return _mfa.Server, "_mfa"
+    from .pyserver import Server
+    return Server, "pure Python"
+
+
+def describe():
+    """One line for print(app) and bug reports."""
+    cls, name = server_class()
+    return "server: %s, parser: %s" % (name, PARSER)

@@ -1,0 +1,29 @@
+"""Exceptions a handler may raise, and the 422 error raised by path converters."""
+
+
+class HTTPException(Exception):
+    """Answer with `status_code` and `{"detail": detail}` (FastAPI's shape).
+
+    raise HTTPException(404, "Item not found")
+    raise HTTPException(401, "Login first", headers={"WWW-Authenticate": "Bearer"})
+    """
+
+    def __init__(self, status_code, detail=None, headers=None):
+        Exception.__init__(self, status_code, detail)
+        self.status_code = status_code
+        self.detail = detail
+        self.headers = headers
+
+    def __repr__(self):
+        return "HTTPException(%d, %r)" % (self.status_code, self.detail)
+
+
+class RequestValidationError(Exception):
+    """A request did not match what the route declared (answered with 422).
+
+    `errors` is FastAPI's detail list: [{"type", "loc", "msg", "input"}, ...].
+    """
+
+    def __init__(self, errors):
+        Exception.__init__(self, errors)
+        self.errors = errors

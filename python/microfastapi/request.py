@@ -1,0 +1,236 @@
+"""The Request handed to handlers: a thin, lazy view over the server's request object.
+
+Nothing is decoded until asked for: `query`, `headers`, `cookies`, `json()` and `form()` build
+their result on first access and keep it.
+"""
+
+try:
+    import json
+except ImportError:  # pragma: no cover
+    import ujson as json
+
+from . import backend
+from .exceptions import RequestValidationError
+
+
+class MultiDict:
+    """Dict-like over a list of (key, value) pairs: `d[k]`/`d.get(k)` give the first value,
+    `d.getlist(k)` all of them, in order. Used for query strings and forms."""
+
+    def __init__(self, pairs=None):
+        self._pairs = pairs if pairs is not None else []
+
+    def get(self, key, default=None):
+        for k, v in self._pairs:
+            if k == key:
+                return v
+        return default
+
+    def getlist(self, key):
+        return [v for k, v in self._pairs if k == key]
+
+    def __getitem__(self, key):
+        for k, v in self._pairs:
+            if k == key:
+                return v
+        raise KeyError(key)
+
+    def __contains__(self, key):
+        for k, v in self._pairs:
+            if k == key:
+                return True
+        return False
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self):
+        return len(self.keys())
+
+    def keys(self):
+        seen = []
+        for k, v in self._pairs:
+            if k not in seen:
+                seen.append(k)
+        return seen
+
+    def values(self):
+        return [self[k] for k in self.keys()]
+
+    def items(self):
+        return [(k, self[k]) for k in self.keys()]
+
+    def multi_items(self):
+        return list(self._pairs)
+
+    def __eq__(self, other):
+        if isinstance(other, MultiDict):
+            return self._pairs == other._pairs
+        return dict(self.items()) == other
+
+    def __repr__(self):
+        return "%s(%r)" % (type(self).__name__, self._pairs)
+
+
+class Headers:
+    """Case-insensitive, read-only view over the parser's header list (names lower-cased)."""
+
+    def __init__(self, raw):
+        self._raw = raw
+
+    def get(self, name, default=None):
+        return self._raw.header(name, default)
+
+    def getlist(self, name):
+        name = name.lower()
+        return [v for k, v in self._raw.headers if k == name]
+
+    def __getitem__(self, name):
+        v = self._raw.header(name)
+        if v is None:
+            raise KeyError(name)
+        return v
+
+    def __contains__(self, name):
+        return self._raw.header(name) is not None
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self):
+        return len(self._raw.headers)
+
+    def keys(self):
+        return [k for k, v in self._raw.headers]
+
+    def items(self):
+        return list(self._raw.headers)
+
+    def __repr__(self):
+        return "Headers(%r)" % (self._raw.headers,)
+
+
+class Request:
+    """What a handler receives as its first argument.
+
+    Attributes: method, path (raw, without query), query_string, version, path_params, client
+    ((host, port)), app, state (a dict for middleware/handlers to share). Lazy: query, headers,
+    cookies, body, json(), form(), url.
+    """
+
+    def __init__(self, app, raw, path_params=None):
+        self.app = app
+        self._raw = raw
+        self.path_params = path_params if path_params is not None else {}
+        self._query = None
+        self._cookies = None
+        self._json = None
+        self._state = None
+
+    @property
+    def method(self):
+        return self._raw.method
+
+    @property
+    def path(self):
+        return self._raw.path
+
+    @property
+    def query_string(self):
+        return self._raw.query
+
+    @property
+    def version(self):
+        return self._raw.version
+
+    @property
+    def client(self):
+        return self._raw.client
+
+    @property
+    def raw(self):
+        """The server's request object (parser head plus body and client)."""
+        return self._raw
+
+    @property
+    def url(self):
+        q = self._raw.query
+        return self._raw.path + ("?" + q if q else "")
+
+    @property
+    def state(self):
+        if self._state is None:
+            self._state = {}
+        return self._state
+
+    @property
+    def query(self):
+        """MultiDict of the query string (percent-decoded, '+' as space, repeated keys kept)."""
+        if self._query is None:
+            q = self._raw.query
+            self._query = MultiDict(backend.parse_qsl(q) if q else [])
+        return self._query
+
+    # FastAPI/Starlette spelling
+    query_params = query
+
+    @property
+    def headers(self):
+        return Headers(self._raw)
+
+    def header(self, name, default=None):
+        """Case-insensitive lookup of one header, without building a Headers object."""
+        return self._raw.header(name, default)
+
+    @property
+    def content_type(self):
+        return self._raw.header("content-type", "")
+
+    @property
+    def cookies(self):
+        if self._cookies is None:
+            c = {}
+            for k, v in self._raw.headers:
+                if k != "cookie":
+                    continue
+                for item in v.split(";"):
+                    i = item.find("=")
+                    if i < 0:
+                        continue
+                    name = item[:i].strip()
+                    if name and name not in c:
+                        val = item[i + 1:].strip()
+                        if len(val) >= 2 and val[0] == '"' and val[-1] == '"':
+                            val = val[1:-1]
+                        c[name] = val
+            self._cookies = c
+        return self._cookies
+
+    @property
+    def body(self):
+        b = self._raw.body
+        return b if b is not None else b""
+
+    def text(self):
+        return self.body.decode()
+
+    def json(self):
+        """The body parsed as JSON (cached). A missing or invalid body raises
+        RequestValidationError, answered with FastAPI's 422 "json_invalid" detail."""
+        if self._json is None:
+            b = self.body
+            try:
+                self._json = json.loads(b)
+            except ValueError:
+                raise RequestValidationError([{
+                    "type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error",
+                    "input": {}}])
+        return self._json
+
+    def form(self):
+        """An application/x-www-form-urlencoded body as a MultiDict."""
+        b = self.body
+        return MultiDict(backend.parse_qsl(b.decode()) if b else [])
+
+    def __repr__(self):
+        return "<Request %s %s>" % (self.method, self.url)

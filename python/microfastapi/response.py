@@ -1,0 +1,222 @@
+"""Response classes.
+
+A handler may also return a plain value: dict/list -> JSON, str -> text/plain, bytes ->
+application/octet-stream, None -> JSON null, or a tuple (body, status[, headers]). Those plain
+values never build a Response object (see app.py); these classes are for when more is needed.
+
+Headers are kept as a list of (name, value) str pairs, handed to the server as they are; the
+server adds Content-Length / Transfer-Encoding / Connection.
+"""
+
+try:
+    import json
+except ImportError:  # pragma: no cover
+    import ujson as json
+
+try:
+    import os
+except ImportError:  # pragma: no cover
+    import uos as os
+
+JSON_TYPE = "application/json"
+TEXT_TYPE = "text/plain; charset=utf-8"
+HTML_TYPE = "text/html; charset=utf-8"
+BYTES_TYPE = "application/octet-stream"
+
+
+def check_header(name, value):
+    """Refuse header names/values that could split the response (CR, LF, NUL)."""
+    for s in (name, value):
+        if "\r" in s or "\n" in s or "\0" in s:
+            raise ValueError("header %r contains CR, LF or NUL" % (name,))
+
+
+def header_pairs(headers):
+    """dict or list of pairs -> list of (str, str) pairs, checked."""
+    if headers is None:
+        return []
+    items = headers.items() if hasattr(headers, "items") else headers
+    out = []
+    for k, v in items:
+        v = str(v)
+        check_header(k, v)
+        out.append((k, v))
+    return out
+
+
+class Response:
+    """A body (bytes or str), a status code and headers.
+
+    `media_type` becomes the Content-Type header unless headers already have one.
+    """
+
+    media_type = None
+
+    def __init__(self, content=b"", status_code=200, headers=None, media_type=None):
+        self.status_code = status_code
+        self.headers = header_pairs(headers)
+        self.body = self.render(content)
+        mt = media_type or self.media_type
+        if mt is not None and self.get_header("content-type") is None:
+            self.headers.append(("Content-Type", mt))
+
+    def render(self, content):
+        return content
+
+    def get_header(self, name, default=None):
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return default
+
+    def set_header(self, name, value):
+        """Replace (or add) a header."""
+        value = str(value)
+        check_header(name, value)
+        low = name.lower()
+        self.headers = [(k, v) for k, v in self.headers if k.lower() != low]
+        self.headers.append((name, value))
+
+    def append_header(self, name, value):
+        value = str(value)
+        check_header(name, value)
+        self.headers.append((name, value))
+
+    def set_cookie(self, key, value="", max_age=None, expires=None, path="/", domain=None,
+                   secure=False, httponly=False, samesite="lax"):
+        """Add a Set-Cookie header (Starlette's signature)."""
+        parts = ["%s=%s" % (key, value)]
+        if max_age is not None:
+            parts.append("Max-Age=%d" % max_age)
+        if expires is not None:
+            parts.append("Expires=%s" % expires)
+        if path:
+            parts.append("Path=%s" % path)
+        if domain:
+            parts.append("Domain=%s" % domain)
+        if secure:
+            parts.append("Secure")
+        if httponly:
+            parts.append("HttpOnly")
+        if samesite:
+            parts.append("SameSite=%s" % samesite)
+        self.append_header("Set-Cookie", "; ".join(parts))
+
+    def delete_cookie(self, key, path="/", domain=None):
+        self.set_cookie(key, "", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT",
+                        path=path, domain=domain)
+
+    def __repr__(self):
+        return "<%s %d>" % (type(self).__name__, self.status_code)
+
+
+class JSONResponse(Response):
+    media_type = JSON_TYPE
+
+    def render(self, content):
+        return json.dumps(content)
+
+
+class HTMLResponse(Response):
+    media_type = HTML_TYPE
+
+
+class PlainTextResponse(Response):
+    media_type = TEXT_TYPE
+
+
+class RedirectResponse(Response):
+    """307 by default, like Starlette (keeps the method); pass 301/302/303/308 as needed."""
+
+    def __init__(self, url, status_code=307, headers=None):
+        Response.__init__(self, b"", status_code, headers)
+        self.set_header("Location", url)
+
+
+class StreamingResponse(Response):
+    """A body produced piece by piece and sent with chunked transfer encoding.
+
+    `content`: an iterable (a generator, a list, ...) or an async iterator (an object with
+    `__aiter__`/`__anext__`; CPython async generators too). Items are str or bytes. The next
+    piece is pulled only when the previous one was queued by the server, so a slow client slows
+    the producer instead of filling RAM.
+    """
+
+    media_type = TEXT_TYPE
+
+    def __init__(self, content, status_code=200, headers=None, media_type=None):
+        Response.__init__(self, None, status_code, headers, media_type)
+        self.content = content
+
+    def iterator(self):
+        """An iterator or async iterator over the body pieces (called once, when sending)."""
+        c = self.content
+        if hasattr(c, "__anext__"):
+            return c
+        if hasattr(c, "__aiter__"):
+            return c.__aiter__()
+        return iter(c)
+
+
+_TYPES = {
+    "html": HTML_TYPE, "htm": HTML_TYPE, "txt": TEXT_TYPE, "css": "text/css",
+    "js": "application/javascript", "mjs": "application/javascript", "json": JSON_TYPE,
+    "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
+    "svg": "image/svg+xml", "ico": "image/x-icon", "webp": "image/webp", "csv": "text/csv",
+    "xml": "application/xml", "pdf": "application/pdf", "wasm": "application/wasm",
+    "gz": "application/gzip", "mp3": "audio/mpeg", "wav": "audio/wav", "bin": BYTES_TYPE,
+    "md": "text/markdown", "woff": "font/woff", "woff2": "font/woff2",
+}
+
+
+def guess_type(path):
+    i = path.rfind(".")
+    if i < 0 or "/" in path[i:]:
+        return BYTES_TYPE
+    return _TYPES.get(path[i + 1:].lower(), BYTES_TYPE)
+
+
+def _file_blocks(path, size):
+    f = open(path, "rb")
+    try:
+        buf = bytearray(size)
+        mv = memoryview(buf)
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            # One buffer is reused: the server copies each piece before asking for the next.
+            yield mv[:n]
+    finally:
+        f.close()
+
+
+class FileResponse(StreamingResponse):
+    """A file streamed in fixed-size blocks (one reused buffer of `chunk_size` bytes).
+
+    The content type comes from the extension unless `media_type` is given; `filename` adds a
+    Content-Disposition attachment header. A missing file answers 404.
+    """
+
+    chunk_size = 1024
+
+    def __init__(self, path, status_code=200, headers=None, media_type=None, filename=None,
+                 chunk_size=None):
+        if chunk_size:
+            self.chunk_size = chunk_size
+        self.path = path
+        StreamingResponse.__init__(self, None, status_code, headers,
+                                   media_type or guess_type(path))
+        if filename:
+            self.append_header("Content-Disposition", 'attachment; filename="%s"' % filename)
+
+    def exists(self):
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        return not (st[0] & 0o040000)  # not a directory
+
+    def iterator(self):
+        return _file_blocks(self.path, self.chunk_size)

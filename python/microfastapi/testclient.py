@@ -1,0 +1,244 @@
+"""In-process test client: builds raw request bytes, parses them with the same parser the
+server uses (`_mfa.parse_request` when present, else microfastapi.parser) and dispatches them
+through the app, with the TestClient standing in for the network server.
+
+    from microfastapi.testclient import TestClient
+    client = TestClient(app)
+    r = client.get("/items/3?q=x")
+    assert r.status_code == 200 and r.json() == {"item_id": 3, "q": "x"}
+"""
+
+try:
+    import json
+except ImportError:  # pragma: no cover
+    import ujson as json
+
+from . import backend
+from .app import run_sync
+from .pyserver import REASONS, encode_body
+
+
+class _Raw:
+    """The parser's head plus what the server adds (body, client)."""
+
+    def __init__(self, head, body, client):
+        self.head = head
+        self.method = head.method
+        self.path = head.path
+        self.query = head.query
+        self.version = head.version
+        self.headers = head.headers
+        self.keep_alive = head.keep_alive
+        self.content_length = head.content_length
+        self.chunked = head.chunked
+        self.expect_continue = head.expect_continue
+        self.header_len = head.header_len
+        self.body = body
+        self.client = client
+
+    def header(self, name, default=None):
+        return self.head.header(name, default)
+
+
+class TestResponse:
+    """What the client received: status_code, headers (case-insensitive get), content, text,
+    json(), chunked (True when the app streamed it)."""
+
+    def __init__(self, status_code, headers, content, chunked=False):
+        self.status_code = status_code
+        self.header_list = headers
+        self.content = content
+        self.chunked = chunked
+        self.reason = REASONS.get(status_code, "")
+
+    @property
+    def headers(self):
+        return _CIHeaders(self.header_list)
+
+    @property
+    def text(self):
+        return self.content.decode()
+
+    def json(self):
+        return json.loads(self.content)
+
+    def __repr__(self):
+        return "<TestResponse %d>" % self.status_code
+
+
+class _CIHeaders:
+    def __init__(self, pairs):
+        self._pairs = pairs
+
+    def get(self, name, default=None):
+        name = name.lower()
+        for k, v in self._pairs:
+            if k.lower() == name:
+                return v
+        return default
+
+    def getlist(self, name):
+        name = name.lower()
+        return [v for k, v in self._pairs if k.lower() == name]
+
+    def __getitem__(self, name):
+        v = self.get(name)
+        if v is None:
+            raise KeyError(name)
+        return v
+
+    def __contains__(self, name):
+        return self.get(name) is not None
+
+
+def _quote(s):
+    out = []
+    for ch in str(s):
+        if ch.isalpha() and ord(ch) < 128 or ch.isdigit() or ch in "-_.~":
+            out.append(ch)
+        else:
+            for b in ch.encode():
+                out.append("%%%02X" % b)
+    return "".join(out)
+
+
+def urlencode(params):
+    items = params.items() if hasattr(params, "items") else params
+    return "&".join(_quote(k) + "=" + _quote(v) for k, v in items)
+
+
+class TestClient:
+    """Dispatch requests to `app` in-process. Cookies set by responses are sent back."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, app, client=("testclient", 50000), cookies=True):
+        self.app = app
+        self.client = client
+        self.cookies = {} if cookies else None
+        self._resp = None
+
+    # ---- the server surface the app talks to ------------------------------------------
+
+    def respond(self, req, status, headers, body):
+        for k, v in headers:
+            for s in (k, v):
+                if "\r" in s or "\n" in s or "\0" in s:
+                    raise ValueError("CR/LF/NUL in header %r" % k)
+        body = encode_body(body)
+        self._resp = [status, list(headers), body, False]
+
+    def stream_start(self, req, status, headers):
+        self._resp = [status, list(headers), bytearray(), True]
+
+    def stream_send(self, req, data):
+        self._resp[2] += data
+        return True
+
+    def stream_end(self, req):
+        self._resp[2] = bytes(self._resp[2])
+
+    # ---- requests ---------------------------------------------------------------------
+
+    def build(self, method, path, headers=None, body=b"", params=None):
+        """The raw request bytes."""
+        if params:
+            path = path + ("&" if "?" in path else "?") + urlencode(params)
+        lines = ["%s %s HTTP/1.1" % (method, path), "Host: testserver"]
+        have = set()
+        items = headers.items() if hasattr(headers, "items") else (headers or ())
+        for k, v in items:
+            lines.append("%s: %s" % (k, v))
+            have.add(k.lower())
+        if self.cookies and "cookie" not in have:
+            lines.append("Cookie: " + "; ".join("%s=%s" % kv for kv in self.cookies.items()))
+        if body and "transfer-encoding" not in have:
+            lines.append("Content-Length: %d" % len(body))
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+    def request(self, method, path, headers=None, body=None, json=None, data=None,
+                params=None, content=None):
+        if content is not None:
+            body = content
+        hdrs = list(headers.items()) if hasattr(headers, "items") else list(headers or ())
+        if json is not None:
+            body = _dumps(json).encode()
+            hdrs.append(("Content-Type", "application/json"))
+        elif data is not None:
+            if isinstance(data, (bytes, str)):
+                body = data
+            else:
+                body = urlencode(data)
+                hdrs.append(("Content-Type", "application/x-www-form-urlencoded"))
+        if body is None:
+            body = b""
+        elif isinstance(body, str):
+            body = body.encode()
+        return self.send_raw(self.build(method.upper(), path, hdrs, body))
+
+    def send_raw(self, buf):
+        """Parse raw request bytes like the server does and dispatch them; a parse error is
+        answered as the server would (status from ParseError, Connection: close)."""
+        try:
+            head = backend.parse_request(buf)
+        except backend.ParseError as e:
+            st, reason = e.args
+            return TestResponse(st, [("Content-Type", "text/plain"), ("Connection", "close")],
+                                reason.encode())
+        if head is None:
+            raise ValueError("incomplete request")
+        body = bytes(buf[head.header_len:])
+        if head.chunked:
+            dec = backend.chunked_decoder()
+            body, used = dec.feed(body)
+            if not dec.done:
+                raise ValueError("incomplete chunked body")
+        elif head.content_length is not None:
+            body = body[:head.content_length]
+        raw = _Raw(head, body, self.client)
+        self._resp = None
+        co = self.app.handle(raw, self)
+        if co is not None:
+            run_sync(co)
+        while self.app._streams:
+            self.app._pump_all()
+        st, hdrs, content, chunked = self._resp
+        if head.method == "HEAD":
+            content = b""
+        r = TestResponse(st, hdrs, bytes(content), chunked)
+        if self.cookies is not None:
+            for v in r.headers.getlist("set-cookie"):
+                kv = v.split(";", 1)[0]
+                i = kv.find("=")
+                if i > 0:
+                    k, val = kv[:i].strip(), kv[i + 1:].strip()
+                    if "Max-Age=0" in v:
+                        self.cookies.pop(k, None)
+                    else:
+                        self.cookies[k] = val
+        return r
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def head(self, path, **kw):
+        return self.request("HEAD", path, **kw)
+
+    def options(self, path, **kw):
+        return self.request("OPTIONS", path, **kw)
+
+
+def _dumps(obj):
+    return json.dumps(obj)

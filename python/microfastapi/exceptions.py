@@ -9,7 +9,7 @@ class HTTPException(Exception):
     """
 
     def __init__(self, status_code, detail=None, headers=None):
-        Exception.__init__(self, status_code, detail)
+        super().__init__(status_code, detail)
         self.status_code = status_code
         self.detail = detail
         self.headers = headers
@@ -25,5 +25,5 @@ class RequestValidationError(Exception):
     """
 
     def __init__(self, errors):
-        Exception.__init__(self, errors)
+        super().__init__(errors)
         self.errors = errors

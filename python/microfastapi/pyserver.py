@@ -202,10 +202,10 @@ class Server(_IOBase):
         self._flush(c)
 
     def _flush(self, c):
-        out = c.out
-        while out:
+        # (MicroPython's bytearray has no slice deletion: slices replace the buffer)
+        while c.out:
             try:
-                n = c.sock.send(out)
+                n = c.sock.send(c.out)
             except OSError as e:
                 if _again(e):
                     break
@@ -213,8 +213,8 @@ class Server(_IOBase):
                 return
             if not n:
                 break
-            del out[:n]
-        if not out and c.close_after and not c.streaming:
+            c.out = c.out[n:] if n < len(c.out) else bytearray()
+        if not c.out and c.close_after and not c.streaming:
             self._close(c)
             return
         self._want(c)
@@ -282,7 +282,7 @@ class Server(_IOBase):
                 return
             c.head = head
             c.last_len = 0
-            del c.buf[:head.header_len]
+            c.buf = c.buf[head.header_len:]
             cl = head.content_length
             if cl is not None and cl > self.max_body:
                 self._error(c, 413, "request body too large")
@@ -307,7 +307,7 @@ class Server(_IOBase):
                     except backend.ParseError as e:
                         self._error(c, e.args[0], e.args[1])
                         return
-                    del c.buf[:used]
+                    c.buf = c.buf[used:]
                     c.body += data
                     if len(c.body) > self.max_body:
                         self._error(c, 413, "request body too large")
@@ -321,7 +321,7 @@ class Server(_IOBase):
                 if len(c.buf) < cl:
                     return
                 body = bytes(c.buf[:cl])
-                del c.buf[:cl]
+                c.buf = c.buf[cl:]
             c.body = None
             c.state = _READY
             c.keep_alive = head.keep_alive

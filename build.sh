@@ -66,8 +66,10 @@ ensure_venv() {
         return 0
     fi
     say "installing Python test dependencies into $VENV"
+    mkdir -p "$OBJ"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req" >"$OBJ/pip.log" 2>&1 ||
+        { grep -v "is ignored" "$OBJ/pip.log" | tail -20; die "pip install failed (log: $OBJ/pip.log)"; }
     cp "$req" "$stamp"
 }
 

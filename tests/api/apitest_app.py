@@ -1,0 +1,262 @@
+"""The app every API test runs against. Runs on CPython and MicroPython.
+
+Served over HTTP with:  <python or micropython> apitest_app.py PORT
+(MICROPYPATH / sys.path must hold python/ and this directory).
+"""
+import sys
+
+from microfastapi import (MicroFastApi, APIRouter, HTTPException, JSONResponse, HTMLResponse,
+                          PlainTextResponse, RedirectResponse, StreamingResponse, FileResponse,
+                          Response)
+from microfastapi.cors import CORS
+
+app = MicroFastApi(title="apitest")
+CORS(app, allow_origins=["http://allowed.example"], allow_credentials=True)
+
+
+class TeapotError(Exception):
+    pass
+
+
+@app.exception_handler(TeapotError)
+def teapot(req, exc):
+    return JSONResponse({"detail": "teapot", "path": req.path}, 418)
+
+
+@app.get("/")
+def root(req):
+    return {"hello": "world"}
+
+
+@app.get("/items/{item_id:int}")
+def read_item(req, item_id):
+    return {"item_id": item_id, "q": req.query.get("q")}
+
+
+@app.put("/items/{item_id:int}")
+def put_item(req, item_id):
+    return {"item_id": item_id, "body": req.json()}
+
+
+@app.delete("/items/{item_id:int}")
+def delete_item(req, item_id):
+    return Response(b"", 204)
+
+
+@app.post("/items")
+async def create_item(req):
+    return JSONResponse(req.json(), status_code=201)
+
+
+@app.get("/users/me")
+def me(req):
+    return {"user": "me"}
+
+
+@app.get("/users/{name}")
+def user(req, name):
+    return {"user": name}
+
+
+@app.get("/price/{value:float}")
+def price(req, value):
+    return {"value": value}
+
+
+@app.get("/files/{p:path}")
+def files(req, p):
+    return {"path": p}
+
+
+@app.get("/report/{name}.json")
+def report(req, name):
+    return {"report": name}
+
+
+@app.get("/query")
+def query(req):
+    q = req.query
+    return {"a": q.get("a"), "all": q.getlist("a"), "b": q.get("b", "none"),
+            "keys": list(q.keys())}
+
+
+@app.get("/headers")
+def headers(req):
+    return {"x_custom": req.headers.get("X-Custom"), "ua_present": "user-agent" in req.headers,
+            "host": req.header("HOST")}
+
+
+@app.get("/cookies")
+def cookies(req):
+    return req.cookies
+
+
+@app.get("/setcookie")
+def setcookie(req):
+    r = JSONResponse({"ok": True})
+    r.set_cookie("session", "abc123", max_age=60, httponly=True)
+    return r
+
+
+@app.post("/form")
+def form(req):
+    f = req.form()
+    return {"name": f.get("name"), "tags": f.getlist("tag")}
+
+
+@app.post("/echo")
+def echo(req):
+    return req.body
+
+
+@app.get("/text")
+def text(req):
+    return "plain text"
+
+
+@app.get("/html")
+def html(req):
+    return HTMLResponse("<h1>hi</h1>")
+
+
+@app.get("/plain")
+def plain(req):
+    return PlainTextResponse("explicit", status_code=202)
+
+
+@app.get("/bytes")
+def raw_bytes(req):
+    return b"\x00\x01\x02"
+
+
+@app.get("/tuple")
+def tup(req):
+    return {"created": 1}, 201, {"X-Extra": "yes"}
+
+
+@app.get("/none")
+def none(req):
+    return None
+
+
+@app.get("/redirect")
+def redirect(req):
+    return RedirectResponse("/items/1")
+
+
+@app.get("/missing")
+def missing(req):
+    raise HTTPException(404, "Item not found")
+
+
+@app.get("/auth")
+def auth(req):
+    raise HTTPException(401, "Login first", headers={"WWW-Authenticate": "Bearer"})
+
+
+@app.get("/boom")
+def boom(req):
+    raise RuntimeError("boom")
+
+
+@app.get("/async-boom")
+async def async_boom(req):
+    raise HTTPException(409, "async conflict")
+
+
+@app.get("/teapot")
+def teapot_route(req):
+    raise TeapotError()
+
+
+@app.get("/badheader")
+def badheader(req):
+    return Response(b"x", 200, {"X-Bad": "a\r\nInjected: yes"})
+
+
+@app.get("/stream")
+def stream(req):
+    n = int(req.query.get("n", "3"))
+
+    def gen():
+        for i in range(n):
+            yield "chunk %d\n" % i
+    return StreamingResponse(gen())
+
+
+class Countdown:
+    """An async iterator without async generators (MicroPython 1.25 has none)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        if self.n <= 0:
+            raise StopAsyncIteration
+        self.n -= 1
+        return ("%d\n" % self.n).encode()
+
+
+@app.get("/astream")
+def astream(req):
+    return StreamingResponse(Countdown(3), media_type="text/plain")
+
+
+@app.get("/file")
+def file(req):
+    name = req.query.get("name", __file__)
+    return FileResponse(name, chunk_size=256)
+
+
+@app.get("/client")
+def client(req):
+    c = req.client
+    return {"host": c[0], "port_is_int": isinstance(c[1], int)}
+
+
+@app.route("/multi", methods=["GET", "POST"])
+def multi(req):
+    return {"method": req.method}
+
+
+@app.get("/big")
+def big(req):
+    return {"data": "x" * 20000}
+
+
+@app.get("/backend")
+def which_backend(req):
+    from microfastapi import backend
+    return {"describe": backend.describe(), "has_mfa": backend._mfa is not None,
+            "app": str(app)}
+
+
+router = APIRouter(prefix="/v1")
+
+
+@router.get("/ping")
+def ping(req):
+    return {"pong": True}
+
+
+@router.get("/echo/{word}")
+def echo_word(req, word):
+    return {"word": word}
+
+
+app.include_router(router)
+
+
+@app.middleware("http")
+async def add_header(req, call_next):
+    resp = await call_next(req)
+    resp.set_header("X-Middleware", "1")
+    return resp
+
+
+if __name__ == "__main__":
+    port = int(sys.argv[1])
+    app.run("127.0.0.1", port)

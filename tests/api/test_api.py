@@ -1,0 +1,241 @@
+"""The API contract (DESIGN.md "Python API"), on every backend: in-process TestClient,
+CPython + pyserver over HTTP, and both unix MicroPython binaries over HTTP."""
+
+
+def test_root_json(api):
+    r = api.get("/")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == {"hello": "world"}
+    assert r.headers["x-middleware"] == "1"
+
+
+def test_path_int_and_query(api):
+    r = api.get("/items/42?q=hello%20world")
+    assert r.status_code == 200
+    assert r.json() == {"item_id": 42, "q": "hello world"}
+    assert api.get("/items/-3").json()["item_id"] == -3
+    assert api.get("/items/7").json() == {"item_id": 7, "q": None}
+
+
+def test_converter_mismatch_is_422(api):
+    r = api.get("/items/abc")
+    assert r.status_code == 422
+    assert r.json() == {"detail": [{
+        "type": "int_parsing", "loc": ["path", "item_id"],
+        "msg": "Input should be a valid integer, unable to parse string as an integer",
+        "input": "abc"}]}
+    r = api.get("/price/x1")
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["type"] == "float_parsing"
+    assert api.get("/price/2.5").json() == {"value": 2.5}
+
+
+def test_404_and_405(api):
+    r = api.get("/nowhere")
+    assert r.status_code == 404
+    assert r.json() == {"detail": "Not Found"}
+    r = api.post("/items/3")
+    assert r.status_code == 405
+    assert r.json() == {"detail": "Method Not Allowed"}
+    allow = [m.strip() for m in r.headers["allow"].split(",")]
+    assert sorted(allow) == ["DELETE", "GET", "PUT"]
+
+
+def test_static_route_beats_template(api):
+    assert api.get("/users/me").json() == {"user": "me"}
+    assert api.get("/users/ann").json() == {"user": "ann"}
+    assert api.get("/users/a%20b").json() == {"user": "a b"}
+
+
+def test_path_converter_and_suffix(api):
+    assert api.get("/files/a/b/c.txt").json() == {"path": "a/b/c.txt"}
+    assert api.get("/report/q3.json").json() == {"report": "q3"}
+    assert api.get("/report/q3.xml").status_code == 404
+
+
+def test_query_repeated_and_defaults(api):
+    r = api.get("/query?a=1&a=2&c=&a=x+y")
+    assert r.json() == {"a": "1", "all": ["1", "2", "x y"], "b": "none", "keys": ["a", "c"]}
+
+
+def test_headers_case_insensitive(api):
+    r = api.get("/headers", headers={"x-CUSTOM": "v1", "User-Agent": "t"})
+    assert r.json() == {"x_custom": "v1", "ua_present": True, "host": r.json()["host"]}
+    assert r.json()["host"]
+
+
+def test_cookies(api):
+    r = api.get("/cookies", headers={"Cookie": "a=1; b=\"two\"; c=3"})
+    assert r.json() == {"a": "1", "b": "two", "c": "3"}
+    r = api.get("/setcookie")
+    sc = r.headers["set-cookie"]
+    assert sc.startswith("session=abc123;")
+    assert "Max-Age=60" in sc and "HttpOnly" in sc and "Path=/" in sc
+
+
+def test_post_json_and_async_handler(api):
+    r = api.post("/items", json={"name": "x", "n": [1, 2]})
+    assert r.status_code == 201
+    assert r.json() == {"name": "x", "n": [1, 2]}
+
+
+def test_invalid_json_is_422(api):
+    r = api.post("/items", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_put_and_delete(api):
+    r = api.put("/items/5", json={"a": 1})
+    assert r.json() == {"item_id": 5, "body": {"a": 1}}
+    r = api.delete("/items/5")
+    assert r.status_code == 204
+    assert r.content == b""
+
+
+def test_form(api):
+    r = api.post("/form", data={"name": "Zoë & co", "tag": "x"})
+    assert r.json() == {"name": "Zoë & co", "tags": ["x"]}
+    r = api.post("/form", content=b"name=a&tag=1&tag=2",
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.json() == {"name": "a", "tags": ["1", "2"]}
+
+
+def test_echo_bytes(api):
+    body = bytes(range(256)) * 4
+    r = api.post("/echo", content=body)
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/octet-stream"
+    assert r.content == body
+
+
+def test_return_types(api):
+    r = api.get("/text")
+    assert r.headers["content-type"].startswith("text/plain") and r.text == "plain text"
+    r = api.get("/html")
+    assert r.headers["content-type"].startswith("text/html") and r.text == "<h1>hi</h1>"
+    r = api.get("/plain")
+    assert r.status_code == 202 and r.text == "explicit"
+    assert api.get("/bytes").content == b"\x00\x01\x02"
+    r = api.get("/tuple")
+    assert r.status_code == 201 and r.json() == {"created": 1}
+    assert r.headers["x-extra"] == "yes"
+    r = api.get("/none")
+    assert r.status_code == 200 and r.json() is None
+
+
+def test_redirect(api):
+    r = api.get("/redirect")
+    assert r.status_code == 307
+    assert r.headers["location"] == "/items/1"
+
+
+def test_http_exception(api):
+    r = api.get("/missing")
+    assert r.status_code == 404 and r.json() == {"detail": "Item not found"}
+    r = api.get("/auth")
+    assert r.status_code == 401 and r.json() == {"detail": "Login first"}
+    assert r.headers["www-authenticate"] == "Bearer"
+    r = api.get("/async-boom")
+    assert r.status_code == 409 and r.json() == {"detail": "async conflict"}
+
+
+def test_custom_exception_handler(api):
+    r = api.get("/teapot")
+    assert r.status_code == 418
+    assert r.json() == {"detail": "teapot", "path": "/teapot"}
+
+
+def test_500_keeps_serving(api):
+    for _ in range(3):
+        r = api.get("/boom")
+        assert r.status_code == 500
+        assert r.json() == {"detail": "Internal Server Error"}
+    assert api.get("/").status_code == 200
+
+
+def test_crlf_in_header_refused(api):
+    r = api.get("/badheader")
+    assert r.status_code == 500
+    assert "injected" not in r.headers
+    assert api.get("/").status_code == 200
+
+
+def test_streaming_generator(api):
+    r = api.get("/stream?n=5")
+    assert r.status_code == 200
+    assert r.text == "".join("chunk %d\n" % i for i in range(5))
+
+
+def test_streaming_async_iterator(api):
+    r = api.get("/astream")
+    assert r.status_code == 200
+    assert r.text == "2\n1\n0\n"
+
+
+def test_file_response(api):
+    r = api.get("/file")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/octet-stream"  # .py: unknown type
+    assert b"The app every API test runs against" in r.content
+    assert len(r.content) > 1024  # several blocks of 256
+    r = api.get("/file?name=/nonexistent/x.txt")
+    assert r.status_code == 404
+
+
+def test_head_has_no_body(api):
+    r = api.head("/items/1")
+    assert r.status_code == 200
+    assert r.content == b""
+
+
+def test_route_with_methods_list(api):
+    assert api.get("/multi").json() == {"method": "GET"}
+    assert api.post("/multi").json() == {"method": "POST"}
+
+
+def test_router_prefix(api):
+    assert api.get("/v1/ping").json() == {"pong": True}
+    assert api.get("/v1/echo/hi").json() == {"word": "hi"}
+    assert api.get("/ping").status_code == 404
+
+
+def test_client_address(api):
+    r = api.get("/client")
+    assert r.json()["port_is_int"] is True
+    assert r.json()["host"]
+
+
+def test_big_response(api):
+    r = api.get("/big")
+    assert r.json() == {"data": "x" * 20000}
+
+
+def test_cors(api):
+    r = api.options("/items/1", headers={"Origin": "http://allowed.example",
+                                          "Access-Control-Request-Method": "PUT",
+                                          "Access-Control-Request-Headers": "X-Token"})
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "http://allowed.example"
+    assert "PUT" in r.headers["access-control-allow-methods"]
+    assert r.headers["access-control-allow-headers"] == "X-Token"
+    assert r.headers["access-control-allow-credentials"] == "true"
+    r = api.options("/items/1", headers={"Origin": "http://evil.example",
+                                          "Access-Control-Request-Method": "PUT"})
+    assert r.status_code == 400
+    r = api.get("/", headers={"Origin": "http://allowed.example"})
+    assert r.headers["access-control-allow-origin"] == "http://allowed.example"
+    r = api.get("/", headers={"Origin": "http://evil.example"})
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_backend_report(api):
+    info = api.get("/backend").json()
+    assert "apitest" in info["app"]
+    assert "parser:" in info["describe"]
+    name = getattr(api, "name", "testclient")
+    if name == "unix":
+        assert info["has_mfa"] is True
+    if name in ("unix-pure", "cpython", "testclient"):
+        assert info["has_mfa"] is False

@@ -132,6 +132,8 @@ class _Conn:
         self.chunked_out = False
         self.started = now   # start of the current phase (for timeouts)
         self.closed = False
+        self.linger = None   # ticks when lingering close started
+        self.quiet = None    # ticks of the last bytes drained while lingering
 
 
 class Server(_IOBase):
@@ -215,9 +217,22 @@ class Server(_IOBase):
                 break
             c.out = c.out[n:] if n < len(c.out) else bytearray()
         if not c.out and c.close_after and not c.streaming:
-            self._close(c)
-            return
+            if c.state == _CLOSING and c.linger is None:
+                self._linger(c)
+            elif c.linger is None:
+                self._close(c)
+                return
         self._want(c)
+
+    def _linger(self, c):
+        """After an error answer the client may still be sending: closing with unread input
+        makes the kernel send RST, which can destroy the answer before the client reads it.
+        So stop writing, drain the input for a moment, then close."""
+        c.linger = c.quiet = ticks_ms()
+        try:
+            c.sock.shutdown(1)  # SHUT_WR where the socket has it (CPython)
+        except (AttributeError, OSError):
+            pass
 
     def _error(self, c, status, reason):
         """Answer a protocol error and close."""
@@ -258,6 +273,7 @@ class Server(_IOBase):
             self._close(c)
             return
         if c.state == _CLOSING:
+            c.quiet = now
             return
         if not c.buf and c.state == _HEAD:
             c.started = now  # header timeout runs from the first byte of a request
@@ -344,7 +360,10 @@ class Server(_IOBase):
                     self._stats["timeouts"] += 1
                     self._error(c, 408, "request body timeout")
             elif c.state == _CLOSING:
-                if age > self.idle_timeout_ms + self.header_timeout_ms:
+                if c.linger is not None:
+                    if ticks_diff(now, c.quiet) > 200 or ticks_diff(now, c.linger) > 2000:
+                        self._close(c)
+                elif age > self.idle_timeout_ms + self.header_timeout_ms:
                     self._close(c)  # a client that never reads its error
 
     def _io(self, timeout_ms):

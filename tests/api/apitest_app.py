@@ -259,4 +259,10 @@ async def add_header(req, call_next):
 
 if __name__ == "__main__":
     port = int(sys.argv[1])
+    # Small limits so the protocol tests reach them quickly.
+    app.max_conns = 4
+    app.max_body = 65536
+    app.header_timeout_ms = 1000
+    app.body_timeout_ms = 1000
+    app.idle_timeout_ms = 3000
     app.run("127.0.0.1", port)

@@ -129,10 +129,14 @@ class MicroFastApi(APIRouter):
     idle_timeout_ms = 5000     # keep-alive connections idle longer are closed
     stream_budget = 8          # chunks sent per streaming response per poll step
 
-    def __init__(self, title="microfastapi", version="0.1.0", debug=False, **meta):
+    def __init__(self, title="microfastapi", version="0.1.0", debug=False, description=None,
+                 openapi_url="/openapi.json", docs_url="/docs", **meta):
         APIRouter.__init__(self)
         self.title = title
         self.version = version
+        self.description = description
+        self.openapi_url = openapi_url  # None: no schema route (and no docs page)
+        self.docs_url = docs_url        # None: no Swagger UI page
         self.debug = debug
         self.meta = meta
         self.router = Router()
@@ -149,11 +153,17 @@ class MicroFastApi(APIRouter):
         self.port = None
         self._streams = []
         self._slow = False  # middleware or hooks present: take the full (coroutine) path
+        if openapi_url:
+            from .openapi import setup
+            setup(self)
 
     # ---- registration -------------------------------------------------------------------
 
     def _add(self, path, methods, fn, meta):
         ep = self.router.add(path, methods, fn, meta)
+        if meta:  # decorator keywords: validation.install wraps ep.call only if it must
+            from .validation import install
+            install(ep)
         for hook in self.route_hooks:
             hook(self, ep)
 

@@ -1,0 +1,314 @@
+"""OpenAPI 3.1 schema of an app, `GET /openapi.json` and the Swagger UI page `GET /docs`.
+
+    app = MicroFastApi(title="Sensors", version="1.0", description="...")
+    # openapi_url="/openapi.json" and docs_url="/docs" by default; None switches either off
+    # (without openapi_url there is no docs page either).
+
+What goes into the schema comes from the routes: path parameter types from the converters
+(`{id:int}` -> integer), and the decorator keywords that validation.py reads (`query=`, `body=`,
+`status_code=`) plus these, for documentation only:
+  summary, description, tags, deprecated, operation_id, include_in_schema=False,
+  response= (a declared type: the schema of the success response), response_description,
+  media_type= (of the success response, "application/json" by default),
+  responses={404: "Item not found", 409: {...an OpenAPI response object...}}
+
+The schema is generated on request and streamed (chunked), one path item at a time, so the
+device never holds the whole document: nothing is kept between requests and the peak is one
+path item (see the note in docs/openapi.md for the measurements behind this choice).
+`openapi(app)` returns the whole document as a dict, for tests and tools.
+
+The docs page is a few hundred bytes of HTML; the Swagger UI scripts and styles load from a
+public CDN in the user's browser, as FastAPI does.
+"""
+
+try:
+    import json
+except ImportError:  # pragma: no cover
+    import ujson as json
+
+from .routing import compile_template, converters
+from .response import StreamingResponse, HTMLResponse, JSON_TYPE
+from . import validation as v
+
+OPENAPI_VERSION = "3.1.0"
+# Where the browser loads Swagger UI from (change to self-host or pin another CDN).
+SWAGGER_JS = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"
+SWAGGER_CSS = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"
+SWAGGER_FAVICON = "https://fastapi.tiangolo.com/img/favicon.png"
+
+_REF = "#/components/schemas/"
+_HIDDEN = {"include_in_schema": False}
+_STR_FN = converters["str"].fn
+
+
+def setup(app):
+    """Register the schema and docs routes of `app` (called by MicroFastApi.__init__)."""
+    app.router.add(app.openapi_url, ["GET"], _schema_route, _HIDDEN)
+    if app.docs_url:
+        app.router.add(app.docs_url, ["GET"], _docs_route, _HIDDEN)
+
+
+def _schema_route(req):
+    return StreamingResponse(iter_json(req.app), media_type=JSON_TYPE)
+
+
+def _docs_route(req):
+    return HTMLResponse(docs_html(req.app.title + " - Swagger UI", req.app.openapi_url))
+
+
+def _js(s):
+    """A JS string literal that cannot end the <script> element."""
+    return json.dumps(s).replace("<", "\\u003c")
+
+
+def docs_html(title, openapi_url):
+    t = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return ('<!DOCTYPE html><html><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<title>%s</title><link rel="shortcut icon" href="%s">'
+            '<link type="text/css" rel="stylesheet" href="%s"></head><body>'
+            '<div id="swagger-ui"></div><script src="%s"></script><script>'
+            'SwaggerUIBundle({url:%s,dom_id:"#swagger-ui",layout:"BaseLayout",'
+            'deepLinking:true,showExtensions:true,showCommonExtensions:true,'
+            'presets:[SwaggerUIBundle.presets.apis,SwaggerUIBundle.SwaggerUIStandalonePreset]})'
+            '</script></body></html>') % (t, SWAGGER_FAVICON, SWAGGER_CSS, SWAGGER_JS,
+                                          _js(openapi_url))
+
+
+# ---- schemas of declared types --------------------------------------------------------------
+
+_KIND_TYPE = {v.K_STR: "string", v.K_INT: "integer", v.K_FLOAT: "number", v.K_BOOL: "boolean",
+              v.K_LIST: "array", v.K_DICT: "object"}
+
+
+def spec_schema(spec, comps):
+    """JSON Schema of a compiled Spec; declared classes go into `comps` and are referenced."""
+    k = spec.kind
+    if k == v.K_ANY:
+        return {}
+    if k != v.K_OBJ:
+        s = {"type": _KIND_TYPE[k]}
+        if k == v.K_LIST and spec.item is not None:
+            s["items"] = spec_schema(spec.item, comps)
+        return s
+    cls = spec.cls
+    if cls is not None:
+        name = cls.__name__
+        if name in comps:
+            return {"$ref": _REF + name}
+        comps[name] = {}  # reserve (recursive references)
+    props = {}
+    req = []
+    for fname, p in spec.fields:
+        props[fname] = field_schema(fname, p, comps, True)
+        if p.default is v.REQUIRED:
+            req.append(fname)
+    s = {"type": "object", "properties": props}
+    if req:
+        s["required"] = req
+    if spec.forbid:
+        s["additionalProperties"] = False
+    if cls is None:
+        return s
+    s["title"] = cls.__name__
+    comps[cls.__name__] = s
+    return {"$ref": _REF + cls.__name__}
+
+
+def _jsonable(x):
+    t = type(x)
+    if t in (str, int, float, bool) or x is None:
+        return True
+    if t is list or t is tuple:
+        for i in x:
+            if not _jsonable(i):
+                return False
+        return True
+    if t is dict:
+        for k in x:
+            if type(k) is not str or not _jsonable(x[k]):
+                return False
+        return True
+    return False
+
+
+def field_schema(name, p, comps, nullable):
+    """Schema of a declared field (a body property when `nullable`, else a query parameter)."""
+    s = spec_schema(p.spec, comps)
+    d = p.default
+    if nullable and d is None:
+        if "type" in s:
+            s["type"] = [s["type"], "null"]
+        elif "$ref" in s:
+            s = {"anyOf": [s, {"type": "null"}]}
+    if "$ref" not in s:
+        s["title"] = p.title or _title(name)
+    if p.description:
+        s["description"] = p.description
+    if d is not v.REQUIRED and (d is not None or nullable) and _jsonable(d):
+        s["default"] = d
+    if p.ge is not None:
+        s["minimum"] = p.ge
+    if p.le is not None:
+        s["maximum"] = p.le
+    if p.enum is not None:
+        s["enum"] = list(p.enum)
+    return s
+
+
+def _title(name):
+    return " ".join(w[:1].upper() + w[1:] for w in name.split("_") if w)
+
+
+# ---- operations and the document ---------------------------------------------------------
+
+def _oa_path(parts):
+    return "".join(p if type(p) is str else "{" + p[0] + "}" for p in parts)
+
+
+def _op_id(name, path, method):
+    s = name + path
+    return "".join(c if c.isalpha() or c.isdigit() or c == "_" else "_" for c in s) + \
+        "_" + method.lower()
+
+
+def _validation_components(comps):
+    if "HTTPValidationError" in comps:
+        return
+    comps["ValidationError"] = {
+        "title": "ValidationError", "type": "object", "required": ["loc", "msg", "type"],
+        "properties": {
+            "loc": {"title": "Location", "type": "array",
+                    "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+            "msg": {"title": "Message", "type": "string"},
+            "type": {"title": "Error Type", "type": "string"}}}
+    comps["HTTPValidationError"] = {
+        "title": "HTTPValidationError", "type": "object",
+        "properties": {"detail": {"title": "Detail", "type": "array",
+                                  "items": {"$ref": _REF + "ValidationError"}}}}
+
+
+def operation(ep, path, parts, method, comps):
+    """The OpenAPI operation object of one endpoint and method."""
+    meta = ep.meta
+    qfields, body, forbid, status = v.declarations(meta)
+    name = getattr(ep.fn, "__name__", "handler")
+    op = {}
+    if meta.get("tags"):
+        op["tags"] = list(meta["tags"])
+    op["summary"] = meta.get("summary") or _title(name)
+    if meta.get("description"):
+        op["description"] = meta["description"]
+    op["operationId"] = meta.get("operation_id") or _op_id(name, path, method)
+    if meta.get("deprecated"):
+        op["deprecated"] = True
+    params = []
+    can_fail = qfields is not None or body is not None or forbid
+    for p in parts:
+        if type(p) is str:
+            continue
+        conv = p[1]
+        if conv.fn is not _STR_FN:
+            can_fail = True
+        params.append({"name": p[0], "in": "path", "required": True,
+                       "schema": dict(conv.schema, title=_title(p[0]))})
+    for qname, p in qfields or ():
+        q = {"name": qname, "in": "query", "required": p.default is v.REQUIRED,
+             "schema": field_schema(qname, p, comps, False)}
+        if p.description:
+            q["description"] = p.description
+        params.append(q)
+    if params:
+        op["parameters"] = params
+    if body is not None:
+        rb = {"content": {body.media_type: {"schema": spec_schema(body.spec, comps)}},
+              "required": bool(body.required)}
+        if body.description:
+            rb["description"] = body.description
+        op["requestBody"] = rb
+    status = status or 200
+    ok = {"description": meta.get("response_description") or "Successful Response"}
+    if status != 204 and status != 304:
+        rs = meta.get("response")
+        rs = spec_schema(v.compile_spec(rs), comps) if rs is not None else {}
+        ok["content"] = {meta.get("media_type") or JSON_TYPE: {"schema": rs}}
+    responses = {str(status): ok}
+    if can_fail:
+        _validation_components(comps)
+        responses["422"] = {"description": "Validation Error", "content": {JSON_TYPE: {
+            "schema": {"$ref": _REF + "HTTPValidationError"}}}}
+    extra = meta.get("responses")
+    if extra:
+        for code in extra:
+            r = extra[code]
+            if type(r) is str:
+                r = {"description": r, "content": {JSON_TYPE: {"schema": {
+                    "type": "object", "properties": {"detail": {"title": "Detail"}}}}}}
+            responses[str(code)] = r
+    op["responses"] = responses
+    return op
+
+
+def _visible(app):
+    """[(openapi path, template parts, endpoint)] of the documented endpoints."""
+    out = []
+    for ep in app.router.endpoints:
+        if ep.meta.get("include_in_schema", True) is False:
+            continue
+        parts = compile_template(ep.template)
+        out.append((_oa_path(parts), parts, ep))
+    return out
+
+
+def _path_item(items, path, comps):
+    item = {}
+    for p, parts, ep in items:
+        if p != path:
+            continue
+        for m in ep.methods:
+            item[m.lower()] = operation(ep, path, parts, m, comps)
+    return item
+
+
+def _paths(items):
+    seen = []
+    for p, parts, ep in items:
+        if p not in seen:
+            seen.append(p)
+    return seen
+
+
+def info(app):
+    i = {"title": app.title, "version": app.version}
+    if getattr(app, "description", None):
+        i["description"] = app.description
+    return i
+
+
+def openapi(app):
+    """The whole OpenAPI document of `app` as a dict."""
+    comps = {}
+    items = _visible(app)
+    paths = {}
+    for p in _paths(items):
+        paths[p] = _path_item(items, p, comps)
+    doc = {"openapi": OPENAPI_VERSION, "info": info(app), "paths": paths}
+    if comps:
+        doc["components"] = {"schemas": comps}
+    return doc
+
+
+def iter_json(app):
+    """The document as JSON text, one path item per piece (what GET /openapi.json streams)."""
+    dumps = json.dumps
+    comps = {}
+    items = _visible(app)
+    yield '{"openapi": "%s", "info": %s, "paths": {' % (OPENAPI_VERSION, dumps(info(app)))
+    sep = ""
+    for p in _paths(items):
+        yield sep + dumps(p) + ": " + dumps(_path_item(items, p, comps))
+        sep = ", "
+    if comps:
+        yield '}, "components": {"schemas": ' + dumps(comps) + "}}"
+    else:
+        yield "}}"

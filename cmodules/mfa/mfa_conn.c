@@ -1,0 +1,950 @@
+// mfa_conn: HTTP/1.1 connection state machine shared by the lwIP and POSIX transports.
+// See mfa_conn.h for the contract; this file has no MicroPython, no lwIP and no malloc.
+
+#include <string.h>
+
+#include "mfa_conn.h"
+
+// Request flags cleared when a request ends.
+#define MFA_CF_REQUEST (MFA_CF_KEEP_ALIVE | MFA_CF_HANDED | MFA_CF_CHUNKED_IN | \
+    MFA_CF_HEAD_METHOD | MFA_CF_STREAMING | MFA_CF_CHUNKED_OUT | MFA_CF_CONTINUE | \
+    MFA_CF_HTTP10 | MFA_CF_NO_BODY)
+
+#define MFA_BUSY_BODY "server busy"
+const char mfa_conn_busy_response[] =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n"
+    "Connection: close\r\n\r\n" MFA_BUSY_BODY;
+const size_t mfa_conn_busy_response_len = sizeof(mfa_conn_busy_response) - 1;
+
+static const char continue_response[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+static bool elapsed(uint32_t now, uint32_t since, uint32_t limit) {
+    // Unsigned difference: correct across the wrap of a 32-bit millisecond clock.
+    return (uint32_t)(now - since) > limit;
+}
+
+const char *mfa_conn_reason(int status) {
+    switch (status) {
+        case 100: return "Continue";
+        case 101: return "Switching Protocols";
+        case 200: return "OK";
+        case 201: return "Created";
+        case 202: return "Accepted";
+        case 204: return "No Content";
+        case 206: return "Partial Content";
+        case 301: return "Moved Permanently";
+        case 302: return "Found";
+        case 303: return "See Other";
+        case 304: return "Not Modified";
+        case 307: return "Temporary Redirect";
+        case 308: return "Permanent Redirect";
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 406: return "Not Acceptable";
+        case 408: return "Request Timeout";
+        case 409: return "Conflict";
+        case 410: return "Gone";
+        case 411: return "Length Required";
+        case 412: return "Precondition Failed";
+        case 413: return "Content Too Large";
+        case 414: return "URI Too Long";
+        case 415: return "Unsupported Media Type";
+        case 417: return "Expectation Failed";
+        case 422: return "Unprocessable Content";
+        case 429: return "Too Many Requests";
+        case 431: return "Request Header Fields Too Large";
+        case 500: return "Internal Server Error";
+        case 501: return "Not Implemented";
+        case 502: return "Bad Gateway";
+        case 503: return "Service Unavailable";
+        case 504: return "Gateway Timeout";
+        case 505: return "HTTP Version Not Supported";
+        default: return "Unknown";
+    }
+}
+
+bool mfa_conn_header_ok(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') {
+            return false;
+        }
+    }
+    return true;
+}
+
+// ---- small helpers ---------------------------------------------------------------------------
+
+static size_t fmt_uint(char *dst, uint64_t v, unsigned base) {
+    char tmp[24];
+    size_t n = 0;
+    do {
+        unsigned d = (unsigned)(v % base);
+        tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+        v /= base;
+    } while (v);
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = tmp[n - 1 - i];
+    }
+    return n;
+}
+
+// A writer into the output buffer that can be rolled back: nothing counts until committed.
+typedef struct {
+    uint8_t *buf;
+    size_t len, cap;
+    bool overflow;
+} wbuf_t;
+
+static void w_put(wbuf_t *w, const void *p, size_t n) {
+    if (w->overflow || n > w->cap - w->len) {
+        w->overflow = true;
+        return;
+    }
+    memcpy(w->buf + w->len, p, n);
+    w->len += n;
+}
+
+static void w_str(wbuf_t *w, const char *s) {
+    w_put(w, s, strlen(s));
+}
+
+static void w_uint(wbuf_t *w, uint64_t v, unsigned base) {
+    char tmp[24];
+    w_put(w, tmp, fmt_uint(tmp, v, base));
+}
+
+static size_t queued(const mfa_conn_t *c) {
+    return (c->out_len - c->out_off) + (c->ref ? c->ref_len - c->ref_off : 0) + c->tail_len;
+}
+
+// Move pending output bytes to the front of the output buffer.
+static void out_compact(mfa_conn_t *c) {
+    if (c->out_off) {
+        memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+        c->out_len -= c->out_off;
+        c->out_off = 0;
+    }
+}
+
+// Queue bytes behind everything queued so far. False when there is no room.
+static bool out_append(mfa_conn_t *c, const void *p, size_t n, uint32_t now) {
+    if (!queued(c)) {
+        c->write_ms = now;
+    }
+    if (!c->ref && !c->tail_len) {
+        out_compact(c);
+        if (n <= MFA_CONN_OUT_BUF - c->out_len) {
+            memcpy(c->out + c->out_len, p, n);
+            c->out_len += n;
+            return true;
+        }
+    }
+    if (n <= sizeof(c->tail) - c->tail_len) {
+        memcpy(c->tail + c->tail_len, p, n);
+        c->tail_len = (uint8_t)(c->tail_len + n);
+        return true;
+    }
+    return false;
+}
+
+static void body_free(mfa_pool_t *pool, mfa_conn_t *c) {
+    if (c->body) {
+        pool->io->free(pool->ctx, c->body, c->body_cap);
+        c->body = NULL;
+    }
+    c->body_len = 0;
+    c->body_cap = 0;
+}
+
+// ---- pool ------------------------------------------------------------------------------------
+
+void mfa_pool_init(mfa_pool_t *pool, mfa_conn_t *conns, size_t n, const mfa_conn_io_t *io,
+    void *ctx) {
+    uint32_t max_body = pool->max_body;
+    uint32_t ht = pool->header_timeout_ms, bt = pool->body_timeout_ms, it = pool->idle_timeout_ms;
+    memset(pool, 0, sizeof(*pool));
+    pool->io = io;
+    pool->ctx = ctx;
+    pool->conns = conns;
+    pool->n = n;
+    pool->max_body = max_body;
+    pool->header_timeout_ms = ht;
+    pool->body_timeout_ms = bt;
+    pool->idle_timeout_ms = it;
+    for (size_t i = 0; i < n; i++) {
+        mfa_conn_t *c = &conns[i];
+        uint8_t *in = c->in, *out = c->out;
+        memset(c, 0, sizeof(*c));
+        c->in = in;
+        c->out = out;
+        c->index = (uint16_t)i;
+        c->content_length = -1;
+    }
+}
+
+void mfa_conn_close(mfa_pool_t *pool, mfa_conn_t *c, bool abort) {
+    if (c->state == MFA_CONN_FREE) {
+        return;
+    }
+    pool->io->close(pool->ctx, c, abort);
+    body_free(pool, c);
+    c->state = MFA_CONN_FREE;
+    c->flags = 0;
+    c->gen++;
+    c->handle = 0;
+    c->tstate = NULL;
+    c->in_len = c->last_len = c->head_len = 0;
+    c->content_length = -1;
+    c->out_off = c->out_len = 0;
+    c->ref = NULL;
+    c->ref_obj = NULL;
+    c->ref_off = c->ref_len = 0;
+    c->tail_len = 0;
+    pool->open--;
+}
+
+static void conn_dead(mfa_pool_t *pool, mfa_conn_t *c) {
+    pool->stats.resets++;
+    mfa_conn_close(pool, c, true);
+}
+
+mfa_conn_t *mfa_pool_accept(mfa_pool_t *pool, uintptr_t handle, uint32_t now_ms) {
+    mfa_conn_t *slot = NULL, *idle = NULL;
+    for (size_t i = 0; i < pool->n && !slot; i++) {
+        mfa_conn_t *c = &pool->conns[i];
+        if (c->state == MFA_CONN_FREE) {
+            slot = c;
+        } else if (c->state == MFA_CONN_HEAD && c->in_len == 0 && !queued(c)
+                   && (!idle || (int32_t)(c->last_used_ms - idle->last_used_ms) < 0)) {
+            idle = c;
+        }
+    }
+    if (!slot && idle) {
+        // Pool full: the oldest idle keep-alive connection makes room (a client that reuses it
+        // will simply reconnect, as it must be ready to after any keep-alive close).
+        pool->stats.evicted++;
+        mfa_conn_close(pool, idle, false);
+        slot = idle;
+    }
+    if (!slot) {
+        pool->stats.rejected++;
+        pool->stats.errors++;
+        return NULL;
+    }
+    uint32_t gen = slot->gen;
+    uint16_t index = slot->index;
+    uint8_t *in = slot->in, *out = slot->out;
+    memset(slot, 0, sizeof(*slot));
+    slot->gen = gen + 1;
+    slot->index = index;
+    slot->in = in;
+    slot->out = out;
+    slot->content_length = -1;
+    slot->state = MFA_CONN_HEAD;
+    slot->handle = handle;
+    slot->started_ms = slot->last_used_ms = slot->write_ms = now_ms;
+    pool->open++;
+    pool->stats.accepted++;
+    return slot;
+}
+
+// ---- sending ---------------------------------------------------------------------------------
+
+// Send as much as the transport takes. Returns false when the connection died (now FREE).
+static bool conn_flush(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
+    const mfa_conn_io_t *io = pool->io;
+    for (;;) {
+        const uint8_t *p;
+        size_t n;
+        int which;
+        if (c->out_off < c->out_len) {
+            p = c->out + c->out_off;
+            n = c->out_len - c->out_off;
+            which = 0;
+        } else if (c->ref) {
+            p = c->ref + c->ref_off;
+            n = c->ref_len - c->ref_off;
+            which = 1;
+        } else if (c->tail_len) {
+            p = c->tail;
+            n = c->tail_len;
+            which = 2;
+        } else {
+            break;
+        }
+        bool more = which == 0 ? (c->ref != NULL || c->tail_len) : which == 1 ? c->tail_len : false;
+        int r = n ? io->send(pool->ctx, c, p, n, more) : 0;
+        if (r < 0) {
+            conn_dead(pool, c);
+            return false;
+        }
+        if (r > 0) {
+            c->write_ms = now;
+        }
+        size_t taken = (size_t)r;
+        if (which == 0) {
+            c->out_off += taken;
+            if (c->out_off == c->out_len) {
+                c->out_off = c->out_len = 0;
+            }
+        } else if (which == 1) {
+            c->ref_off += taken;
+            if (c->ref_off == c->ref_len) {
+                c->ref = NULL;
+                c->ref_obj = NULL;
+                c->ref_off = c->ref_len = 0;
+            }
+        } else {
+            memmove(c->tail, c->tail + taken, c->tail_len - taken);
+            c->tail_len = (uint8_t)(c->tail_len - taken);
+        }
+        if (taken < n) {
+            break;
+        }
+    }
+    if (c->state == MFA_CONN_CLOSING && !queued(c) && !(c->flags & MFA_CF_SHUT)) {
+        if (c->flags & MFA_CF_PEER_EOF) {
+            mfa_conn_close(pool, c, false);
+            return false;
+        }
+        // All sent: half close, then read and discard until the peer closes or the linger
+        // time is over, so a client still sending gets our answer instead of a reset.
+        io->shutdown(pool->ctx, c);
+        c->flags |= MFA_CF_SHUT;
+        c->started_ms = now;
+    }
+    return true;
+}
+
+// Answer a protocol error and close once it is sent.
+static void conn_error(mfa_pool_t *pool, mfa_conn_t *c, int status, const char *reason,
+    uint32_t now) {
+    pool->stats.errors++;
+    body_free(pool, c);
+    c->in_len = 0;
+    c->state = MFA_CONN_CLOSING;
+    c->flags &= (uint16_t) ~MFA_CF_REQUEST;
+    c->started_ms = now;
+    char buf[256];
+    wbuf_t w = { (uint8_t *)buf, 0, sizeof(buf), false };
+    w_str(&w, "HTTP/1.1 ");
+    w_uint(&w, (uint64_t)status, 10);
+    w_str(&w, " ");
+    w_str(&w, mfa_conn_reason(status));
+    w_str(&w, "\r\nContent-Type: text/plain\r\nContent-Length: ");
+    w_uint(&w, strlen(reason), 10);
+    w_str(&w, "\r\nConnection: close\r\n\r\n");
+    w_str(&w, reason);
+    if (w.overflow || !out_append(c, buf, w.len, now)) {
+        mfa_conn_close(pool, c, true);
+        return;
+    }
+    conn_flush(pool, c, now);
+}
+
+// ---- receiving -------------------------------------------------------------------------------
+
+static void conn_ready(mfa_pool_t *pool, mfa_conn_t *c) {
+    c->state = MFA_CONN_READY;
+    pool->stats.requests++;
+}
+
+// Room for `need` more body bytes in the external body buffer (grows by doubling).
+static bool body_reserve(mfa_pool_t *pool, mfa_conn_t *c, size_t need) {
+    if (c->body_cap - c->body_len >= need) {
+        return true;
+    }
+    size_t cap = c->body_cap ? c->body_cap : MFA_CONN_CHUNKED_START;
+    while (cap - c->body_len < need) {
+        cap *= 2;
+    }
+    if (cap > pool->max_body) {
+        cap = pool->max_body;
+    }
+    void *p = c->body ? pool->io->realloc(pool->ctx, c->body, c->body_cap, cap)
+                      : pool->io->alloc(pool->ctx, cap);
+    if (!p) {
+        return false;
+    }
+    c->body = p;
+    c->body_cap = cap;
+    return true;
+}
+
+// Parse and collect what the input buffer holds, as far as it goes.
+static void conn_advance(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
+    while (c->ref == NULL) {
+        if (c->state == MFA_CONN_HEAD) {
+            if (c->in_len == 0) {
+                return;
+            }
+            mfa_http_request_t req;
+            mfa_http_header_t headers[MFA_HTTP_MAX_HEADERS];
+            size_t nh = MFA_HTTP_MAX_HEADERS;
+            int r = mfa_http_parse_request((const char *)c->in, c->in_len, c->last_len, &req,
+                headers, &nh);
+            if (r == MFA_HTTP_INCOMPLETE) {
+                c->last_len = c->in_len;
+                return;
+            }
+            if (r < 0) {
+                conn_error(pool, c, mfa_http_err_status(req.error),
+                    mfa_http_err_reason(req.error), now);
+                return;
+            }
+            c->head_len = (size_t)r;
+            c->last_len = 0;
+            c->flags &= (uint16_t) ~MFA_CF_REQUEST;
+            if (req.flags & MFA_HTTP_F_KEEP_ALIVE) {
+                c->flags |= MFA_CF_KEEP_ALIVE;
+            }
+            if (req.minor_version == 0) {
+                c->flags |= MFA_CF_HTTP10;
+            }
+            if (req.method_len == 4 && memcmp(req.method, "HEAD", 4) == 0) {
+                c->flags |= MFA_CF_HEAD_METHOD;
+            }
+            c->content_length = -1;
+            uint64_t cl = 0;
+            if (req.flags & MFA_HTTP_F_CONTENT_LENGTH) {
+                cl = req.content_length;
+                if (cl > pool->max_body) {
+                    conn_error(pool, c, 413, "request body too large", now);
+                    return;
+                }
+                c->content_length = (int64_t)cl;
+            }
+            c->state = MFA_CONN_BODY;
+            c->started_ms = now;
+            body_free(pool, c);
+            if (req.flags & MFA_HTTP_F_CHUNKED) {
+                c->flags |= MFA_CF_CHUNKED_IN;
+                mfa_chunked_init(&c->chunked);
+            }
+            if ((req.flags & MFA_HTTP_F_EXPECT_CONTINUE) && ((req.flags & MFA_HTTP_F_CHUNKED) || cl)) {
+                // The body is acceptable (size checked above): tell the client to send it.
+                if (!out_append(c, continue_response, sizeof(continue_response) - 1, now)
+                    || !conn_flush(pool, c, now)) {
+                    if (c->state != MFA_CONN_FREE) {
+                        mfa_conn_close(pool, c, true);
+                    }
+                    return;
+                }
+            }
+            if (cl && c->head_len + cl > MFA_CONN_IN_BUF) {
+                // Too big for the input buffer: one allocation of exactly its size.
+                c->body = pool->io->alloc(pool->ctx, (size_t)cl);
+                if (!c->body) {
+                    conn_error(pool, c, 503, "out of memory", now);
+                    return;
+                }
+                c->body_cap = (size_t)cl;
+                size_t have = c->in_len - c->head_len;
+                size_t take = have < cl ? have : (size_t)cl;
+                memcpy(c->body, c->in + c->head_len, take);
+                c->body_len = take;
+                memmove(c->in + c->head_len, c->in + c->head_len + take, have - take);
+                c->in_len -= take;
+            }
+            continue;
+        }
+        if (c->state != MFA_CONN_BODY) {
+            return;
+        }
+        if (c->flags & MFA_CF_CHUNKED_IN) {
+            size_t avail = c->in_len - c->head_len;
+            if (avail == 0) {
+                return;
+            }
+            char *src = (char *)c->in + c->head_len;
+            size_t out_n = 0;
+            ptrdiff_t r = mfa_chunked_decode(&c->chunked, src, avail, src, &out_n);
+            if (r == MFA_HTTP_ERROR) {
+                mfa_http_err_t e = (mfa_http_err_t)c->chunked.error;
+                conn_error(pool, c, mfa_http_err_status(e), mfa_http_err_reason(e), now);
+                return;
+            }
+            if (out_n) {
+                if (c->body_len + out_n > pool->max_body) {
+                    conn_error(pool, c, 413, "request body too large", now);
+                    return;
+                }
+                if (!body_reserve(pool, c, out_n)) {
+                    conn_error(pool, c, 503, "out of memory", now);
+                    return;
+                }
+                memcpy(c->body + c->body_len, src, out_n);
+                c->body_len += out_n;
+            }
+            size_t used = r == MFA_HTTP_INCOMPLETE ? avail : (size_t)r;
+            memmove(src, src + used, avail - used);
+            c->in_len -= used;
+            if (r == MFA_HTTP_INCOMPLETE) {
+                return;
+            }
+            conn_ready(pool, c);
+            return;
+        }
+        size_t cl = c->content_length > 0 ? (size_t)c->content_length : 0;
+        if (c->body ? c->body_len < cl : c->in_len - c->head_len < cl) {
+            return;
+        }
+        conn_ready(pool, c);
+        return;
+    }
+}
+
+static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
+    // Bounded: a fast sender cannot keep one poll() on one connection forever.
+    for (int round = 0; round < 4; round++) {
+        uint8_t *dst;
+        size_t n;
+        bool ext = false;
+        if (c->state == MFA_CONN_CLOSING) {
+            if (!(c->flags & MFA_CF_SHUT)) {
+                return;
+            }
+            dst = c->in;  // discarded
+            n = MFA_CONN_IN_BUF;
+        } else if ((c->state == MFA_CONN_HEAD || c->state == MFA_CONN_BODY) && !c->ref) {
+            if (c->state == MFA_CONN_BODY && c->body && !(c->flags & MFA_CF_CHUNKED_IN)) {
+                dst = c->body + c->body_len;
+                n = (size_t)c->content_length - c->body_len;
+                ext = true;
+            } else {
+                dst = c->in + c->in_len;
+                n = MFA_CONN_IN_BUF - c->in_len;
+            }
+            if (n == 0) {
+                return;
+            }
+        } else {
+            return;
+        }
+        int r = pool->io->recv(pool->ctx, c, dst, n);
+        if (r == 0) {
+            return;
+        }
+        if (r == MFA_IO_ERR) {
+            conn_dead(pool, c);
+            return;
+        }
+        if (r == MFA_IO_EOF) {
+            c->flags |= MFA_CF_PEER_EOF;
+            if (c->state == MFA_CONN_HEAD && c->in_len == 0 && queued(c)) {
+                // Answer what is still queued, then close.
+                c->state = MFA_CONN_CLOSING;
+                c->started_ms = now;
+                return;
+            }
+            // Idle, mid-request (nothing to answer: the client is gone) or lingering.
+            mfa_conn_close(pool, c, false);
+            return;
+        }
+        if (c->state == MFA_CONN_CLOSING) {
+            continue;
+        }
+        if (c->state == MFA_CONN_HEAD && c->in_len == 0) {
+            c->started_ms = now;  // the header timeout runs from a request's first byte
+        }
+        if (ext) {
+            c->body_len += (size_t)r;
+        } else {
+            c->in_len += (size_t)r;
+        }
+        conn_advance(pool, c, now);
+        if (c->state != MFA_CONN_HEAD && c->state != MFA_CONN_BODY) {
+            return;
+        }
+        if ((size_t)r < n) {
+            return;
+        }
+    }
+}
+
+static void conn_timeouts(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
+    if (queued(c) && elapsed(now, c->write_ms, pool->body_timeout_ms)) {
+        // The client stopped reading.
+        pool->stats.timeouts++;
+        mfa_conn_close(pool, c, true);
+        return;
+    }
+    switch (c->state) {
+        case MFA_CONN_HEAD:
+            if (c->ref) {
+                return;
+            }
+            if (c->in_len == 0) {
+                if (!queued(c) && elapsed(now, c->started_ms, pool->idle_timeout_ms)) {
+                    mfa_conn_close(pool, c, false);
+                }
+            } else if (elapsed(now, c->started_ms, pool->header_timeout_ms)) {
+                pool->stats.timeouts++;
+                conn_error(pool, c, 408, "request header timeout", now);
+            }
+            break;
+        case MFA_CONN_BODY:
+            if (!c->ref && elapsed(now, c->started_ms, pool->body_timeout_ms)) {
+                pool->stats.timeouts++;
+                conn_error(pool, c, 408, "request body timeout", now);
+            }
+            break;
+        case MFA_CONN_CLOSING:
+            if ((c->flags & MFA_CF_SHUT) && elapsed(now, c->started_ms, MFA_CONN_LINGER_MS)) {
+                mfa_conn_close(pool, c, false);
+            }
+            break;
+        default:
+            break;
+    }
+}
+
+bool mfa_conn_wants_read(const mfa_conn_t *c) {
+    switch (c->state) {
+        case MFA_CONN_HEAD:
+        case MFA_CONN_BODY:
+            return c->ref == NULL;
+        case MFA_CONN_CLOSING:
+            return (c->flags & MFA_CF_SHUT) != 0;
+        default:
+            return false;
+    }
+}
+
+bool mfa_conn_wants_write(const mfa_conn_t *c) {
+    return c->state != MFA_CONN_FREE && queued(c) > 0;
+}
+
+void mfa_conn_service(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms) {
+    if (c->state == MFA_CONN_FREE) {
+        return;
+    }
+    if (queued(c)) {
+        bool had_ref = c->ref != NULL;
+        if (!conn_flush(pool, c, now_ms)) {
+            return;
+        }
+        if (had_ref && !c->ref && c->in_len && (c->state == MFA_CONN_HEAD || c->state == MFA_CONN_BODY)) {
+            // The previous answer is out: the pipelined request's clock starts now.
+            c->started_ms = now_ms;
+            conn_advance(pool, c, now_ms);
+            if (c->state == MFA_CONN_FREE) {
+                return;
+            }
+        }
+    }
+    if (mfa_conn_wants_read(c)) {
+        conn_read(pool, c, now_ms);
+        if (c->state == MFA_CONN_FREE) {
+            return;
+        }
+    }
+    conn_timeouts(pool, c, now_ms);
+}
+
+void mfa_pool_service(mfa_pool_t *pool, uint32_t now_ms) {
+    for (size_t i = 0; i < pool->n; i++) {
+        mfa_conn_service(pool, &pool->conns[i], now_ms);
+    }
+}
+
+static bool eligible(const mfa_conn_t *c) {
+    return c->state == MFA_CONN_READY && !(c->flags & MFA_CF_HANDED) && c->ref == NULL;
+}
+
+bool mfa_pool_has_ready(const mfa_pool_t *pool) {
+    for (size_t i = 0; i < pool->n; i++) {
+        if (eligible(&pool->conns[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+mfa_conn_t *mfa_pool_next_ready(mfa_pool_t *pool) {
+    for (size_t k = 0; k < pool->n; k++) {
+        size_t i = (pool->rr + k) % pool->n;
+        mfa_conn_t *c = &pool->conns[i];
+        if (eligible(c)) {
+            c->flags |= MFA_CF_HANDED;
+            pool->rr = i + 1;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+const uint8_t *mfa_conn_body(const mfa_conn_t *c, size_t *len) {
+    if (c->body) {
+        *len = c->body_len;
+        return c->body;
+    }
+    *len = c->content_length > 0 && !(c->flags & MFA_CF_CHUNKED_IN) ? (size_t)c->content_length : 0;
+    return c->in + c->head_len;
+}
+
+// ---- answering -------------------------------------------------------------------------------
+
+static mfa_resp_err_t check_handed(const mfa_conn_t *c) {
+    if (c->state == MFA_CONN_FREE) {
+        return MFA_RESP_CLOSED;
+    }
+    if (c->state != MFA_CONN_READY || !(c->flags & MFA_CF_HANDED)) {
+        return MFA_RESP_NOT_HANDED;
+    }
+    return MFA_RESP_OK;
+}
+
+static bool keep_alive(const mfa_conn_t *c) {
+    return (c->flags & MFA_CF_KEEP_ALIVE) && !(c->flags & MFA_CF_PEER_EOF);
+}
+
+// The request of c has been answered: drop its bytes and get ready for the next one.
+static void conn_finish(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
+    bool keep = keep_alive(c);
+    pool->stats.responses++;
+    size_t used = c->head_len;
+    if (!c->body && !(c->flags & MFA_CF_CHUNKED_IN) && c->content_length > 0) {
+        used += (size_t)c->content_length;
+    }
+    if (used > c->in_len) {
+        used = c->in_len;
+    }
+    memmove(c->in, c->in + used, c->in_len - used);
+    c->in_len -= used;
+    c->head_len = 0;
+    c->last_len = 0;
+    c->content_length = -1;
+    body_free(pool, c);
+    c->gen++;
+    c->flags &= (uint16_t) ~MFA_CF_REQUEST;
+    c->started_ms = c->last_used_ms = now;
+    if (keep) {
+        c->state = MFA_CONN_HEAD;
+    } else {
+        c->state = MFA_CONN_CLOSING;
+        c->in_len = 0;
+    }
+    if (!conn_flush(pool, c, now)) {
+        return;
+    }
+    if (keep && c->in_len) {
+        conn_advance(pool, c, now);  // a pipelined request
+    }
+}
+
+// Status line and headers into the output buffer (not committed: returns the writer).
+static mfa_resp_err_t write_head(mfa_conn_t *c, wbuf_t *w, int status,
+    const mfa_header_t *headers, size_t n_headers, bool keep) {
+    for (size_t i = 0; i < n_headers; i++) {
+        if (!headers[i].name_len || !mfa_conn_header_ok(headers[i].name, headers[i].name_len)
+            || !mfa_conn_header_ok(headers[i].value, headers[i].value_len)) {
+            return MFA_RESP_BAD_HEADER;
+        }
+    }
+    // Queued bytes of a previous answer stay; the tail (only used behind a body ref, gone by
+    // now) joins the buffer first.
+    if (c->tail_len && !c->ref) {
+        out_compact(c);
+        if (c->tail_len > MFA_CONN_OUT_BUF - c->out_len) {
+            return MFA_RESP_TOO_LARGE;
+        }
+        memcpy(c->out + c->out_len, c->tail, c->tail_len);
+        c->out_len += c->tail_len;
+        c->tail_len = 0;
+    }
+    out_compact(c);
+    w->buf = c->out;
+    w->len = c->out_len;
+    w->cap = MFA_CONN_OUT_BUF;
+    w->overflow = false;
+    w_str(w, "HTTP/1.1 ");
+    w_uint(w, (uint64_t)(status < 0 ? 0 : status), 10);
+    w_put(w, " ", 1);
+    w_str(w, mfa_conn_reason(status));
+    w_put(w, "\r\n", 2);
+    for (size_t i = 0; i < n_headers; i++) {
+        w_put(w, headers[i].name, headers[i].name_len);
+        w_put(w, ": ", 2);
+        w_put(w, headers[i].value, headers[i].value_len);
+        w_put(w, "\r\n", 2);
+    }
+    if (!keep) {
+        w_str(w, "Connection: close\r\n");
+    } else if (c->flags & MFA_CF_HTTP10) {
+        w_str(w, "Connection: keep-alive\r\n");
+    }
+    return MFA_RESP_OK;
+}
+
+mfa_resp_err_t mfa_conn_respond(mfa_pool_t *pool, mfa_conn_t *c, int status,
+    const mfa_header_t *headers, size_t n_headers, const uint8_t *body, size_t body_len,
+    void *body_obj, uint32_t now_ms) {
+    mfa_resp_err_t e = check_handed(c);
+    if (e != MFA_RESP_OK) {
+        return e;
+    }
+    bool keep = keep_alive(c);
+    wbuf_t w;
+    e = write_head(c, &w, status, headers, n_headers, keep);
+    if (e != MFA_RESP_OK) {
+        return e;
+    }
+    bool no_body = status < 200 || status == 204 || status == 304;
+    if (status >= 200 && status != 204) {
+        w_str(&w, "Content-Length: ");
+        w_uint(&w, body_len, 10);
+        w_put(&w, "\r\n", 2);
+    }
+    w_put(&w, "\r\n", 2);
+    if (w.overflow) {
+        return MFA_RESP_TOO_LARGE;
+    }
+    if (!queued(c)) {
+        c->write_ms = now_ms;
+    }
+    c->out_len = w.len;
+    if (!no_body && !(c->flags & MFA_CF_HEAD_METHOD) && body_len) {
+        if (body_len <= MFA_CONN_OUT_BUF - c->out_len) {
+            memcpy(c->out + c->out_len, body, body_len);
+            c->out_len += body_len;
+        } else {
+            c->ref = body;
+            c->ref_len = body_len;
+            c->ref_off = 0;
+            c->ref_obj = body_obj;
+        }
+    }
+    conn_finish(pool, c, now_ms);
+    return MFA_RESP_OK;
+}
+
+mfa_resp_err_t mfa_conn_stream_start(mfa_pool_t *pool, mfa_conn_t *c, int status,
+    const mfa_header_t *headers, size_t n_headers, uint32_t now_ms) {
+    mfa_resp_err_t e = check_handed(c);
+    if (e != MFA_RESP_OK) {
+        return e;
+    }
+    if (c->flags & MFA_CF_STREAMING) {
+        return MFA_RESP_NOT_HANDED;
+    }
+    bool chunked = !(c->flags & MFA_CF_HTTP10);
+    bool no_body = status < 200 || status == 204 || status == 304 || (c->flags & MFA_CF_HEAD_METHOD);
+    bool keep = keep_alive(c) && (chunked || no_body);
+    wbuf_t w;
+    e = write_head(c, &w, status, headers, n_headers, keep);
+    if (e != MFA_RESP_OK) {
+        return e;
+    }
+    if (chunked && status >= 200 && status != 204 && status != 304) {
+        w_str(&w, "Transfer-Encoding: chunked\r\n");
+    }
+    w_put(&w, "\r\n", 2);
+    if (w.overflow) {
+        return MFA_RESP_TOO_LARGE;
+    }
+    if (!queued(c)) {
+        c->write_ms = now_ms;
+    }
+    c->out_len = w.len;
+    c->flags |= MFA_CF_STREAMING;
+    if (!keep) {
+        c->flags &= (uint16_t) ~MFA_CF_KEEP_ALIVE;
+    }
+    if (chunked) {
+        c->flags |= MFA_CF_CHUNKED_OUT;
+    }
+    if (no_body) {
+        c->flags |= MFA_CF_NO_BODY;
+    }
+    conn_flush(pool, c, now_ms);
+    return c->state == MFA_CONN_FREE ? MFA_RESP_CLOSED : MFA_RESP_OK;
+}
+
+mfa_resp_err_t mfa_conn_stream_send(mfa_pool_t *pool, mfa_conn_t *c, const uint8_t *data,
+    size_t len, void *data_obj, uint32_t now_ms) {
+    mfa_resp_err_t e = check_handed(c);
+    if (e != MFA_RESP_OK) {
+        return e;
+    }
+    if (!(c->flags & MFA_CF_STREAMING)) {
+        return MFA_RESP_NOT_HANDED;
+    }
+    if (!len || (c->flags & MFA_CF_NO_BODY)) {
+        return MFA_RESP_OK;
+    }
+    if (queued(c) && !conn_flush(pool, c, now_ms)) {
+        return MFA_RESP_CLOSED;
+    }
+    if (c->ref || c->tail_len) {
+        return MFA_RESP_BUSY;
+    }
+    char frame[24];
+    size_t fn = 0;
+    if (c->flags & MFA_CF_CHUNKED_OUT) {
+        fn = fmt_uint(frame, len, 16);
+        frame[fn++] = '\r';
+        frame[fn++] = '\n';
+    }
+    size_t trailer = (c->flags & MFA_CF_CHUNKED_OUT) ? 2 : 0;
+    out_compact(c);
+    size_t room = MFA_CONN_OUT_BUF - c->out_len;
+    if (!queued(c)) {
+        c->write_ms = now_ms;
+    }
+    if (fn + len + trailer <= room) {
+        memcpy(c->out + c->out_len, frame, fn);
+        memcpy(c->out + c->out_len + fn, data, len);
+        c->out_len += fn + len;
+        if (trailer) {
+            memcpy(c->out + c->out_len, "\r\n", 2);
+            c->out_len += 2;
+        }
+    } else if (fn <= room) {
+        memcpy(c->out + c->out_len, frame, fn);
+        c->out_len += fn;
+        c->ref = data;
+        c->ref_len = len;
+        c->ref_off = 0;
+        c->ref_obj = data_obj;
+        if (trailer) {
+            memcpy(c->tail, "\r\n", 2);
+            c->tail_len = 2;
+        }
+    } else {
+        return MFA_RESP_BUSY;
+    }
+    conn_flush(pool, c, now_ms);
+    return c->state == MFA_CONN_FREE ? MFA_RESP_CLOSED : MFA_RESP_OK;
+}
+
+mfa_resp_err_t mfa_conn_stream_end(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms) {
+    mfa_resp_err_t e = check_handed(c);
+    if (e != MFA_RESP_OK) {
+        return e;
+    }
+    if (!(c->flags & MFA_CF_STREAMING)) {
+        return MFA_RESP_NOT_HANDED;
+    }
+    if ((c->flags & MFA_CF_CHUNKED_OUT) && !(c->flags & MFA_CF_NO_BODY)) {
+        if (!out_append(c, "0\r\n\r\n", 5, now_ms)) {
+            if (!conn_flush(pool, c, now_ms)) {
+                return MFA_RESP_CLOSED;
+            }
+            if (!out_append(c, "0\r\n\r\n", 5, now_ms)) {
+                return MFA_RESP_BUSY;
+            }
+        }
+    }
+    conn_finish(pool, c, now_ms);
+    return MFA_RESP_OK;
+}
+
+void mfa_pool_close_all(mfa_pool_t *pool) {
+    for (size_t i = 0; i < pool->n; i++) {
+        mfa_conn_close(pool, &pool->conns[i], true);
+    }
+}

@@ -1,0 +1,257 @@
+// mfa_conn: the HTTP/1.1 connection state machine shared by both transports.
+//
+// Pure C: no MicroPython, no lwIP, no allocation of its own. A transport (mfa_posix.c,
+// mfa_lwip.c, the host unit tests) owns the sockets and hands this code a table of small calls
+// (mfa_conn_io_t); this code owns the bytes: a fixed, bounded input buffer and output buffer per
+// connection, allocated once when the pool is created. Per request at most one allocation is
+// made, through the transport's alloc call, for a body that does not fit the input buffer.
+//
+// What it does per connection: read a request head into the input buffer and parse it
+// (mfa_http), read the body (Content-Length, or chunked and decoded) up to max_body (413), send
+// `100 Continue` when asked, queue the complete request for the application, frame the answer
+// (status line with reason phrase, app headers, Content-Length or chunked framing, Connection:
+// close when closing), keep the connection alive for the next (possibly pipelined) request,
+// answer protocol errors with their status and close, and enforce the header, body and idle
+// timeouts. Requests of one connection are handed out in order, the next one only after the
+// previous one has been answered and the answer's body has left the connection's queue.
+
+#ifndef MFA_CONN_H
+#define MFA_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mfa_http.h"
+
+// ---- tunables (each costs RAM per connection slot: max_conns x (IN + OUT + ~200) bytes) ----
+
+// Input buffer: request head (the parser's MFA_HTTP_MAX_HEAD is the largest head accepted) plus
+// a small body or pipelined bytes. A body that does not fit goes into one allocation of its own.
+#ifndef MFA_CONN_IN_BUF
+#define MFA_CONN_IN_BUF (4096 + 512)
+#endif
+
+// Output buffer: status line + headers (+ the body when it fits; a larger body is sent from the
+// caller's object without copying). Response heads larger than this are refused (ValueError).
+// One TCP MSS on the RP2040 so a small response leaves in one segment.
+#ifndef MFA_CONN_OUT_BUF
+#if defined(__arm__)
+#define MFA_CONN_OUT_BUF (1460)
+#else
+#define MFA_CONN_OUT_BUF (4096)
+#endif
+#endif
+
+// Default pool size (Server(max_conns=...)), and the hard cap on it.
+#ifndef MFA_CONN_DEFAULT
+#define MFA_CONN_DEFAULT (8)
+#endif
+#ifndef MFA_CONN_MAX
+#if defined(__arm__)
+#define MFA_CONN_MAX (16)
+#else
+#define MFA_CONN_MAX (256)
+#endif
+#endif
+
+// How long a closing connection keeps reading (and discarding) after its last byte was sent,
+// so that a client still sending (e.g. a body we refused with 413) reads our answer instead of
+// a reset. Costs a slot for at most this long.
+#ifndef MFA_CONN_LINGER_MS
+#define MFA_CONN_LINGER_MS (1000)
+#endif
+
+// First allocation for a chunked body; doubled as needed up to max_body.
+#ifndef MFA_CONN_CHUNKED_START
+#define MFA_CONN_CHUNKED_START (512)
+#endif
+
+// ---- transport interface ----
+
+#define MFA_IO_EOF (-1)   // recv: the peer closed its side
+#define MFA_IO_ERR (-2)   // recv/send: reset or other error; the connection is dead
+
+typedef struct _mfa_conn_t mfa_conn_t;
+
+typedef struct _mfa_conn_io_t {
+    // Read at most n bytes into buf. Returns bytes read (> 0), 0 when none are there now,
+    // MFA_IO_EOF or MFA_IO_ERR.
+    int (*recv)(void *ctx, mfa_conn_t *c, uint8_t *buf, size_t n);
+    // Write at most n bytes. Returns bytes taken (0: no room now, retry later) or MFA_IO_ERR.
+    // `more`: more bytes follow right away (lets lwIP hold the segment).
+    int (*send)(void *ctx, mfa_conn_t *c, const uint8_t *buf, size_t n, bool more);
+    // Stop sending (half close) after what was taken; reading goes on.
+    void (*shutdown)(void *ctx, mfa_conn_t *c);
+    // Release the transport side of c (close, or reset when `abort`). Called exactly once.
+    void (*close)(void *ctx, mfa_conn_t *c, bool abort);
+    // Body storage (one allocation per request whose body does not fit the input buffer).
+    // alloc/realloc return NULL on failure (answered with 503 / 413).
+    void *(*alloc)(void *ctx, size_t n);
+    void *(*realloc)(void *ctx, void *p, size_t old_n, size_t new_n);
+    void (*free)(void *ctx, void *p, size_t n);
+} mfa_conn_io_t;
+
+// ---- connection ----
+
+typedef enum {
+    MFA_CONN_FREE = 0,
+    MFA_CONN_HEAD,      // reading a request head (idle when nothing has arrived yet)
+    MFA_CONN_BODY,      // reading a request body
+    MFA_CONN_READY,     // a complete request: queued for, or held by, the application
+    MFA_CONN_CLOSING,   // sending what is queued, then half close, linger, close
+} mfa_conn_state_t;
+
+// Flags
+#define MFA_CF_KEEP_ALIVE  (0x0001)  // the current request allows keep-alive
+#define MFA_CF_HANDED      (0x0002)  // READY request handed to the application
+#define MFA_CF_CHUNKED_IN  (0x0004)  // request body is chunked
+#define MFA_CF_HEAD_METHOD (0x0008)  // the current request is HEAD: no response body
+#define MFA_CF_STREAMING   (0x0010)  // stream_start called, stream_end not yet
+#define MFA_CF_CHUNKED_OUT (0x0020)  // the stream is chunk-framed (HTTP/1.1)
+#define MFA_CF_PEER_EOF    (0x0040)  // the peer half-closed
+#define MFA_CF_SHUT        (0x0080)  // our side half-closed (CLOSING)
+#define MFA_CF_CONTINUE    (0x0100)  // 100 Continue owed once the head is accepted
+#define MFA_CF_HTTP10      (0x0200)  // the current request is HTTP/1.0
+#define MFA_CF_NO_BODY     (0x0400)  // the current response carries no body (stream)
+
+struct _mfa_conn_t {
+    uint8_t state;              // mfa_conn_state_t
+    uint16_t flags;
+    uint16_t index;             // slot number in the pool
+    uint32_t gen;               // bumped each time the slot is (re)used or a request ends
+    uint32_t started_ms;        // start of the current phase (timeouts)
+    uint32_t last_used_ms;      // last request finished (pool-full eviction picks the oldest)
+    uintptr_t handle;           // transport's handle (fd, pcb pointer)
+    void *tstate;               // transport's per-connection state
+
+    // input
+    uint8_t *in;                // MFA_CONN_IN_BUF bytes
+    size_t in_len;              // bytes in `in`
+    size_t last_len;            // parser resume point
+    size_t head_len;            // READY/BODY: bytes of `in` taken by the head
+    int64_t content_length;     // -1: none
+    uint8_t *body;              // external body buffer (NULL: body in `in` after the head)
+    size_t body_len;            // body bytes so far
+    size_t body_cap;            // size of `body` allocation
+    mfa_chunked_t chunked;      // decoder state of a chunked body
+
+    // output: out[out_off:out_len], then ref[ref_off:ref_len], then tail[:tail_len]
+    uint8_t *out;               // MFA_CONN_OUT_BUF bytes
+    size_t out_off, out_len;
+    const uint8_t *ref;
+    size_t ref_off, ref_len;
+    void *ref_obj;              // keeps ref alive (opaque; the binding's object)
+    uint8_t tail[16];
+    uint8_t tail_len;
+    uint32_t write_ms;          // last send progress (stalled-writer timeout)
+
+    // client address, filled by the transport
+    char addr[48];
+    uint16_t port;
+};
+
+typedef struct _mfa_conn_stats_t {
+    uint32_t accepted;    // connections accepted
+    uint32_t requests;    // complete requests queued for the application
+    uint32_t responses;   // responses completed by the application
+    uint32_t errors;      // protocol errors answered by the server (4xx/5xx)
+    uint32_t rejected;    // 503 because the pool was full
+    uint32_t evicted;     // idle keep-alive connections closed to make room
+    uint32_t timeouts;    // header/body/idle/write timeouts
+    uint32_t resets;      // connections that died on a reset or I/O error
+} mfa_conn_stats_t;
+
+typedef struct _mfa_pool_t {
+    const mfa_conn_io_t *io;
+    void *ctx;
+    mfa_conn_t *conns;
+    size_t n;
+    uint32_t max_body;
+    uint32_t header_timeout_ms;
+    uint32_t body_timeout_ms;
+    uint32_t idle_timeout_ms;
+    size_t rr;                  // round-robin start for handing out requests
+    size_t open;                // connections in use
+    mfa_conn_stats_t stats;
+} mfa_pool_t;
+
+// Set up a pool over `conns[n]`; each conn's `in` and `out` must point at MFA_CONN_IN_BUF and
+// MFA_CONN_OUT_BUF bytes before the call (they are kept across reuse).
+void mfa_pool_init(mfa_pool_t *pool, mfa_conn_t *conns, size_t n, const mfa_conn_io_t *io,
+    void *ctx);
+
+// A new connection arrived. Returns its slot, evicting the oldest idle keep-alive connection if
+// the pool is full, or NULL when no slot can be had: then the transport sends
+// mfa_conn_busy_response and closes the connection itself.
+mfa_conn_t *mfa_pool_accept(mfa_pool_t *pool, uintptr_t handle, uint32_t now_ms);
+extern const char mfa_conn_busy_response[];
+extern const size_t mfa_conn_busy_response_len;
+
+// Do all pending work on one connection: send what is queued, read and parse what arrived,
+// timeouts. Cheap when there is nothing to do. The connection may be FREE afterwards.
+void mfa_conn_service(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms);
+
+// Service every connection in use.
+void mfa_pool_service(mfa_pool_t *pool, uint32_t now_ms);
+
+// The next complete request not handed out yet (round robin over connections), marked handed;
+// NULL when none. mfa_pool_has_ready says whether there is one without taking it.
+mfa_conn_t *mfa_pool_next_ready(mfa_pool_t *pool);
+bool mfa_pool_has_ready(const mfa_pool_t *pool);
+
+// Whether the transport should wait for the connection to become readable / writable.
+bool mfa_conn_wants_read(const mfa_conn_t *c);
+bool mfa_conn_wants_write(const mfa_conn_t *c);
+
+// The head and body of a READY request.
+static inline const uint8_t *mfa_conn_head(const mfa_conn_t *c) {
+    return c->in;
+}
+const uint8_t *mfa_conn_body(const mfa_conn_t *c, size_t *len);
+
+// ---- answering (only for a handed request; the caller checks c->gen) ----
+
+typedef enum {
+    MFA_RESP_OK = 0,
+    MFA_RESP_BAD_HEADER,    // CR, LF or NUL in a header name or value, or an empty name
+    MFA_RESP_TOO_LARGE,     // status line + headers do not fit MFA_CONN_OUT_BUF
+    MFA_RESP_NOT_HANDED,    // no request of this connection is waiting for an answer
+    MFA_RESP_BUSY,          // stream_send: queue full, retry later
+    MFA_RESP_CLOSED,        // the connection is gone
+} mfa_resp_err_t;
+
+typedef struct _mfa_header_t {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+} mfa_header_t;
+
+// Standard reason phrase for a status ("Unknown" when none).
+const char *mfa_conn_reason(int status);
+
+// Whether s[:n] may go into a header line (no CR, LF, NUL).
+bool mfa_conn_header_ok(const char *s, size_t n);
+
+// A complete response. body is copied into the output buffer when it fits; otherwise it is sent
+// from `body` in place and `body_obj` is kept in c->ref_obj until it has been sent (the caller
+// keeps body_obj alive while it is there).
+mfa_resp_err_t mfa_conn_respond(mfa_pool_t *pool, mfa_conn_t *c, int status,
+    const mfa_header_t *headers, size_t n_headers, const uint8_t *body, size_t body_len,
+    void *body_obj, uint32_t now_ms);
+
+// A streamed response: chunked for HTTP/1.1, for HTTP/1.0 the body runs to the close.
+mfa_resp_err_t mfa_conn_stream_start(mfa_pool_t *pool, mfa_conn_t *c, int status,
+    const mfa_header_t *headers, size_t n_headers, uint32_t now_ms);
+mfa_resp_err_t mfa_conn_stream_send(mfa_pool_t *pool, mfa_conn_t *c, const uint8_t *data,
+    size_t len, void *data_obj, uint32_t now_ms);
+mfa_resp_err_t mfa_conn_stream_end(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms);
+
+// Close every connection (abort) and reset the pool.
+void mfa_pool_close_all(mfa_pool_t *pool);
+
+// Close one connection now (abort: reset it).
+void mfa_conn_close(mfa_pool_t *pool, mfa_conn_t *c, bool abort);
+
+#endif // MFA_CONN_H

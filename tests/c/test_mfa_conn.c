@@ -1,0 +1,537 @@
+// Unit tests for mfa_conn (the connection state machine) over a fake transport.
+// Built with ASan + UBSan by the top-level CMakeLists.txt; run by ctest.
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mfa_conn.h"
+
+static int failures = 0, checks = 0;
+
+#define CHECK(cond) do { \
+        checks++; \
+        if (!(cond)) { \
+            failures++; \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+        } \
+} while (0)
+
+// ---- fake transport --------------------------------------------------------------------------
+
+typedef struct {
+    char in[1 << 16];      // bytes the client has sent, not yet read by the server
+    size_t in_len;
+    bool eof, reset;
+    char out[1 << 17];     // bytes the server sent
+    size_t out_len;
+    size_t send_room;      // how much send() takes per call (SIZE_MAX: all)
+    bool shut, closed, aborted;
+    size_t recv_max;       // bytes recv() returns at most per call
+} fake_t;
+
+static fake_t fakes[64];
+static size_t allocs, frees;
+
+static int f_recv(void *ctx, mfa_conn_t *c, uint8_t *buf, size_t n) {
+    (void)ctx;
+    fake_t *f = &fakes[c->handle];
+    if (f->reset) {
+        return MFA_IO_ERR;
+    }
+    if (!f->in_len) {
+        return f->eof ? MFA_IO_EOF : 0;
+    }
+    if (n > f->in_len) {
+        n = f->in_len;
+    }
+    if (f->recv_max && n > f->recv_max) {
+        n = f->recv_max;
+    }
+    memcpy(buf, f->in, n);
+    memmove(f->in, f->in + n, f->in_len - n);
+    f->in_len -= n;
+    return (int)n;
+}
+
+static int f_send(void *ctx, mfa_conn_t *c, const uint8_t *buf, size_t n, bool more) {
+    (void)ctx;
+    (void)more;
+    fake_t *f = &fakes[c->handle];
+    if (f->reset) {
+        return MFA_IO_ERR;
+    }
+    if (n > f->send_room) {
+        n = f->send_room;
+    }
+    if (n > sizeof(f->out) - f->out_len) {
+        n = sizeof(f->out) - f->out_len;
+    }
+    memcpy(f->out + f->out_len, buf, n);
+    f->out_len += n;
+    return (int)n;
+}
+
+static void f_shutdown(void *ctx, mfa_conn_t *c) {
+    (void)ctx;
+    fakes[c->handle].shut = true;
+}
+
+static void f_close(void *ctx, mfa_conn_t *c, bool abort) {
+    (void)ctx;
+    fakes[c->handle].closed = true;
+    fakes[c->handle].aborted = abort;
+}
+
+static void *f_alloc(void *ctx, size_t n) {
+    (void)ctx;
+    allocs++;
+    return malloc(n);
+}
+
+static void *f_realloc(void *ctx, void *p, size_t old_n, size_t new_n) {
+    (void)ctx;
+    (void)old_n;
+    return realloc(p, new_n);
+}
+
+static void f_free(void *ctx, void *p, size_t n) {
+    (void)ctx;
+    (void)n;
+    frees++;
+    free(p);
+}
+
+static const mfa_conn_io_t fake_io = {
+    f_recv, f_send, f_shutdown, f_close, f_alloc, f_realloc, f_free,
+};
+
+#define NCONN 4
+static uint8_t inbufs[NCONN][MFA_CONN_IN_BUF];
+static uint8_t outbufs[NCONN][MFA_CONN_OUT_BUF];
+static mfa_conn_t conns[NCONN];
+static mfa_pool_t pool;
+static uint32_t now;
+
+static void setup(uint32_t max_body) {
+    memset(fakes, 0, sizeof(fakes));
+    allocs = frees = 0;
+    for (int i = 0; i < 64; i++) {
+        fakes[i].send_room = (size_t)-1;
+    }
+    for (int i = 0; i < NCONN; i++) {
+        conns[i].in = inbufs[i];
+        conns[i].out = outbufs[i];
+    }
+    pool.max_body = max_body;
+    pool.header_timeout_ms = 1000;
+    pool.body_timeout_ms = 2000;
+    pool.idle_timeout_ms = 500;
+    mfa_pool_init(&pool, conns, NCONN, &fake_io, NULL);
+    now = 1000;
+}
+
+static void teardown(void) {
+    mfa_pool_close_all(&pool);
+    CHECK(pool.open == 0);
+    CHECK(allocs == frees);
+}
+
+static mfa_conn_t *connect(uintptr_t h) {
+    return mfa_pool_accept(&pool, h, now);
+}
+
+static void client_send(uintptr_t h, const char *s) {
+    fake_t *f = &fakes[h];
+    size_t n = strlen(s);
+    memcpy(f->in + f->in_len, s, n);
+    f->in_len += n;
+}
+
+// Take what the server sent on h, as a NUL-terminated string (static).
+static const char *client_read(uintptr_t h) {
+    static char buf[sizeof(fakes[0].out) + 1];
+    fake_t *f = &fakes[h];
+    memcpy(buf, f->out, f->out_len);
+    buf[f->out_len] = 0;
+    f->out_len = 0;
+    return buf;
+}
+
+static void step(void) {
+    mfa_pool_service(&pool, now);
+}
+
+static const mfa_header_t ct_json[] = { { "Content-Type", 12, "application/json", 16 } };
+
+static void respond_str(mfa_conn_t *c, int status, const char *body) {
+    mfa_resp_err_t e = mfa_conn_respond(&pool, c, status, ct_json, 1, (const uint8_t *)body,
+        strlen(body), NULL, now);
+    CHECK(e == MFA_RESP_OK);
+}
+
+// ---- tests -----------------------------------------------------------------------------------
+
+static void test_simple_keepalive(void) {
+    setup(1024);
+    mfa_conn_t *c = connect(1);
+    CHECK(c != NULL);
+    client_send(1, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    CHECK(mfa_pool_has_ready(&pool));
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    CHECK(r == c);
+    CHECK(mfa_pool_next_ready(&pool) == NULL);
+    CHECK(memcmp(mfa_conn_head(r), "GET /a", 6) == 0);
+    respond_str(r, 200, "{}");
+    const char *out = client_read(1);
+    CHECK(strcmp(out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}") == 0);
+    CHECK(c->state == MFA_CONN_HEAD);
+    CHECK(!fakes[1].closed);
+    // second request on the same connection
+    client_send(1, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    r = mfa_pool_next_ready(&pool);
+    CHECK(r == c);
+    respond_str(r, 404, "{\"detail\":\"Not Found\"}");
+    out = client_read(1);
+    CHECK(strncmp(out, "HTTP/1.1 404 Not Found\r\n", 24) == 0);
+    CHECK(pool.stats.requests == 2 && pool.stats.responses == 2);
+    teardown();
+}
+
+static void test_pipelining_in_order(void) {
+    setup(1024);
+    mfa_conn_t *c = connect(1);
+    client_send(1, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /2 HTTP/1.1\r\nHost: x\r\n"
+        "Content-Length: 3\r\n\r\nabcGET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    step();
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    CHECK(r == c);
+    CHECK(mfa_pool_next_ready(&pool) == NULL);  // the next one only after this is answered
+    CHECK(memcmp(mfa_conn_head(r), "GET /1", 6) == 0);
+    respond_str(r, 200, "1");
+    r = mfa_pool_next_ready(&pool);
+    CHECK(r == c);
+    CHECK(r && memcmp(mfa_conn_head(r), "POST /2", 7) == 0);
+    size_t blen;
+    const uint8_t *b = mfa_conn_body(r, &blen);
+    CHECK(blen == 3 && memcmp(b, "abc", 3) == 0);
+    respond_str(r, 201, "2");
+    r = mfa_pool_next_ready(&pool);
+    CHECK(r && memcmp(mfa_conn_head(r), "GET /3", 6) == 0);
+    respond_str(r, 200, "3");
+    const char *out = client_read(1);
+    const char *p1 = strstr(out, "\r\n\r\n1"), *p2 = strstr(out, "201 Created"),
+               *p3 = strstr(out, "Connection: close\r\nContent-Length: 1\r\n\r\n3");
+    CHECK(p1 && p2 && p3 && p1 < p2 && p2 < p3);
+    CHECK(fakes[1].shut);  // half closed after the last answer; lingering
+    fakes[1].eof = true;
+    step();
+    CHECK(fakes[1].closed && !fakes[1].aborted);
+    CHECK(c->state == MFA_CONN_FREE);
+    teardown();
+}
+
+static void test_continue_and_413(void) {
+    setup(100);
+    connect(1);
+    client_send(1, "POST /u HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    step();
+    CHECK(strcmp(client_read(1), "HTTP/1.1 100 Continue\r\n\r\n") == 0);
+    CHECK(!mfa_pool_has_ready(&pool));
+    client_send(1, "hello");
+    step();
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    CHECK(r != NULL);
+    respond_str(r, 200, "ok");
+    client_read(1);
+    // too large: 413 without 100 Continue, then close
+    client_send(1, "POST /u HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\nExpect: 100-continue\r\n\r\n");
+    step();
+    const char *out = client_read(1);
+    CHECK(strncmp(out, "HTTP/1.1 413 Content Too Large\r\n", 32) == 0);
+    CHECK(strstr(out, "Connection: close") != NULL);
+    CHECK(strstr(out, "100 Continue") == NULL);
+    CHECK(fakes[1].shut);
+    teardown();
+}
+
+static void test_chunked_upload(void) {
+    setup(10000);
+    mfa_conn_t *c = connect(1);
+    fakes[1].recv_max = 7;  // arrives in small pieces
+    client_send(1, "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\n\r\nGET /n HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (int i = 0; i < 40; i++) {
+        step();
+    }
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    CHECK(r == c);
+    size_t blen;
+    const uint8_t *b = mfa_conn_body(r, &blen);
+    CHECK(blen == 11 && memcmp(b, "hello world", 11) == 0);
+    respond_str(r, 200, "ok");
+    for (int i = 0; i < 10; i++) {
+        step();
+    }
+    r = mfa_pool_next_ready(&pool);
+    CHECK(r && memcmp(mfa_conn_head(r), "GET /n", 6) == 0);
+    respond_str(r, 200, "ok");
+    teardown();
+}
+
+static void test_chunked_too_large_and_bad(void) {
+    setup(8);
+    connect(1);
+    client_send(1, "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n123456789\r\n0\r\n\r\n");
+    step();
+    CHECK(strncmp(client_read(1), "HTTP/1.1 413 ", 13) == 0);
+    connect(2);
+    client_send(2, "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+    step();
+    CHECK(strncmp(client_read(2), "HTTP/1.1 400 Bad Request\r\n", 26) == 0);
+    teardown();
+}
+
+static void test_large_body_external(void) {
+    setup(20000);
+    connect(1);
+    static char req[16000];
+    strcpy(req, "PUT /big HTTP/1.1\r\nHost: x\r\nContent-Length: 10000\r\n\r\n");
+    size_t hl = strlen(req);
+    for (size_t i = 0; i < 10000; i++) {
+        req[hl + i] = (char)('a' + i % 26);
+    }
+    req[hl + 10000] = 0;
+    fakes[1].recv_max = 1000;
+    client_send(1, req);
+    for (int i = 0; i < 20; i++) {
+        step();
+    }
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    CHECK(r != NULL);
+    size_t blen;
+    const uint8_t *b = mfa_conn_body(r, &blen);
+    CHECK(blen == 10000 && b[0] == 'a' && b[9999] == (uint8_t)('a' + 9999 % 26));
+    CHECK(allocs == 1);
+    respond_str(r, 200, "ok");
+    CHECK(frees == 1);
+    teardown();
+}
+
+static void test_parse_error_closes(void) {
+    setup(100);
+    connect(1);
+    client_send(1, "GET / HTTP/1.1\r\n\r\n");  // no Host
+    step();
+    const char *out = client_read(1);
+    CHECK(strstr(out, "HTTP/1.1 400 Bad Request\r\n") == out);
+    CHECK(strstr(out, "missing Host header") != NULL);
+    CHECK(fakes[1].shut);
+    now += MFA_CONN_LINGER_MS + 1;
+    step();
+    CHECK(fakes[1].closed);
+    CHECK(pool.stats.errors == 1);
+    teardown();
+}
+
+static void test_head_and_http10(void) {
+    setup(100);
+    connect(1);
+    client_send(1, "HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    respond_str(r, 200, "hello");
+    CHECK(strcmp(client_read(1), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n") == 0);
+    connect(2);
+    client_send(2, "GET / HTTP/1.0\r\n\r\n");
+    step();
+    r = mfa_pool_next_ready(&pool);
+    respond_str(r, 200, "x");
+    CHECK(strstr(client_read(2), "Connection: close\r\n") != NULL);
+    CHECK(fakes[2].shut);
+    connect(3);
+    client_send(3, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    step();
+    r = mfa_pool_next_ready(&pool);
+    respond_str(r, 204, "");
+    CHECK(strcmp(client_read(3), "HTTP/1.1 204 No Content\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n\r\n") == 0);
+    teardown();
+}
+
+static void test_timeouts(void) {
+    setup(100);
+    connect(1);
+    connect(2);
+    connect(3);
+    client_send(2, "GET / HTTP/1.1\r\n");
+    client_send(3, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+    step();
+    now += 600;  // past idle
+    step();
+    CHECK(fakes[1].closed && !fakes[1].aborted);
+    CHECK(!fakes[2].closed && !fakes[2].out_len);
+    now += 500;  // past header timeout for 2
+    step();
+    CHECK(strstr(client_read(2), "408 Request Timeout") != NULL);
+    now += 1000;  // past body timeout for 3
+    step();
+    CHECK(strstr(client_read(3), "request body timeout") != NULL);
+    CHECK(pool.stats.timeouts == 2);
+    teardown();
+}
+
+static void test_pool_full(void) {
+    setup(100);
+    for (uintptr_t h = 1; h <= NCONN; h++) {
+        CHECK(connect(h) != NULL);
+        now += 10;
+    }
+    // all busy with partial requests: no idle one to evict
+    for (uintptr_t h = 1; h <= NCONN; h++) {
+        client_send(h, "GET");
+    }
+    step();
+    CHECK(connect(10) == NULL);
+    CHECK(pool.stats.rejected == 1);
+    CHECK(mfa_conn_busy_response_len == strlen(mfa_conn_busy_response));
+    // finish 2 and 3: both become idle keep-alive; 2 finished first, so it is the oldest
+    client_send(2, " / HTTP/1.1\r\nHost: x\r\n\r\n");
+    client_send(3, " / HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    mfa_conn_t *a = mfa_pool_next_ready(&pool), *b = mfa_pool_next_ready(&pool);
+    CHECK(a && b);
+    respond_str(a->handle == 2 ? a : b, 200, "x");
+    now += 5;
+    respond_str(a->handle == 2 ? b : a, 200, "x");
+    mfa_conn_t *c = connect(11);
+    CHECK(c != NULL);
+    CHECK(fakes[2].closed && !fakes[3].closed);
+    CHECK(pool.stats.evicted == 1);
+    teardown();
+}
+
+static void test_reset_mid_request_and_response(void) {
+    setup(100);
+    mfa_conn_t *c = connect(1);
+    client_send(1, "GET / HTTP/1.1\r\nHo");
+    step();
+    fakes[1].reset = true;
+    step();
+    CHECK(c->state == MFA_CONN_FREE && fakes[1].aborted);
+    CHECK(pool.stats.resets == 1);
+    // mid-response: a big body the client stops taking, then resets
+    c = connect(2);
+    client_send(2, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    uint32_t gen = r->gen;
+    static uint8_t big[50000];
+    fakes[2].send_room = 1000;
+    CHECK(mfa_conn_respond(&pool, r, 200, NULL, 0, big, sizeof(big), big, now) == MFA_RESP_OK);
+    CHECK(r->gen != gen);
+    CHECK(c->ref == big);
+    fakes[2].reset = true;
+    step();
+    CHECK(c->state == MFA_CONN_FREE && c->ref_obj == NULL);
+    CHECK(pool.stats.resets == 2);
+    teardown();
+}
+
+static void test_big_response_and_stream(void) {
+    setup(100);
+    mfa_conn_t *c = connect(1);
+    client_send(1, "GET /big HTTP/1.1\r\nHost: x\r\n\r\nGET /s HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    static uint8_t big[20000];
+    memset(big, 'B', sizeof(big));
+    fakes[1].send_room = 3000;
+    CHECK(mfa_conn_respond(&pool, r, 200, NULL, 0, big, sizeof(big), big, now) == MFA_RESP_OK);
+    CHECK(!mfa_pool_has_ready(&pool));  // body still queued: the pipelined one waits
+    for (int i = 0; i < 10; i++) {
+        step();
+    }
+    CHECK(c->ref == NULL);
+    const char *out = client_read(1);
+    CHECK(strlen(out) == strlen("HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n") + 20000);
+    r = mfa_pool_next_ready(&pool);
+    CHECK(r == c);
+    fakes[1].send_room = (size_t)-1;
+    CHECK(mfa_conn_stream_start(&pool, r, 200, ct_json, 1, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_send(&pool, r, (const uint8_t *)"hello", 5, NULL, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_send(&pool, r, big, 5000, big, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_end(&pool, r, now) == MFA_RESP_OK);
+    out = client_read(1);
+    CHECK(strstr(out, "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1388\r\nBBB") != NULL);
+    size_t n = strlen(out);
+    CHECK(n > 8 && strcmp(out + n - 8, "B\r\n0\r\n\r\n") == 0);
+    CHECK(c->state == MFA_CONN_HEAD);
+    // stream back-pressure
+    client_send(1, "GET /s HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    r = mfa_pool_next_ready(&pool);
+    fakes[1].send_room = 0;
+    CHECK(mfa_conn_stream_start(&pool, r, 200, NULL, 0, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_send(&pool, r, big, 10000, big, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_send(&pool, r, big, 10, big, now) == MFA_RESP_BUSY);
+    fakes[1].send_room = (size_t)-1;
+    step();
+    CHECK(mfa_conn_stream_send(&pool, r, big, 10, big, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_end(&pool, r, now) == MFA_RESP_OK);
+    teardown();
+}
+
+static void test_bad_response_headers(void) {
+    setup(100);
+    connect(1);
+    client_send(1, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    mfa_header_t bad[] = { { "X-A", 3, "a\r\nb", 4 } };
+    CHECK(mfa_conn_respond(&pool, r, 200, bad, 1, NULL, 0, NULL, now) == MFA_RESP_BAD_HEADER);
+    static char longv[MFA_CONN_OUT_BUF];
+    memset(longv, 'v', sizeof(longv));
+    mfa_header_t big[] = { { "X-B", 3, longv, sizeof(longv) } };
+    CHECK(mfa_conn_respond(&pool, r, 200, big, 1, NULL, 0, NULL, now) == MFA_RESP_TOO_LARGE);
+    CHECK(fakes[1].out_len == 0);
+    respond_str(r, 200, "fine");
+    CHECK(strstr(client_read(1), "fine") != NULL);
+    // stale answers are refused
+    CHECK(mfa_conn_respond(&pool, r, 200, NULL, 0, NULL, 0, NULL, now) == MFA_RESP_NOT_HANDED);
+    teardown();
+}
+
+static void test_slow_client(void) {
+    setup(100);
+    connect(1);
+    const char *req = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (const char *p = req; *p; p++) {
+        char one[2] = { *p, 0 };
+        client_send(1, one);
+        step();
+        now += 20;
+    }
+    CHECK(mfa_pool_next_ready(&pool) != NULL);
+    teardown();
+}
+
+int main(void) {
+    test_simple_keepalive();
+    test_pipelining_in_order();
+    test_continue_and_413();
+    test_chunked_upload();
+    test_chunked_too_large_and_bad();
+    test_large_body_external();
+    test_parse_error_closes();
+    test_head_and_http10();
+    test_timeouts();
+    test_pool_full();
+    test_reset_mid_request_and_response();
+    test_big_response_and_stream();
+    test_bad_response_headers();
+    test_slow_client();
+    printf("test_mfa_conn: %d checks, %d failures\n", checks, failures);
+    return failures ? 1 : 0;
+}

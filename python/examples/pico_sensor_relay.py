@@ -1,0 +1,129 @@
+"""Pico W sensor / relay API: read the on-chip temperature sensor, switch a relay (or the LED).
+
+On the Pico W:  copy this file (and _port.py) as main.py's neighbours, set SSID/PASSWORD,
+                and it connects to WiFi and serves on port 80.
+On a host:      ./build.sh serve python/examples/pico_sensor_relay.py
+                there is no `machine` with real pins, so a simulated board is used and
+                GET /board says so.
+
+    curl <ip>/temperature     curl -X PUT <ip>/relay/1/on     curl <ip>/relay
+"""
+from microfastapi import MicroFastApi, HTTPException
+
+from _port import HOST, PORT
+
+SSID = "your-ssid"
+PASSWORD = "your-password"
+RELAY_PINS = {1: 15, 2: 14}   # relay number -> GPIO
+
+
+class RealBoard:
+    name = "Raspberry Pi Pico W (machine)"
+
+    def __init__(self):
+        import machine
+        self.adc = machine.ADC(4)  # on-chip temperature sensor
+        self.pins = {n: machine.Pin(g, machine.Pin.OUT, value=0) for n, g in RELAY_PINS.items()}
+        try:
+            self.led = machine.Pin("LED", machine.Pin.OUT)
+        except (TypeError, ValueError):
+            self.led = None
+
+    def temperature_c(self):
+        volts = self.adc.read_u16() * 3.3 / 65535
+        return 27 - (volts - 0.706) / 0.001721
+
+    def set_relay(self, n, on):
+        self.pins[n].value(1 if on else 0)
+
+    def relay(self, n):
+        return bool(self.pins[n].value())
+
+    def set_led(self, on):
+        if self.led is not None:
+            self.led.value(1 if on else 0)
+
+
+class SimulatedBoard:
+    name = "simulated (no machine.ADC/Pin on this host: values are made up)"
+
+    def __init__(self):
+        self.state = {n: False for n in RELAY_PINS}
+        self.t = 21.0
+
+    def temperature_c(self):
+        self.t = 21.0 + (self.t - 20.5) % 1.0
+        return self.t
+
+    def set_relay(self, n, on):
+        self.state[n] = on
+
+    def relay(self, n):
+        return self.state[n]
+
+    def set_led(self, on):
+        pass
+
+
+def make_board():
+    try:
+        return RealBoard()
+    except (ImportError, AttributeError, ValueError, TypeError) as e:
+        print("pico_sensor_relay: no usable machine pins (%r): using a simulated board" % (e,))
+        return SimulatedBoard()
+
+
+board = make_board()
+app = MicroFastApi(title="pico sensor/relay")
+
+
+def _check(n):
+    if n not in RELAY_PINS:
+        raise HTTPException(404, "No relay %d (have %s)" % (n, sorted(RELAY_PINS)))
+
+
+@app.get("/board")
+def board_info(req):
+    return {"board": board.name, "relays": sorted(RELAY_PINS)}
+
+
+@app.get("/temperature")
+def temperature(req):
+    return {"celsius": round(board.temperature_c(), 2)}
+
+
+@app.get("/relay")
+def relays(req):
+    return {str(n): board.relay(n) for n in RELAY_PINS}
+
+
+@app.get("/relay/{n:int}")
+def relay(req, n):
+    _check(n)
+    return {"relay": n, "on": board.relay(n)}
+
+
+@app.put("/relay/{n:int}/{state}")
+def set_relay(req, n, state):
+    _check(n)
+    if state not in ("on", "off"):
+        raise HTTPException(422, "state must be 'on' or 'off'")
+    board.set_relay(n, state == "on")
+    board.set_led(any(board.relay(k) for k in RELAY_PINS))
+    return {"relay": n, "on": board.relay(n)}
+
+
+def main():
+    host, port = HOST, PORT
+    if isinstance(board, RealBoard):
+        try:
+            from microfastapi.wifi import connect
+            print("WiFi address:", connect(SSID, PASSWORD, timeout=20))
+            port = 80
+        except ImportError:
+            pass
+    app.run(host, port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Pico W WiFi helper.
+
+    from microfastapi.wifi import connect
+    ip = connect("my-ssid", "my-password", timeout=15)
+    app.run(port=80)
+
+Raises WiFiError with a message that says what went wrong (wrong password, no such network,
+timeout, no WiFi on this board) instead of leaving the caller with a silent status number.
+"""
+
+try:
+    import time
+    _sleep_ms = time.sleep_ms
+    _ticks_ms = time.ticks_ms
+    _ticks_diff = time.ticks_diff
+except (ImportError, AttributeError):  # CPython: only useful for the error message
+    import time
+    _sleep_ms = lambda ms: time.sleep(ms / 1000)  # noqa: E731
+    _ticks_ms = lambda: int(time.monotonic() * 1000)  # noqa: E731
+    _ticks_diff = lambda a, b: a - b  # noqa: E731
+
+
+class WiFiError(OSError):
+    pass
+
+
+def _status_text(network, status):
+    names = {
+        "STAT_IDLE": "idle (not connecting)",
+        "STAT_CONNECTING": "still connecting",
+        "STAT_WRONG_PASSWORD": "wrong password",
+        "STAT_NO_AP_FOUND": "no access point with that SSID in range",
+        "STAT_CONNECT_FAIL": "connection failed",
+        "STAT_GOT_IP": "connected",
+    }
+    for attr, text in names.items():
+        if getattr(network, attr, object()) == status:
+            return text
+    if status == -3:
+        return "wrong password"  # CYW43_LINK_BADAUTH on rp2
+    return "status %r" % (status,)
+
+
+def connect(ssid, password=None, timeout=15, hostname=None, country=None):
+    """Join `ssid` as a station and return the IP address (a str).
+
+    timeout: seconds to wait for an address. hostname/country: optional, set before joining.
+    """
+    try:
+        import network
+    except ImportError:
+        raise WiFiError("this MicroPython has no `network` module: not a Pico W firmware "
+                        "(on a host, the OS is already on the network; just run the app)")
+    if not hasattr(network, "WLAN"):
+        raise WiFiError("this board has no WiFi (network.WLAN missing): use a Pico W firmware")
+    if country:
+        try:
+            network.country(country)
+        except (AttributeError, ValueError):
+            pass
+    if hostname:
+        try:
+            network.hostname(hostname)
+        except (AttributeError, ValueError):
+            pass
+    wlan = network.WLAN(network.STA_IF)
+    wlan.active(True)
+    if wlan.isconnected():
+        return wlan.ifconfig()[0]
+    try:
+        wlan.config(pm=0xA11140)  # no power save: lower latency for a server
+    except (ValueError, TypeError, OSError):
+        pass
+    if password is None:
+        wlan.connect(ssid)
+    else:
+        wlan.connect(ssid, password)
+    t0 = _ticks_ms()
+    status = None
+    while _ticks_diff(_ticks_ms(), t0) < timeout * 1000:
+        if wlan.isconnected():
+            return wlan.ifconfig()[0]
+        status = wlan.status()
+        stat_fail = [getattr(network, n, None) for n in
+                     ("STAT_WRONG_PASSWORD", "STAT_NO_AP_FOUND", "STAT_CONNECT_FAIL")]
+        if status in stat_fail or (isinstance(status, int) and status < 0):
+            wlan.active(False)
+            raise WiFiError("WiFi %r: %s" % (ssid, _status_text(network, status)))
+        _sleep_ms(200)
+    wlan.active(False)
+    raise WiFiError("WiFi %r: no address after %ss (%s)" % (ssid, timeout,
+                                                          _status_text(network, status)))

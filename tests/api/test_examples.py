@@ -1,0 +1,46 @@
+"""The examples in python/examples, in-process on CPython and inside both unix binaries (which
+also runs the shipped TestClient under MicroPython)."""
+import os
+import subprocess
+import sys
+
+from conftest import PYDIR, ROOT
+
+EXAMPLES = ROOT / "python" / "examples"
+sys.path.insert(0, str(EXAMPLES))
+
+CHECK = r"""
+import sys
+from microfastapi.testclient import TestClient
+import hello, streaming, pico_sensor_relay
+c = TestClient(hello.app)
+assert c.get("/items/3?q=x").json() == {"item_id": 3, "q": "x"}
+assert c.post("/items/3", json={"name": "n"}).status_code == 201
+assert c.get("/items/3").json() == {"name": "n"}
+assert c.delete("/items/3").json() == {"deleted": 3}
+assert c.delete("/items/3").status_code == 404
+assert c.get("/items/x").status_code == 422
+s = TestClient(streaming.app)
+assert s.get("/count?n=3").text == "0\n1\n2\n"
+assert b"Streaming responses" in s.get("/self").content
+p = TestClient(pico_sensor_relay.app)
+assert "simulated" in p.get("/board").json()["board"]
+assert p.put("/relay/1/on").json() == {"relay": 1, "on": True}
+assert p.get("/relay").json() == {"1": True, "2": False}
+assert p.put("/relay/9/on").status_code == 404
+assert p.put("/relay/1/maybe").status_code == 422
+assert isinstance(p.get("/temperature").json()["celsius"], float)
+print("EXAMPLES OK")
+"""
+
+
+def test_examples_cpython():
+    ns = {}
+    exec(CHECK, ns)
+
+
+def test_examples_micropython(unix_binary):
+    env = dict(os.environ, MICROPYPATH="%s:%s:.frozen" % (PYDIR, EXAMPLES))
+    out = subprocess.run([str(unix_binary), "-c", CHECK], env=env, capture_output=True,
+                         text=True, timeout=60, cwd=str(EXAMPLES))
+    assert out.returncode == 0 and "EXAMPLES OK" in out.stdout, out.stdout + out.stderr

@@ -90,23 +90,25 @@ def _addr(addr):
 
 
 class Request:
-    """A complete request: the parser's attributes plus body and client."""
+    """A complete request: the parser's attributes (read through to the head object) plus
+    body and client. Four instance attributes only, to keep the per-request allocation small."""
 
     def __init__(self, head, body, client, conn):
-        self.method = head.method
-        self.path = head.path
-        self.query = head.query
-        self.version = head.version
-        self.header_len = head.header_len
-        self.content_length = head.content_length
-        self.chunked = head.chunked
-        self.keep_alive = head.keep_alive
-        self.expect_continue = head.expect_continue
-        self.headers = head.headers
         self._head = head
         self.body = body
         self.client = client
         self._conn = conn
+
+    method = property(lambda self: self._head.method)
+    path = property(lambda self: self._head.path)
+    query = property(lambda self: self._head.query)
+    version = property(lambda self: self._head.version)
+    header_len = property(lambda self: self._head.header_len)
+    content_length = property(lambda self: self._head.content_length)
+    chunked = property(lambda self: self._head.chunked)
+    keep_alive = property(lambda self: self._head.keep_alive)
+    expect_continue = property(lambda self: self._head.expect_continue)
+    headers = property(lambda self: self._head.headers)
 
     def header(self, name, default=None):
         return self._head.header(name, default)

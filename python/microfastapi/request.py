@@ -72,6 +72,57 @@ class MultiDict:
         return "%s(%r)" % (type(self).__name__, self._pairs)
 
 
+class QueryParams(MultiDict):
+    """The query string as a MultiDict, decoded lazily.
+
+    `get`/`[]`/`in` on a query string without '%' or '+' scan the raw string and slice out
+    the value: no list of pairs is built for the common `req.query.get("q")`."""
+
+    def __init__(self, qs):
+        self._qs = qs
+        self._plain = "%" not in qs and "+" not in qs
+        self._p = None
+
+    @property
+    def _pairs(self):
+        if self._p is None:
+            self._p = backend.parse_qsl(self._qs) if self._qs else []
+        return self._p
+
+    def _find(self, key):
+        qs = self._qs
+        n = len(qs)
+        kl = len(key)
+        pos = 0
+        while pos < n:
+            end = qs.find("&", pos)
+            if end < 0:
+                end = n
+            if qs.startswith(key, pos) and (pos + kl == end or qs[pos + kl] == "="):
+                return qs[pos + kl + 1:end] if pos + kl < end else ""
+            pos = end + 1
+        return None
+
+    def get(self, key, default=None):
+        if self._p is None and self._plain:
+            v = self._find(key)
+            return default if v is None else v
+        return MultiDict.get(self, key, default)
+
+    def __getitem__(self, key):
+        if self._p is None and self._plain:
+            v = self._find(key)
+            if v is None:
+                raise KeyError(key)
+            return v
+        return MultiDict.__getitem__(self, key)
+
+    def __contains__(self, key):
+        if self._p is None and self._plain:
+            return self._find(key) is not None
+        return MultiDict.__contains__(self, key)
+
+
 class Headers:
     """Case-insensitive, read-only view over the parser's header list (names lower-cased)."""
 
@@ -118,14 +169,17 @@ class Request:
     cookies, body, json(), form(), url.
     """
 
+    # Caches live as class-level defaults until first use, so a request that never asks
+    # for them carries three instance attributes only.
+    _query = None
+    _cookies = None
+    _json = None
+    _state = None
+
     def __init__(self, app, raw, path_params=None):
         self.app = app
         self._raw = raw
         self.path_params = path_params if path_params is not None else {}
-        self._query = None
-        self._cookies = None
-        self._json = None
-        self._state = None
 
     @property
     def method(self):
@@ -167,8 +221,7 @@ class Request:
     def query(self):
         """MultiDict of the query string (percent-decoded, '+' as space, repeated keys kept)."""
         if self._query is None:
-            q = self._raw.query
-            self._query = MultiDict(backend.parse_qsl(q) if q else [])
+            self._query = QueryParams(self._raw.query)
         return self._query
 
     # FastAPI/Starlette spelling

@@ -19,6 +19,8 @@ dispatched in-process (no sockets) the way the server does it:
       Python-side cost when the C server frames and sends the response.
   microfastapi, "framed": the same plus the pure-Python server's response framing
       (status line + headers + body bytes), i.e. the whole cost of the pure build.
+  microfastapi, "app-only": "dispatch" without the parse (the head is parsed once, outside
+      the loop): what the package itself allocates per request.
   Microdot: Request.create() from an in-memory stream -> dispatch_request() -> Response.write()
       into a writer that keeps nothing (its whole per-request path, without sockets).
 """
@@ -53,7 +55,7 @@ def measure(step, n=N):
     return (a1 - a0) // n
 
 
-def bench_mfa(framed):
+def bench_mfa(framed, preparsed=False):
     from microfastapi import MicroFastApi, backend
     from microfastapi.pyserver import Request, Server, encode_body
 
@@ -86,6 +88,12 @@ def bench_mfa(framed):
         head = parse(RAW)
         raw = Request(head, b"", client, conn)
         app.handle(raw, sink)
+
+    if preparsed:
+        head0 = parse(RAW)
+
+        def step():
+            app.handle(Request(head0, b"", client, conn), sink)
 
     step()
     assert sink.status == 200
@@ -144,6 +152,8 @@ def mp_main(which):
         per, desc = bench_microdot()
         print("RESULT microdot %d %s" % (per, desc))
         return
+    per, desc = bench_mfa(False, True)
+    print("RESULT app-only %d %s" % (per, desc))
     per, desc = bench_mfa(False)
     print("RESULT dispatch %d %s" % (per, desc))
     per, desc = bench_mfa(True)

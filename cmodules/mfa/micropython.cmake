@@ -3,6 +3,8 @@ add_library(usermod_mfa INTERFACE)
 
 target_sources(usermod_mfa INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/modmfa.c
+    ${CMAKE_CURRENT_LIST_DIR}/mfa_http.c
+    ${CMAKE_CURRENT_LIST_DIR}/modmfa_http.c
 )
 
 target_include_directories(usermod_mfa INTERFACE

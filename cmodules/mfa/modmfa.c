@@ -8,12 +8,19 @@
 #include "py/objstr.h"
 
 #include "mfa_version.h"
+#include "modmfa_http.h"
 
 static const MP_DEFINE_STR_OBJ(mfa_version_obj, MFA_VERSION);
 
 static const mp_rom_map_elem_t mfa_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__mfa) },
     { MP_ROM_QSTR(MP_QSTR___version__), MP_ROM_PTR(&mfa_version_obj) },
+    // parser: modmfa_http.c
+    { MP_ROM_QSTR(MP_QSTR_parse_request), MP_ROM_PTR(&mfa_parse_request_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ParseError), MP_ROM_PTR(&mfa_type_ParseError) },
+    { MP_ROM_QSTR(MP_QSTR_unquote), MP_ROM_PTR(&mfa_unquote_obj) },
+    { MP_ROM_QSTR(MP_QSTR_parse_qsl), MP_ROM_PTR(&mfa_parse_qsl_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ChunkedDecoder), MP_ROM_PTR(&mfa_type_ChunkedDecoder) },
 };
 static MP_DEFINE_CONST_DICT(mfa_module_globals, mfa_module_globals_table);
 

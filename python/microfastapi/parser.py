@@ -62,15 +62,7 @@ E_TRAILER_TOO_LARGE = (431, "trailer section too large")
 
 
 class ParseError(ValueError):
-    """args == (status, reason)."""
-
-    @property
-    def status(self):
-        return self.args[0]
-
-    @property
-    def reason(self):
-        return self.args[1]
+    """args == (status, reason): the HTTP status to answer with and a short phrase."""
 
 
 def _err(e):

@@ -512,6 +512,11 @@ class MicroFastApi(APIRouter):
         raw = srv.poll()
         if raw is None:
             return False
+        self.handle_sync(raw, srv)
+        return True
+
+    def handle_sync(self, raw, srv):
+        """handle() to the end without an event loop (async handlers must not suspend)."""
         co = self.handle(raw, srv)
         if co is not None:
             try:
@@ -519,7 +524,6 @@ class MicroFastApi(APIRouter):
             except Exception as e:
                 r = self._internal_error(e)
                 srv.respond(raw, r.status_code, r.headers, r.body)
-        return True
 
     def run(self, host="0.0.0.0", port=80, **limits):
         """Serve forever (blocking). Uses asyncio when available, so async handlers may await."""

@@ -98,7 +98,8 @@ class QueryParams(MultiDict):
             end = qs.find("&", pos)
             if end < 0:
                 end = n
-            if qs.startswith(key, pos) and (pos + kl == end or qs[pos + kl] == "="):
+            if end > pos and qs.startswith(key, pos) and (pos + kl == end or
+                                                          qs[pos + kl] == "="):
                 return qs[pos + kl + 1:end] if pos + kl < end else ""
             pos = end + 1
         return None

@@ -14,7 +14,6 @@ except ImportError:  # pragma: no cover
     import ujson as json
 
 from . import backend
-from .app import run_sync
 from .pyserver import REASONS, encode_body
 
 
@@ -197,9 +196,7 @@ class TestClient:
             body = body[:head.content_length]
         raw = _Raw(head, body, self.client)
         self._resp = None
-        co = self.app.handle(raw, self)
-        if co is not None:
-            run_sync(co)
+        self.app.handle_sync(raw, self)
         while self.app._streams:
             self.app._pump_all()
         st, hdrs, content, chunked = self._resp

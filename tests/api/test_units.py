@@ -1,0 +1,148 @@
+"""Pieces of the package on their own (CPython, in-process)."""
+import pytest
+
+from microfastapi import MicroFastApi, HTTPException, Response, JSONResponse
+from microfastapi.request import QueryParams, MultiDict
+from microfastapi.response import guess_type
+from microfastapi.routing import compile_template, Router
+from microfastapi.testclient import TestClient
+from microfastapi import backend
+
+QUERIES = ["q=hello", "a=1&a=2&b=", "flag&x=1", "a=b=c", "", "&&a=1&", "x+y=1+2", "k=%41%zz",
+           "a=1&ab=2&b=3", "ab=1&a=2", "q=", "=v&q=1"]
+
+
+@pytest.mark.parametrize("qs", QUERIES)
+def test_query_fast_path_agrees_with_parse_qsl(qs):
+    ref = MultiDict(backend.parse_qsl(qs) if qs else [])
+    for key in ("q", "a", "b", "ab", "x", "flag", "k", "x y", "", "zz"):
+        assert QueryParams(qs).get(key) == ref.get(key), (qs, key)
+        assert (key in QueryParams(qs)) == (key in ref), (qs, key)
+    assert QueryParams(qs).getlist("a") == ref.getlist("a")
+    assert QueryParams(qs).keys() == ref.keys()
+
+
+def test_templates():
+    assert compile_template("/a/b") == ["/a/b"]
+    parts = compile_template("/a/{x:int}/b")
+    assert parts[0] == "/a/" and parts[1][0] == "x" and parts[2] == "/b"
+    for bad in ("a/b", "/a/{x", "/a/{x:nope}", "/a/{}", "/{a}{b}", "/{p:path}x"):
+        with pytest.raises(ValueError):
+            compile_template(bad)
+
+
+def test_router_match_and_405_allow():
+    r = Router()
+    r.add("/a/{x}", ["GET"], "f1", {})
+    r.add("/a/{x}", ["POST"], "f2", {})
+    r.add("/b/{p:path}/end", ["GET"], "f3", {})
+    ep, params, route = r.find("POST", "/a/1")
+    assert ep.fn == "f2" and params == {"x": "1"}
+    assert r.find("GET", "/a/")[0] is None
+    assert r.find("GET", "/a/1/2")[0] is None
+    assert r.find("GET", "/b/x/y/end")[1] == {"p": "x/y"}
+    ep, allowed, _ = r.find("DELETE", "/a/1")
+    assert ep is None and sorted(allowed) == ["GET", "POST"]
+    assert r.find("HEAD", "/a/1")[0].fn == "f1"
+
+
+def test_custom_converter_and_hooks():
+    app = MicroFastApi()
+
+    def hexint(s):
+        return int(s, 16)
+    app.register_converter("hex", hexint, "hex_parsing", "Input should be hexadecimal")
+
+    @app.get("/h/{v:hex}")
+    def h(req, v):
+        return {"v": v}
+
+    seen = []
+
+    @app.before_request
+    def before(req):
+        seen.append(req.path)
+        if req.path == "/h/dead":
+            return "blocked", 403
+
+    @app.after_request
+    def after(req, resp):
+        resp.set_header("X-After", "1")
+
+    @app.exception_handler(404)
+    def nf(req, exc):
+        return {"custom": "404", "path": req.path}, 404
+
+    c = TestClient(app)
+    assert c.get("/h/ff").json() == {"v": 255}
+    r = c.get("/h/zz")
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "hex_parsing"
+    r = c.get("/h/dead")
+    assert r.status_code == 403 and r.text == "blocked" and r.headers["x-after"] == "1"
+    r = c.get("/nothing")
+    assert r.status_code == 404 and r.json() == {"custom": "404", "path": "/nothing"}
+    assert seen == ["/h/ff", "/h/zz", "/h/dead", "/nothing"]
+
+
+def test_header_injection_refused():
+    with pytest.raises(ValueError):
+        Response(b"", 200, {"X": "a\nb"})
+    r = Response(b"")
+    with pytest.raises(ValueError):
+        r.set_header("X\r\nY", "1")
+    with pytest.raises(ValueError):
+        r.set_cookie("a", "b\r\nSet-Cookie: evil=1")
+
+
+def test_guess_type():
+    assert guess_type("/www/index.html").startswith("text/html")
+    assert guess_type("a.JS") == "application/javascript"
+    assert guess_type("x.tar/readme") == "application/octet-stream"
+    assert guess_type("logo.png") == "image/png"
+
+
+def test_poll_loop_and_handle_in_process():
+    app = MicroFastApi()
+
+    @app.get("/x")
+    def x(req):
+        return {"x": 1}
+
+    assert "not started" in str(app)
+    c = TestClient(app, cookies=True)
+
+    @app.get("/set")
+    def s(req):
+        r = JSONResponse({})
+        r.set_cookie("sid", "42")
+        return r
+
+    @app.get("/who")
+    def who(req):
+        return {"sid": req.cookies.get("sid")}
+    c.get("/set")
+    assert c.get("/who").json() == {"sid": "42"}
+
+
+def test_async_handler_that_suspends_in_poll_mode_is_500():
+    app = MicroFastApi()
+
+    class Suspend:
+        def __await__(self):
+            yield None
+
+    @app.get("/s")
+    async def s(req):
+        await Suspend()
+        return {}
+    r = TestClient(app).get("/s")
+    assert r.status_code == 500
+
+
+def test_http_exception_detail_types():
+    app = MicroFastApi()
+
+    @app.get("/e")
+    def e(req):
+        raise HTTPException(400, {"field": "bad"})
+    assert TestClient(app).get("/e").json() == {"detail": {"field": "bad"}}

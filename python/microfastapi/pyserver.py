@@ -136,6 +136,7 @@ class _Conn:
         self.closed = False
         self.linger = None   # ticks when lingering close started
         self.quiet = None    # ticks of the last bytes drained while lingering
+        self.eof = False     # the peer half-closed: answer what it sent, then close
 
 
 class Server(_IOBase):
@@ -404,9 +405,9 @@ class Server(_IOBase):
                 self._close(c)
             return
         if not data:
-            # The peer half-closed: answer what we owe, then close.
-            c.close_after = True
-            c.keep_alive = False
+            # The peer half-closed: answer what we owe (pipelined requests already received
+            # included, see _done), then close.
+            c.eof = True
             return
         c.buf += data
         if len(c.buf) > 65536:
@@ -482,6 +483,10 @@ class Server(_IOBase):
         self._flush(c)
         if not c.closed and c.buf:
             self._advance(c, c.started)  # a pipelined request
+        if c.eof and not c.closed and c.state in (_HEAD, _BODY):
+            c.close_after = True  # the peer half-closed and sent no further complete request
+            c.state = _CLOSING
+            self._flush(c)
 
     def stream_start(self, req, status, headers):
         c = req._conn

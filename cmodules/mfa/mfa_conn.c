@@ -8,7 +8,7 @@
 // Request flags cleared when a request ends.
 #define MFA_CF_REQUEST (MFA_CF_KEEP_ALIVE | MFA_CF_HANDED | MFA_CF_CHUNKED_IN | \
     MFA_CF_HEAD_METHOD | MFA_CF_STREAMING | MFA_CF_CHUNKED_OUT | MFA_CF_CONTINUE | \
-    MFA_CF_HTTP10 | MFA_CF_NO_BODY)
+    MFA_CF_HTTP10 | MFA_CF_NO_BODY | MFA_CF_BODY_EXT)
 
 #define MFA_BUSY_BODY "server busy"
 const char mfa_conn_busy_response[] =
@@ -407,6 +407,13 @@ static void conn_advance(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             if (req.method_len == 4 && memcmp(req.method, "HEAD", 4) == 0) {
                 c->flags |= MFA_CF_HEAD_METHOD;
             }
+            c->method_len = (uint16_t)req.method_len;
+            c->path_off = (uint16_t)(req.path - (const char *)c->in);
+            c->path_len = (uint16_t)req.path_len;
+            c->query_off = (uint16_t)(req.query_len ? req.query - (const char *)c->in : 0);
+            c->query_len = (uint16_t)req.query_len;
+            c->http_flags = (uint8_t)req.flags;
+            c->minor_version = (uint8_t)req.minor_version;
             c->content_length = -1;
             uint64_t cl = 0;
             if (req.flags & MFA_HTTP_F_CONTENT_LENGTH) {
@@ -442,6 +449,7 @@ static void conn_advance(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
                     return;
                 }
                 c->body_cap = (size_t)cl;
+                c->flags |= MFA_CF_BODY_EXT;
                 size_t have = c->in_len - c->head_len;
                 size_t take = have < cl ? have : (size_t)cl;
                 memcpy(c->body, c->in + c->head_len, take);
@@ -489,7 +497,7 @@ static void conn_advance(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             return;
         }
         size_t cl = c->content_length > 0 ? (size_t)c->content_length : 0;
-        if (c->body ? c->body_len < cl : c->in_len - c->head_len < cl) {
+        if ((c->flags & MFA_CF_BODY_EXT) ? c->body_len < cl : c->in_len - c->head_len < cl) {
             return;
         }
         conn_ready(pool, c);
@@ -510,7 +518,7 @@ static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             dst = c->in;  // discarded
             n = MFA_CONN_IN_BUF;
         } else if ((c->state == MFA_CONN_HEAD || c->state == MFA_CONN_BODY) && !c->ref) {
-            if (c->state == MFA_CONN_BODY && c->body && !(c->flags & MFA_CF_CHUNKED_IN)) {
+            if (c->state == MFA_CONN_BODY && (c->flags & MFA_CF_BODY_EXT)) {
                 dst = c->body + c->body_len;
                 n = (size_t)c->content_length - c->body_len;
                 ext = true;
@@ -618,11 +626,11 @@ bool mfa_conn_wants_write(const mfa_conn_t *c) {
     return c->state != MFA_CONN_FREE && queued(c) > 0;
 }
 
-void mfa_conn_service(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms) {
+void mfa_conn_service(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms, unsigned events) {
     if (c->state == MFA_CONN_FREE) {
         return;
     }
-    if (queued(c)) {
+    if ((events & MFA_EV_WRITE) && queued(c)) {
         bool had_ref = c->ref != NULL;
         if (!conn_flush(pool, c, now_ms)) {
             return;
@@ -636,7 +644,7 @@ void mfa_conn_service(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms) {
             }
         }
     }
-    if (mfa_conn_wants_read(c)) {
+    if ((events & MFA_EV_READ) && mfa_conn_wants_read(c)) {
         conn_read(pool, c, now_ms);
         if (c->state == MFA_CONN_FREE) {
             return;
@@ -647,7 +655,7 @@ void mfa_conn_service(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms) {
 
 void mfa_pool_service(mfa_pool_t *pool, uint32_t now_ms) {
     for (size_t i = 0; i < pool->n; i++) {
-        mfa_conn_service(pool, &pool->conns[i], now_ms);
+        mfa_conn_service(pool, &pool->conns[i], now_ms, MFA_EV_READ | MFA_EV_WRITE);
     }
 }
 
@@ -677,12 +685,16 @@ mfa_conn_t *mfa_pool_next_ready(mfa_pool_t *pool) {
     return NULL;
 }
 
+void mfa_conn_release_body(mfa_pool_t *pool, mfa_conn_t *c) {
+    body_free(pool, c);
+}
+
 const uint8_t *mfa_conn_body(const mfa_conn_t *c, size_t *len) {
-    if (c->body) {
-        *len = c->body_len;
-        return c->body;
+    if (c->flags & (MFA_CF_BODY_EXT | MFA_CF_CHUNKED_IN)) {
+        *len = c->body ? c->body_len : 0;
+        return c->body ? c->body : c->in;
     }
-    *len = c->content_length > 0 && !(c->flags & MFA_CF_CHUNKED_IN) ? (size_t)c->content_length : 0;
+    *len = c->content_length > 0 ? (size_t)c->content_length : 0;
     return c->in + c->head_len;
 }
 
@@ -707,7 +719,7 @@ static void conn_finish(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
     bool keep = keep_alive(c);
     pool->stats.responses++;
     size_t used = c->head_len;
-    if (!c->body && !(c->flags & MFA_CF_CHUNKED_IN) && c->content_length > 0) {
+    if (!(c->flags & (MFA_CF_BODY_EXT | MFA_CF_CHUNKED_IN)) && c->content_length > 0) {
         used += (size_t)c->content_length;
     }
     if (used > c->in_len) {

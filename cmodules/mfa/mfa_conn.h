@@ -114,6 +114,7 @@ typedef enum {
 #define MFA_CF_CONTINUE    (0x0100)  // 100 Continue owed once the head is accepted
 #define MFA_CF_HTTP10      (0x0200)  // the current request is HTTP/1.0
 #define MFA_CF_NO_BODY     (0x0400)  // the current response carries no body (stream)
+#define MFA_CF_BODY_EXT    (0x0800)  // the Content-Length body is in its own allocation
 
 struct _mfa_conn_t {
     uint8_t state;              // mfa_conn_state_t
@@ -131,6 +132,10 @@ struct _mfa_conn_t {
     size_t last_len;            // parser resume point
     size_t head_len;            // READY/BODY: bytes of `in` taken by the head
     int64_t content_length;     // -1: none
+    uint16_t method_len;        // READY: spans of the head in `in`
+    uint16_t path_off, path_len, query_off, query_len;
+    uint8_t http_flags;         // MFA_HTTP_F_* of the request
+    uint8_t minor_version;
     uint8_t *body;              // external body buffer (NULL: body in `in` after the head)
     size_t body_len;            // body bytes so far
     size_t body_cap;            // size of `body` allocation
@@ -188,11 +193,13 @@ mfa_conn_t *mfa_pool_accept(mfa_pool_t *pool, uintptr_t handle, uint32_t now_ms)
 extern const char mfa_conn_busy_response[];
 extern const size_t mfa_conn_busy_response_len;
 
-// Do all pending work on one connection: send what is queued, read and parse what arrived,
-// timeouts. Cheap when there is nothing to do. The connection may be FREE afterwards.
-void mfa_conn_service(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms);
+// Do the pending work on one connection: send what is queued (MFA_EV_WRITE), read and parse
+// what arrived (MFA_EV_READ), timeouts (always). The connection may be FREE afterwards.
+#define MFA_EV_READ (1)
+#define MFA_EV_WRITE (2)
+void mfa_conn_service(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms, unsigned events);
 
-// Service every connection in use.
+// Service every connection in use (read and write).
 void mfa_pool_service(mfa_pool_t *pool, uint32_t now_ms);
 
 // The next complete request not handed out yet (round robin over connections), marked handed;
@@ -209,6 +216,8 @@ static inline const uint8_t *mfa_conn_head(const mfa_conn_t *c) {
     return c->in;
 }
 const uint8_t *mfa_conn_body(const mfa_conn_t *c, size_t *len);
+// Free a READY request's separately allocated body early (once the caller has copied it).
+void mfa_conn_release_body(mfa_pool_t *pool, mfa_conn_t *c);
 
 // ---- answering (only for a handed request; the caller checks c->gen) ----
 

@@ -9,6 +9,7 @@
 
 #include "mfa_version.h"
 #include "modmfa_http.h"
+#include "modmfa_server.h"
 
 static const MP_DEFINE_STR_OBJ(mfa_version_obj, MFA_VERSION);
 
@@ -21,6 +22,10 @@ static const mp_rom_map_elem_t mfa_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_unquote), MP_ROM_PTR(&mfa_unquote_obj) },
     { MP_ROM_QSTR(MP_QSTR_parse_qsl), MP_ROM_PTR(&mfa_parse_qsl_obj) },
     { MP_ROM_QSTR(MP_QSTR_ChunkedDecoder), MP_ROM_PTR(&mfa_type_ChunkedDecoder) },
+    #if MFA_SERVER_ENABLED
+    // network loop: modmfa_server.c (+ mfa_conn.c, mfa_posix.c or mfa_lwip.c)
+    { MP_ROM_QSTR(MP_QSTR_Server), MP_ROM_PTR(&mfa_server_type) },
+    #endif
 };
 static MP_DEFINE_CONST_DICT(mfa_module_globals, mfa_module_globals_table);
 

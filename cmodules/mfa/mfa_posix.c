@@ -1,0 +1,302 @@
+// mfa_posix: the POSIX-socket transport of _mfa.Server (unix port).
+//
+// Non-blocking sockets and poll(2). One poll() per Server.poll() over the listener and every
+// connection, asking for what mfa_conn wants (read, write); only connections with events do
+// I/O, all of them get their timeouts checked. Nothing here blocks except Server.wait().
+
+#include "py/mpconfig.h"
+#include "modmfa_server.h"
+
+#if defined(MFA_SERVER_POSIX)
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "py/runtime.h"
+#include "py/mperrno.h"
+#include "py/mphal.h"
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL (0)
+#endif
+
+// Connections accepted per step at most, so a connection storm cannot starve the others.
+#ifndef MFA_POSIX_ACCEPT_BURST
+#define MFA_POSIX_ACCEPT_BURST (16)
+#endif
+
+typedef struct _mfa_posix_t {
+    int lfd;
+    size_t nfds;
+    struct pollfd *fds;     // [0] the listener, then one per connection in use
+    uint16_t *slot;         // fds[i] (i >= 1) belongs to conns[slot[i]]
+} mfa_posix_t;
+
+static int fd_of(const mfa_conn_t *c) {
+    return (int)c->handle;
+}
+
+static bool again(int e) {
+    return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
+}
+
+static int p_recv(void *ctx, mfa_conn_t *c, uint8_t *buf, size_t n) {
+    (void)ctx;
+    if (n > INT_MAX) {
+        n = INT_MAX;
+    }
+    ssize_t r = recv(fd_of(c), buf, n, 0);
+    if (r > 0) {
+        return (int)r;
+    }
+    if (r == 0) {
+        return MFA_IO_EOF;
+    }
+    return again(errno) ? 0 : MFA_IO_ERR;
+}
+
+static int p_send(void *ctx, mfa_conn_t *c, const uint8_t *buf, size_t n, bool more) {
+    (void)ctx;
+    if (n > INT_MAX) {
+        n = INT_MAX;
+    }
+    int flags = MSG_NOSIGNAL;
+    #ifdef MSG_MORE
+    if (more) {
+        flags |= MSG_MORE;
+    }
+    #else
+    (void)more;
+    #endif
+    ssize_t r = send(fd_of(c), buf, n, flags);
+    if (r >= 0) {
+        return (int)r;
+    }
+    return again(errno) ? 0 : MFA_IO_ERR;
+}
+
+static void p_shutdown(void *ctx, mfa_conn_t *c) {
+    (void)ctx;
+    shutdown(fd_of(c), SHUT_WR);
+}
+
+static void p_close(void *ctx, mfa_conn_t *c, bool abort) {
+    (void)ctx;
+    int fd = fd_of(c);
+    if (abort) {
+        // Reset rather than FIN: the peer learns at once that the exchange failed.
+        struct linger lg = { 1, 0 };
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
+    close(fd);
+}
+
+const mfa_conn_io_t mfa_tr_io = {
+    p_recv, p_send, p_shutdown, p_close, mfa_srv_alloc, mfa_srv_realloc, mfa_srv_free,
+};
+
+static void set_nonblock(int fd) {
+    int fl = fcntl(fd, F_GETFL, 0);
+    fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+void mfa_tr_open(mfa_server_obj_t *srv, const char *host, mp_int_t port, mp_int_t backlog) {
+    mfa_posix_t *t = m_new_obj(mfa_posix_t);
+    t->lfd = -1;
+    t->fds = m_new(struct pollfd, srv->pool.n + 1);
+    t->slot = m_new(uint16_t, srv->pool.n + 1);
+    t->nfds = 0;
+    srv->tr = t;
+
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    char portstr[8];
+    snprintf(portstr, sizeof(portstr), "%u", (unsigned)(port & 0xffff));
+    int err = getaddrinfo(host[0] ? host : NULL, portstr, &hints, &res);
+    if (err != 0 || !res) {
+        mp_raise_OSError(MP_EINVAL);
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM, 0);
+    if (fd < 0) {
+        freeaddrinfo(res);
+        mp_raise_OSError(errno);
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, (int)backlog) < 0) {
+        int e = errno;
+        close(fd);
+        freeaddrinfo(res);
+        mp_raise_OSError(e);
+    }
+    freeaddrinfo(res);
+    set_nonblock(fd);
+    t->lfd = fd;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    srv->port = (mp_uint_t)port;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET) {
+            srv->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            srv->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        }
+    }
+}
+
+void mfa_tr_close(mfa_server_obj_t *srv) {
+    mfa_posix_t *t = srv->tr;
+    if (t && t->lfd >= 0) {
+        close(t->lfd);
+        t->lfd = -1;
+    }
+}
+
+static void client_addr(mfa_conn_t *c, const struct sockaddr_storage *ss) {
+    c->addr[0] = 0;
+    c->port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &a->sin_addr, c->addr, sizeof(c->addr));
+        c->port = ntohs(a->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, c->addr, sizeof(c->addr));
+        c->port = ntohs(a->sin6_port);
+    }
+}
+
+// Pool full and nobody idle to evict: 503 and close. The request bytes that may already be
+// there are read first so that close() sends FIN, not a reset that would eat the 503.
+static void reject(int fd) {
+    ssize_t r = send(fd, mfa_conn_busy_response, mfa_conn_busy_response_len, MSG_NOSIGNAL);
+    (void)r;
+    shutdown(fd, SHUT_WR);
+    uint8_t scratch[512];
+    for (int i = 0; i < 8 && recv(fd, scratch, sizeof(scratch), 0) > 0; i++) {
+    }
+    close(fd);
+}
+
+static void do_accept(mfa_server_obj_t *srv, mfa_posix_t *t, uint32_t now) {
+    for (int i = 0; i < MFA_POSIX_ACCEPT_BURST; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int fd = accept(t->lfd, (struct sockaddr *)&ss, &sl);
+        if (fd < 0) {
+            return;  // EAGAIN, or an error on a connection already gone: try next time
+        }
+        set_nonblock(fd);
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // Nagle off
+        mfa_conn_t *c = mfa_pool_accept(&srv->pool, (uintptr_t)fd, now);
+        if (!c) {
+            reject(fd);
+            continue;
+        }
+        client_addr(c, &ss);
+    }
+}
+
+// Fill t->fds with what each connection waits for.
+static void build_fds(mfa_server_obj_t *srv, mfa_posix_t *t) {
+    size_t n = 0;
+    t->fds[n].fd = t->lfd;
+    t->fds[n].events = POLLIN;
+    t->fds[n].revents = 0;
+    n++;
+    for (size_t i = 0; i < srv->pool.n; i++) {
+        mfa_conn_t *c = &srv->conns[i];
+        if (c->state == MFA_CONN_FREE) {
+            continue;
+        }
+        short ev = 0;
+        if (mfa_conn_wants_read(c)) {
+            ev |= POLLIN;
+        }
+        if (mfa_conn_wants_write(c)) {
+            ev |= POLLOUT;
+        }
+        // Even with no events asked for, poll() reports POLLHUP/POLLERR: a client that resets
+        // while its request is with the application is noticed.
+        t->fds[n].fd = fd_of(c);
+        t->fds[n].events = ev;
+        t->fds[n].revents = 0;
+        t->slot[n] = (uint16_t)i;
+        n++;
+    }
+    t->nfds = n;
+}
+
+void mfa_tr_step(mfa_server_obj_t *srv, uint32_t now) {
+    mfa_posix_t *t = srv->tr;
+    build_fds(srv, t);
+    int r = poll(t->fds, (nfds_t)t->nfds, 0);
+    if (r > 0) {
+        for (size_t k = 1; k < t->nfds; k++) {
+            short re = t->fds[k].revents;
+            if (!re) {
+                continue;
+            }
+            mfa_conn_t *c = &srv->conns[t->slot[k]];
+            if (fd_of(c) != t->fds[k].fd || c->state == MFA_CONN_FREE) {
+                continue;
+            }
+            unsigned ev = 0;
+            if (re & (POLLIN | POLLHUP | POLLERR)) {
+                ev |= MFA_EV_READ;
+            }
+            if (re & (POLLOUT | POLLERR | POLLHUP)) {
+                ev |= MFA_EV_WRITE;
+            }
+            if ((re & (POLLERR | POLLNVAL | POLLHUP)) && !mfa_conn_wants_read(c) && !mfa_conn_wants_write(c)) {
+                // Nothing to read or write that would tell us: the peer is gone (reset, or
+                // both directions closed) while its request is with the application.
+                srv->pool.stats.resets++;
+                mfa_conn_close(&srv->pool, c, true);
+                continue;
+            }
+            mfa_conn_service(&srv->pool, c, now, ev);
+        }
+        if (t->fds[0].revents & POLLIN) {
+            do_accept(srv, t, now);
+        }
+    }
+    // Timeouts for everyone (no I/O for connections without events).
+    for (size_t i = 0; i < srv->pool.n; i++) {
+        mfa_conn_service(&srv->pool, &srv->conns[i], now, 0);
+    }
+}
+
+bool mfa_tr_pending(mfa_server_obj_t *srv) {
+    mfa_posix_t *t = srv->tr;
+    build_fds(srv, t);
+    return poll(t->fds, (nfds_t)t->nfds, 0) > 0;
+}
+
+void mfa_tr_wait(mfa_server_obj_t *srv, mp_int_t timeout_ms) {
+    mfa_posix_t *t = srv->tr;
+    build_fds(srv, t);
+    int timeout = timeout_ms < 0 ? -1 : timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms;
+    MP_THREAD_GIL_EXIT();
+    int r = poll(t->fds, (nfds_t)t->nfds, timeout);
+    MP_THREAD_GIL_ENTER();
+    if (r < 0 && errno == EINTR) {
+        mp_handle_pending(true);  // Ctrl-C: KeyboardInterrupt
+    }
+}
+
+#endif // MFA_SERVER_POSIX

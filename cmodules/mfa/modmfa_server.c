@@ -1,0 +1,570 @@
+// _mfa.Server: the Python surface of the network loop (docs/internals.md, "Server").
+//
+// The connection state machine is mfa_conn.c; the sockets are the transport's (mfa_posix.c on
+// unix, mfa_lwip.c where MICROPY_PY_LWIP is set). This file turns Python calls into mfa_conn
+// calls and complete requests into small `_mfa.Request` objects.
+
+#include <string.h>
+
+#include "py/runtime.h"
+#include "py/mperrno.h"
+#include "py/mphal.h"
+#include "py/stream.h"
+#include "py/objstr.h"
+
+#include "modmfa_server.h"
+
+#if MFA_SERVER_ENABLED
+
+// ---- body storage (one allocation per large request body, never per byte) ---------------
+
+void *mfa_srv_alloc(void *ctx, size_t n) {
+    (void)ctx;
+    return m_malloc_maybe(n);
+}
+
+void *mfa_srv_realloc(void *ctx, void *p, size_t old_n, size_t new_n) {
+    (void)ctx;
+    (void)old_n;
+    return m_renew_maybe(uint8_t, p, old_n, new_n, true);
+}
+
+void mfa_srv_free(void *ctx, void *p, size_t n) {
+    (void)ctx;
+    (void)n;
+    m_del(uint8_t, p, n);
+}
+
+static uint32_t now_ms(void) {
+    return (uint32_t)mp_hal_ticks_ms();
+}
+
+// ---- request objects -------------------------------------------------------------------------
+
+typedef struct _mfa_request_obj_t {
+    mp_obj_base_t base;
+    mfa_server_obj_t *srv;
+    uint32_t gen;               // the connection's generation when handed out
+    uint16_t index;             // connection slot
+    uint16_t method_len, path_off, path_len, query_off, query_len;
+    uint8_t http_flags;
+    uint8_t minor_version;
+    int64_t content_length;     // -1: None
+    mp_obj_t head;              // bytes: request line + headers + blank line
+    mp_obj_t body;              // bytes
+    mp_obj_t client;            // (addr, port)
+    mp_obj_t headers;           // list, built on first use
+} mfa_request_obj_t;
+
+static const mp_obj_type_t mfa_request_type;
+
+static const char *req_head(mfa_request_obj_t *r, size_t *len) {
+    return mp_obj_str_get_data(r->head, len);
+}
+
+static mp_obj_t new_str(const char *s, size_t n) {
+    return n ? mp_obj_new_str(s, n) : MP_OBJ_NEW_QSTR(MP_QSTR_);
+}
+
+// Re-parse the head copy (valid: it was parsed before) for the header spans.
+static size_t req_parse_headers(mfa_request_obj_t *r, mfa_http_header_t *hs) {
+    size_t len;
+    const char *h = req_head(r, &len);
+    mfa_http_request_t pr;
+    size_t n = MFA_HTTP_MAX_HEADERS;
+    if (mfa_http_parse_request(h, len, 0, &pr, hs, &n) < 0) {
+        return 0;
+    }
+    return n;
+}
+
+static mp_obj_t req_headers(mfa_request_obj_t *r) {
+    if (r->headers == MP_OBJ_NULL) {
+        mfa_http_header_t hs[MFA_HTTP_MAX_HEADERS];
+        size_t n = req_parse_headers(r, hs);
+        mp_obj_t list = mp_obj_new_list(n, NULL);
+        mp_obj_list_t *l = MP_OBJ_TO_PTR(list);
+        for (size_t i = 0; i < n; i++) {
+            char name[64];
+            mp_obj_t nm;
+            if (hs[i].name_len <= sizeof(name)) {
+                for (size_t k = 0; k < hs[i].name_len; k++) {
+                    char ch = hs[i].name[k];
+                    name[k] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+                }
+                nm = mp_obj_new_str(name, hs[i].name_len);
+            } else {
+                vstr_t v;
+                vstr_init_len(&v, hs[i].name_len);
+                for (size_t k = 0; k < hs[i].name_len; k++) {
+                    char ch = hs[i].name[k];
+                    v.buf[k] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+                }
+                nm = mp_obj_new_str_from_vstr(&v);
+            }
+            mp_obj_t t[2] = { nm, new_str(hs[i].value, hs[i].value_len) };
+            l->items[i] = mp_obj_new_tuple(2, t);
+        }
+        r->headers = list;
+    }
+    return r->headers;
+}
+
+static mp_obj_t mfa_request_header(size_t n_args, const mp_obj_t *args) {
+    mfa_request_obj_t *r = MP_OBJ_TO_PTR(args[0]);
+    size_t nlen;
+    const char *name = mp_obj_str_get_data(args[1], &nlen);
+    mfa_http_header_t hs[MFA_HTTP_MAX_HEADERS];
+    size_t n = req_parse_headers(r, hs);
+    const mfa_http_header_t *h = mfa_http_find_header(hs, n, name, nlen);
+    if (h) {
+        return new_str(h->value, h->value_len);
+    }
+    return n_args > 2 ? args[2] : mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mfa_request_header_obj, 2, 3, mfa_request_header);
+
+static void mfa_request_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+    if (dest[0] != MP_OBJ_NULL) {
+        return;  // read-only
+    }
+    mfa_request_obj_t *r = MP_OBJ_TO_PTR(self_in);
+    size_t len;
+    const char *h = req_head(r, &len);
+    switch (attr) {
+        case MP_QSTR_method:
+            dest[0] = new_str(h, r->method_len);
+            break;
+        case MP_QSTR_path:
+            dest[0] = new_str(h + r->path_off, r->path_len);
+            break;
+        case MP_QSTR_query:
+            dest[0] = new_str(h + r->query_off, r->query_len);
+            break;
+        case MP_QSTR_version:
+            dest[0] = r->minor_version ? MP_OBJ_NEW_QSTR(MP_QSTR_1_dot_1) : MP_OBJ_NEW_QSTR(MP_QSTR_1_dot_0);
+            break;
+        case MP_QSTR_header_len:
+            dest[0] = MP_OBJ_NEW_SMALL_INT(len);
+            break;
+        case MP_QSTR_content_length:
+            dest[0] = r->content_length < 0 ? mp_const_none : mp_obj_new_int_from_ll(r->content_length);
+            break;
+        case MP_QSTR_chunked:
+            dest[0] = mp_obj_new_bool(r->http_flags & MFA_HTTP_F_CHUNKED);
+            break;
+        case MP_QSTR_keep_alive:
+            dest[0] = mp_obj_new_bool(r->http_flags & MFA_HTTP_F_KEEP_ALIVE);
+            break;
+        case MP_QSTR_expect_continue:
+            dest[0] = mp_obj_new_bool(r->http_flags & MFA_HTTP_F_EXPECT_CONTINUE);
+            break;
+        case MP_QSTR_headers:
+            dest[0] = req_headers(r);
+            break;
+        case MP_QSTR_body:
+            dest[0] = r->body;
+            break;
+        case MP_QSTR_client:
+            dest[0] = r->client;
+            break;
+        default:
+            dest[1] = MP_OBJ_SENTINEL;  // look in locals_dict (header)
+            break;
+    }
+}
+
+static void mfa_request_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
+    (void)kind;
+    mfa_request_obj_t *r = MP_OBJ_TO_PTR(self_in);
+    size_t len;
+    const char *h = req_head(r, &len);
+    mp_printf(print, "<Request %.*s %.*s>", (int)r->method_len, h, (int)r->path_len, h + r->path_off);
+}
+
+static const mp_rom_map_elem_t mfa_request_locals_dict_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_header), MP_ROM_PTR(&mfa_request_header_obj) },
+};
+static MP_DEFINE_CONST_DICT(mfa_request_locals_dict, mfa_request_locals_dict_table);
+
+static MP_DEFINE_CONST_OBJ_TYPE(
+    mfa_request_type,
+    MP_QSTR_Request,
+    MP_TYPE_FLAG_NONE,
+    print, mfa_request_print,
+    attr, mfa_request_attr,
+    locals_dict, &mfa_request_locals_dict
+    );
+
+static mp_obj_t request_new(mfa_server_obj_t *srv, mfa_conn_t *c) {
+    mfa_request_obj_t *r = mp_obj_malloc(mfa_request_obj_t, &mfa_request_type);
+    r->srv = srv;
+    r->gen = c->gen;
+    r->index = c->index;
+    r->method_len = c->method_len;
+    r->path_off = c->path_off;
+    r->path_len = c->path_len;
+    r->query_off = c->query_off;
+    r->query_len = c->query_len;
+    r->http_flags = c->http_flags;
+    r->minor_version = c->minor_version;
+    r->content_length = (c->flags & MFA_CF_CHUNKED_IN) ? -1 : c->content_length;
+    r->headers = MP_OBJ_NULL;
+    r->head = mp_obj_new_bytes(mfa_conn_head(c), c->head_len);
+    size_t blen;
+    const uint8_t *b = mfa_conn_body(c, &blen);
+    r->body = blen ? mp_obj_new_bytes(b, blen) : mp_const_empty_bytes;
+    mfa_conn_release_body(&srv->pool, c);
+    mp_obj_t t[2] = { mp_obj_new_str(c->addr, strlen(c->addr)), MP_OBJ_NEW_SMALL_INT(c->port) };
+    r->client = mp_obj_new_tuple(2, t);
+    return MP_OBJ_FROM_PTR(r);
+}
+
+// The connection of a request still waiting for its answer, or NULL (closed, answered).
+static mfa_conn_t *request_conn(mfa_server_obj_t *srv, mp_obj_t req_in) {
+    if (!mp_obj_is_type(req_in, &mfa_request_type)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("not a request of this server"));
+    }
+    mfa_request_obj_t *r = MP_OBJ_TO_PTR(req_in);
+    if (r->srv != srv) {
+        mp_raise_ValueError(MP_ERROR_TEXT("not a request of this server"));
+    }
+    if (srv->closed || r->index >= srv->pool.n) {
+        return NULL;
+    }
+    mfa_conn_t *c = &srv->conns[r->index];
+    if (c->state == MFA_CONN_FREE || c->gen != r->gen) {
+        return NULL;
+    }
+    return c;
+}
+
+// ---- server ----------------------------------------------------------------------------------
+
+static mfa_server_obj_t *get_server(mp_obj_t self_in) {
+    mfa_server_obj_t *srv = MP_OBJ_TO_PTR(self_in);
+    if (srv->closed) {
+        mp_raise_OSError(MP_EBADF);
+    }
+    return srv;
+}
+
+static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
+    const mp_obj_t *all_args) {
+    enum { ARG_host, ARG_port, ARG_max_conns, ARG_max_body, ARG_header_timeout_ms,
+           ARG_body_timeout_ms, ARG_idle_timeout_ms, ARG_backlog };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_host, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_QSTR(MP_QSTR_0_dot_0_dot_0_dot_0)} },
+        { MP_QSTR_port, MP_ARG_INT, {.u_int = 80} },
+        { MP_QSTR_max_conns, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = MFA_CONN_DEFAULT} },
+        { MP_QSTR_max_body, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 16384} },
+        { MP_QSTR_header_timeout_ms, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 10000} },
+        { MP_QSTR_body_timeout_ms, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 10000} },
+        { MP_QSTR_idle_timeout_ms, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 5000} },
+        { MP_QSTR_backlog, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 4} },
+    };
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    mp_int_t n = args[ARG_max_conns].u_int;
+    if (n < 1 || n > MFA_CONN_MAX) {
+        mp_raise_ValueError(MP_ERROR_TEXT("max_conns out of range"));
+    }
+    if (args[ARG_max_body].u_int < 0 || args[ARG_header_timeout_ms].u_int < 0
+        || args[ARG_body_timeout_ms].u_int < 0 || args[ARG_idle_timeout_ms].u_int < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("negative limit"));
+    }
+    mfa_server_obj_t *srv = mp_obj_malloc_with_finaliser(mfa_server_obj_t, type);
+    srv->closed = true;  // until the pool and the listener exist
+    srv->tr = NULL;
+    srv->conns = m_new0(mfa_conn_t, n);
+    for (mp_int_t i = 0; i < n; i++) {
+        srv->conns[i].in = m_new(uint8_t, MFA_CONN_IN_BUF);
+        srv->conns[i].out = m_new(uint8_t, MFA_CONN_OUT_BUF);
+    }
+    srv->pool.max_body = (uint32_t)args[ARG_max_body].u_int;
+    srv->pool.header_timeout_ms = (uint32_t)args[ARG_header_timeout_ms].u_int;
+    srv->pool.body_timeout_ms = (uint32_t)args[ARG_body_timeout_ms].u_int;
+    srv->pool.idle_timeout_ms = (uint32_t)args[ARG_idle_timeout_ms].u_int;
+    mfa_pool_init(&srv->pool, srv->conns, (size_t)n, &mfa_tr_io, srv);
+    const char *host = mp_obj_str_get_str(args[ARG_host].u_obj);
+    mfa_tr_open(srv, host, args[ARG_port].u_int, args[ARG_backlog].u_int);
+    srv->closed = false;
+    return MP_OBJ_FROM_PTR(srv);
+}
+
+static mp_obj_t mfa_server_poll(mp_obj_t self_in) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    mfa_conn_t *c = mfa_pool_next_ready(&srv->pool);
+    if (!c) {
+        mfa_tr_step(srv, now_ms());
+        c = mfa_pool_next_ready(&srv->pool);
+    }
+    return c ? request_new(srv, c) : mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mfa_server_poll_obj, mfa_server_poll);
+
+#define MFA_MAX_RESP_HEADERS (32)
+
+static size_t get_headers(mp_obj_t list, mfa_header_t *out) {
+    if (list == mp_const_none) {
+        return 0;
+    }
+    size_t n;
+    mp_obj_t *items;
+    mp_obj_get_array(list, &n, &items);
+    if (n > MFA_MAX_RESP_HEADERS) {
+        mp_raise_ValueError(MP_ERROR_TEXT("too many response headers"));
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t tn;
+        mp_obj_t *pair;
+        mp_obj_get_array(items[i], &tn, &pair);
+        if (tn != 2) {
+            mp_raise_ValueError(MP_ERROR_TEXT("headers must be (name, value) pairs"));
+        }
+        out[i].name = mp_obj_str_get_data(pair[0], &out[i].name_len);
+        out[i].value = mp_obj_str_get_data(pair[1], &out[i].value_len);
+    }
+    return n;
+}
+
+static void raise_resp(mfa_resp_err_t e) {
+    switch (e) {
+        case MFA_RESP_BAD_HEADER:
+            mp_raise_ValueError(MP_ERROR_TEXT("CR, LF or NUL in a response header"));
+        case MFA_RESP_TOO_LARGE:
+            mp_raise_ValueError(MP_ERROR_TEXT("response headers too large"));
+        case MFA_RESP_NOT_HANDED:
+            mp_raise_ValueError(MP_ERROR_TEXT("request already answered"));
+        default:
+            break;
+    }
+}
+
+// A body for the wire: bytes and str are sent in place; other buffers are copied to bytes (the
+// caller may change them after respond() returns).
+static mp_obj_t body_obj(mp_obj_t body, const uint8_t **p, size_t *len) {
+    if (body == mp_const_none) {
+        *p = NULL;
+        *len = 0;
+        return mp_const_none;
+    }
+    if (mp_obj_is_str_or_bytes(body)) {
+        *p = (const uint8_t *)mp_obj_str_get_data(body, len);
+        return body;
+    }
+    mp_buffer_info_t bi;
+    mp_get_buffer_raise(body, &bi, MP_BUFFER_READ);
+    if (bi.len <= MFA_CONN_OUT_BUF / 2) {
+        *p = bi.buf;  // copied into the output buffer by mfa_conn (fits)
+        *len = bi.len;
+        return body;
+    }
+    mp_obj_t b = mp_obj_new_bytes(bi.buf, bi.len);
+    *p = (const uint8_t *)mp_obj_str_get_data(b, len);
+    return b;
+}
+
+static mp_obj_t mfa_server_respond(size_t n_args, const mp_obj_t *args) {
+    mfa_server_obj_t *srv = get_server(args[0]);
+    mfa_conn_t *c = request_conn(srv, args[1]);
+    mp_int_t status = mp_obj_get_int(args[2]);
+    mfa_header_t hs[MFA_MAX_RESP_HEADERS];
+    size_t nh = get_headers(args[3], hs);
+    for (size_t i = 0; i < nh; i++) {
+        if (!mfa_conn_header_ok(hs[i].name, hs[i].name_len)
+            || !mfa_conn_header_ok(hs[i].value, hs[i].value_len)) {
+            raise_resp(MFA_RESP_BAD_HEADER);
+        }
+    }
+    const uint8_t *p;
+    size_t len;
+    mp_obj_t keep = body_obj(n_args > 4 ? args[4] : mp_const_none, &p, &len);
+    if (!c) {
+        return mp_const_none;  // the client has gone: nothing to answer
+    }
+    mfa_resp_err_t e = mfa_conn_respond(&srv->pool, c, (int)status, hs, nh, p, len,
+        MP_OBJ_TO_PTR(keep), now_ms());
+    raise_resp(e);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mfa_server_respond_obj, 4, 5, mfa_server_respond);
+
+static mp_obj_t mfa_server_stream_start(size_t n_args, const mp_obj_t *args) {
+    (void)n_args;
+    mp_obj_t self_in = args[0], req = args[1], status = args[2], headers = args[3];
+    mfa_server_obj_t *srv = get_server(self_in);
+    mfa_conn_t *c = request_conn(srv, req);
+    mfa_header_t hs[MFA_MAX_RESP_HEADERS];
+    size_t nh = get_headers(headers, hs);
+    mp_int_t st = mp_obj_get_int(status);
+    for (size_t i = 0; i < nh; i++) {
+        if (!mfa_conn_header_ok(hs[i].name, hs[i].name_len)
+            || !mfa_conn_header_ok(hs[i].value, hs[i].value_len)) {
+            raise_resp(MFA_RESP_BAD_HEADER);
+        }
+    }
+    if (!c) {
+        return mp_const_none;
+    }
+    raise_resp(mfa_conn_stream_start(&srv->pool, c, (int)st, hs, nh, now_ms()));
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mfa_server_stream_start_obj, 4, 4, mfa_server_stream_start);
+
+static mp_obj_t mfa_server_stream_send(mp_obj_t self_in, mp_obj_t req, mp_obj_t data) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    mfa_conn_t *c = request_conn(srv, req);
+    const uint8_t *p;
+    size_t len;
+    mp_obj_t keep = body_obj(data, &p, &len);
+    if (!c) {
+        mp_raise_OSError(MP_ECONNRESET);
+    }
+    mfa_resp_err_t e = mfa_conn_stream_send(&srv->pool, c, p, len, MP_OBJ_TO_PTR(keep), now_ms());
+    if (e == MFA_RESP_BUSY) {
+        return mp_const_false;
+    }
+    if (e == MFA_RESP_CLOSED) {
+        mp_raise_OSError(MP_ECONNRESET);
+    }
+    raise_resp(e);
+    return mp_const_true;
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(mfa_server_stream_send_obj, mfa_server_stream_send);
+
+static mp_obj_t mfa_server_stream_end(mp_obj_t self_in, mp_obj_t req) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    mfa_conn_t *c = request_conn(srv, req);
+    if (!c) {
+        return mp_const_none;
+    }
+    // The terminating chunk needs 5 bytes of queue; if a client is so slow that even those do
+    // not fit, give it a moment, then give up on it.
+    for (int i = 0; i < 100; i++) {
+        mfa_resp_err_t e = mfa_conn_stream_end(&srv->pool, c, now_ms());
+        if (e != MFA_RESP_BUSY) {
+            if (e != MFA_RESP_CLOSED) {
+                raise_resp(e);
+            }
+            return mp_const_none;
+        }
+        mfa_tr_wait(srv, 10);
+        mfa_tr_step(srv, now_ms());
+        c = request_conn(srv, req);
+        if (!c) {
+            return mp_const_none;
+        }
+    }
+    mfa_conn_close(&srv->pool, c, true);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mfa_server_stream_end_obj, mfa_server_stream_end);
+
+static mp_obj_t mfa_server_wait(mp_obj_t self_in, mp_obj_t timeout_in) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    if (mfa_pool_has_ready(&srv->pool)) {
+        return mp_const_none;
+    }
+    mfa_tr_wait(srv, mp_obj_get_int(timeout_in));
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mfa_server_wait_obj, mfa_server_wait);
+
+static mp_obj_t mfa_server_close(mp_obj_t self_in) {
+    mfa_server_obj_t *srv = MP_OBJ_TO_PTR(self_in);
+    if (!srv->closed) {
+        srv->closed = true;
+        mfa_pool_close_all(&srv->pool);
+        mfa_tr_close(srv);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mfa_server_close_obj, mfa_server_close);
+
+static void dict_set(mp_obj_t d, qstr k, mp_uint_t v) {
+    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(k), mp_obj_new_int_from_uint(v));
+}
+
+static mp_obj_t mfa_server_stats(mp_obj_t self_in) {
+    mfa_server_obj_t *srv = MP_OBJ_TO_PTR(self_in);
+    const mfa_conn_stats_t *s = &srv->pool.stats;
+    size_t ready = 0;
+    for (size_t i = 0; i < srv->pool.n; i++) {
+        const mfa_conn_t *c = &srv->conns[i];
+        ready += c->state == MFA_CONN_READY && !(c->flags & MFA_CF_HANDED);
+    }
+    mp_obj_t d = mp_obj_new_dict(12);
+    dict_set(d, MP_QSTR_connections, srv->pool.open);
+    dict_set(d, MP_QSTR_max_conns, srv->pool.n);
+    dict_set(d, MP_QSTR_accepted, s->accepted);
+    dict_set(d, MP_QSTR_requests, s->requests);
+    dict_set(d, MP_QSTR_responses, s->responses);
+    dict_set(d, MP_QSTR_errors, s->errors);
+    dict_set(d, MP_QSTR_rejected, s->rejected);
+    dict_set(d, MP_QSTR_evicted, s->evicted);
+    dict_set(d, MP_QSTR_timeouts, s->timeouts);
+    dict_set(d, MP_QSTR_resets, s->resets);
+    dict_set(d, MP_QSTR_ready, ready);
+    return d;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mfa_server_stats_obj, mfa_server_stats);
+
+static void mfa_server_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+    if (dest[0] == MP_OBJ_NULL && attr == MP_QSTR_port) {
+        mfa_server_obj_t *srv = MP_OBJ_TO_PTR(self_in);
+        dest[0] = MP_OBJ_NEW_SMALL_INT(srv->port);
+        return;
+    }
+    dest[1] = MP_OBJ_SENTINEL;
+}
+
+// Pollable: readable when poll() may return a request.
+static mp_uint_t mfa_server_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
+    mfa_server_obj_t *srv = MP_OBJ_TO_PTR(self_in);
+    if (request == MP_STREAM_POLL) {
+        if (srv->closed) {
+            return MP_STREAM_POLL_NVAL;
+        }
+        mp_uint_t ret = 0;
+        if ((arg & MP_STREAM_POLL_RD) && (mfa_pool_has_ready(&srv->pool) || mfa_tr_pending(srv))) {
+            ret |= MP_STREAM_POLL_RD;
+        }
+        return ret;
+    }
+    if (request == MP_STREAM_CLOSE) {
+        mfa_server_close(self_in);
+        return 0;
+    }
+    *errcode = MP_EINVAL;
+    return MP_STREAM_ERROR;
+}
+
+static const mp_stream_p_t mfa_server_stream_p = {
+    .ioctl = mfa_server_ioctl,
+};
+
+static const mp_rom_map_elem_t mfa_server_locals_dict_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_poll), MP_ROM_PTR(&mfa_server_poll_obj) },
+    { MP_ROM_QSTR(MP_QSTR_respond), MP_ROM_PTR(&mfa_server_respond_obj) },
+    { MP_ROM_QSTR(MP_QSTR_stream_start), MP_ROM_PTR(&mfa_server_stream_start_obj) },
+    { MP_ROM_QSTR(MP_QSTR_stream_send), MP_ROM_PTR(&mfa_server_stream_send_obj) },
+    { MP_ROM_QSTR(MP_QSTR_stream_end), MP_ROM_PTR(&mfa_server_stream_end_obj) },
+    { MP_ROM_QSTR(MP_QSTR_wait), MP_ROM_PTR(&mfa_server_wait_obj) },
+    { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mfa_server_close_obj) },
+    { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&mfa_server_close_obj) },
+    { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&mfa_server_stats_obj) },
+};
+static MP_DEFINE_CONST_DICT(mfa_server_locals_dict, mfa_server_locals_dict_table);
+
+MP_DEFINE_CONST_OBJ_TYPE(
+    mfa_server_type,
+    MP_QSTR_Server,
+    MP_TYPE_FLAG_NONE,
+    make_new, mfa_server_make_new,
+    attr, mfa_server_attr,
+    protocol, &mfa_server_stream_p,
+    locals_dict, &mfa_server_locals_dict
+    );
+
+#endif // MFA_SERVER_ENABLED

@@ -1,0 +1,52 @@
+// _mfa.Server and its request objects (docs/internals.md, "Server"), and the small interface
+// between the binding (modmfa_server.c) and the transport compiled for this port: mfa_posix.c
+// (unix) or mfa_lwip.c (MICROPY_PY_LWIP). Exactly one transport defines MFA_TRANSPORT.
+#ifndef MFA_MODMFA_SERVER_H
+#define MFA_MODMFA_SERVER_H
+
+#include "py/obj.h"
+#include "mfa_conn.h"
+
+#if !defined(MFA_SERVER_POSIX) && !defined(MFA_SERVER_LWIP)
+#if MICROPY_PY_LWIP
+#define MFA_SERVER_LWIP (1)
+#elif defined(__unix__) || defined(__APPLE__)
+#define MFA_SERVER_POSIX (1)
+#endif
+#endif
+#if defined(MFA_SERVER_LWIP) || defined(MFA_SERVER_POSIX)
+#define MFA_SERVER_ENABLED (1)
+#else
+#define MFA_SERVER_ENABLED (0)
+#endif
+
+typedef struct _mfa_server_obj_t {
+    mp_obj_base_t base;
+    mfa_pool_t pool;
+    mfa_conn_t *conns;          // pool slots (GC heap: the GC sees the body and ref pointers)
+    void *tr;                   // the transport's own state (GC heap)
+    mp_uint_t port;             // bound port
+    bool closed;
+} mfa_server_obj_t;
+
+extern const mp_obj_type_t mfa_server_type;
+
+// Body storage on the MicroPython heap, for the transports' mfa_conn_io_t tables.
+void *mfa_srv_alloc(void *ctx, size_t n);
+void *mfa_srv_realloc(void *ctx, void *p, size_t old_n, size_t new_n);
+void mfa_srv_free(void *ctx, void *p, size_t n);
+
+// ---- implemented by the transport ----
+extern const mfa_conn_io_t mfa_tr_io;
+// Listen on host:port; raises OSError. Sets srv->port, srv->tr.
+void mfa_tr_open(mfa_server_obj_t *srv, const char *host, mp_int_t port, mp_int_t backlog);
+// Accept, read, write: all network work that is pending now (never blocks).
+void mfa_tr_step(mfa_server_obj_t *srv, uint32_t now_ms);
+// Whether network work is pending (for the MP_STREAM_POLL ioctl).
+bool mfa_tr_pending(mfa_server_obj_t *srv);
+// Block until network work may be pending, or timeout_ms (< 0: forever).
+void mfa_tr_wait(mfa_server_obj_t *srv, mp_int_t timeout_ms);
+// Close the listener (connections are closed by the binding through the pool).
+void mfa_tr_close(mfa_server_obj_t *srv);
+
+#endif // MFA_MODMFA_SERVER_H

@@ -1,0 +1,426 @@
+#!/usr/bin/env python3
+"""Soak benchmark: N requests of mixed keep-alive, close, pipelined and hostile traffic against
+tests/hostile/hostile_app.py, reporting errors, the heap (start, end, low-water mark) and the
+server process's memory. Figures, not assertions (the exit status is 1 only when requests
+failed or the server died).
+
+    python3 tests/bench/soak.py                         # 1,000,000 requests, build/unix
+    python3 tests/bench/soak.py --quick                 # 2,000 requests (CI)
+    python3 tests/bench/soak.py --binary build/unix-pure/micropython --heapsize 192k
+    python3 tests/bench/soak.py --binary python3        # the package on CPython
+    python3 tests/bench/soak.py --url http://192.168.7.2:80 -n 20000   # a running server
+
+Traffic mix per worker step: keep-alive session of 1-20 requests (55 %), pipelined burst of 10
+(10 %), one request with Connection: close (25 %), one hostile-corpus case sent with a
+half-close (10 %); plus one slowloris connection every 2 s (a partial head, then silence, until
+the server's header timeout closes it). Every answer is checked (status, and the closing
+behaviour); each hostile case counts as one request.
+
+Heap figures (MicroPython only): `mem_free` after gc.collect() at the start (after warm-up) and
+the end, its minimum over periodic samples, and the low-water mark of gc.mem_free() without a
+collection, sampled by the app's loop every 64 steps (how close the heap came to full between
+collections).
+"""
+import argparse
+import json
+import os
+import pathlib
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+HOSTILE = ROOT / "tests" / "hostile"
+sys.path[:0] = [str(HOSTILE)]
+import sim  # noqa: E402
+
+TIMEOUT = 10.0
+GET = b"GET / HTTP/1.1\r\nHost: soak\r\n\r\n"
+GET_CLOSE = b"GET / HTTP/1.1\r\nHost: soak\r\nConnection: close\r\n\r\n"
+POST = (b"POST /echo HTTP/1.1\r\nHost: soak\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 13\r\n\r\n{\"a\": [1, 2]}")
+MISS = b"GET /missing?x=1 HTTP/1.1\r\nHost: soak\r\n\r\n"
+KEEP = [(GET, 200), (GET, 200), (POST, 200), (MISS, 404)]
+
+
+class Conn:
+    """A client connection with a receive buffer and a minimal response reader."""
+
+    def __init__(self, addr):
+        self.s = socket.create_connection(addr, timeout=TIMEOUT)
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def _fill(self):
+        x = self.s.recv(65536)
+        if not x:
+            raise EOFError("server closed the connection")
+        self.buf += x
+
+    def response(self):
+        """(status, close: bool) of the next final response."""
+        while True:
+            while True:
+                i = self.buf.find(b"\r\n\r\n")
+                if i >= 0:
+                    break
+                self._fill()
+            head = self.buf[:i + 2]
+            status = int(head[9:12])
+            rest = i + 4
+            if 100 <= status < 200:
+                self.buf = self.buf[rest:]
+                continue
+            lower = head.lower()
+            j = lower.find(b"\r\ncontent-length:")
+            n = int(head[j + 17:head.find(b"\r\n", j + 2)]) if j >= 0 else 0
+            while len(self.buf) < rest + n:
+                self._fill()
+            self.buf = self.buf[rest + n:]
+            return status, b"\r\nconnection: close" in lower
+
+    def close(self):
+        try:
+            self.s.close()
+        except OSError:
+            pass
+
+
+def http_get(addr, path, timeout=TIMEOUT):
+    """(status, body) of one GET, read by Content-Length."""
+    c = Conn(addr)
+    try:
+        c.s.sendall(("GET %s HTTP/1.1\r\nHost: soak\r\nConnection: close\r\n\r\n"
+                     % path).encode())
+        while b"\r\n\r\n" not in c.buf:
+            c._fill()
+        head, _, body = c.buf.partition(b"\r\n\r\n")
+        h = head.lower() + b"\r\n"
+        j = h.find(b"\r\ncontent-length:")
+        n = int(h[j + 17:h.find(b"\r\n", j + 2)])
+        while len(body) < n:
+            c._fill()
+            body = c.buf.partition(b"\r\n\r\n")[2]
+        return int(head[9:12]), body[:n]
+    finally:
+        c.close()
+
+
+def debug(addr):
+    status, body = http_get(addr, "/_debug")
+    if status != 200:
+        raise RuntimeError("/_debug answered %d" % status)
+    return json.loads(body)
+
+
+def load_hostile():
+    cases = []
+    for f in sorted((HOSTILE / "corpus").glob("*.http")):
+        for name, exps, raw in sim.parse_corpus(f.read_bytes()):
+            if len(raw) > 8192:
+                continue  # keep the mix light: the big ones are in the corpus suite
+            cases.append((name, exps, raw))
+    return cases
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.kinds = {}
+        self.errors = {}
+        self.examples = []
+
+    def ok(self, kind, n=1):
+        with self.lock:
+            self.requests += n
+            self.kinds[kind] = self.kinds.get(kind, 0) + n
+
+    def error(self, kind, what):
+        with self.lock:
+            self.requests += 1
+            key = "%s: %s" % (kind, what.split(":")[0])
+            self.errors[key] = self.errors.get(key, 0) + 1
+            if len(self.examples) < 20:
+                self.examples.append("%s: %s" % (kind, what))
+
+
+def exchange_hostile(addr, raw):
+    s = socket.create_connection(addr, timeout=TIMEOUT)
+    data = b""
+    try:
+        try:
+            s.sendall(raw)
+            s.shutdown(socket.SHUT_WR)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        while True:
+            try:
+                x = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not x:
+                break
+            data += x
+    finally:
+        s.close()
+    statuses = []
+    while data:
+        i = data.find(b"\r\n\r\n")
+        if i < 0:
+            break
+        head = data[:i + 2]
+        st = int(head[9:12])
+        j = head.lower().find(b"\r\ncontent-length:")
+        n = int(head[j + 17:head.find(b"\r\n", j + 2)]) if j >= 0 else 0
+        data = data[i + 4 + n:]
+        if st >= 200:
+            statuses.append(st)
+    return statuses
+
+
+def worker(addr, quota, seed, stats, hostile, stop):
+    rnd = random.Random(seed)
+    done = 0
+    while done < quota and not stop.is_set():
+        r = rnd.random()
+        try:
+            if r < 0.55:
+                k = min(rnd.randint(1, 20), quota - done)
+                c = Conn(addr)
+                try:
+                    for _ in range(k):
+                        req, exp = KEEP[rnd.randrange(len(KEEP))]
+                        c.s.sendall(req)
+                        st, closing = c.response()
+                        if st != exp or closing:
+                            stats.error("keepalive", "status %d close %s" % (st, closing))
+                        else:
+                            stats.ok("keepalive")
+                        done += 1
+                finally:
+                    c.close()
+            elif r < 0.65:
+                k = min(10, quota - done)
+                c = Conn(addr)
+                try:
+                    reqs = [KEEP[rnd.randrange(len(KEEP))] for _ in range(k)]
+                    c.s.sendall(b"".join(q for q, _ in reqs))
+                    for _, exp in reqs:
+                        st, closing = c.response()
+                        if st != exp:
+                            stats.error("pipelined", "status %d" % st)
+                        else:
+                            stats.ok("pipelined")
+                        done += 1
+                finally:
+                    c.close()
+            elif r < 0.90:
+                c = Conn(addr)
+                try:
+                    c.s.sendall(GET_CLOSE)
+                    st, closing = c.response()
+                    # like real clients, close once the answer (Content-Length) is in; the
+                    # fault tests check that the server closes by itself
+                    if st != 200 or not closing:
+                        stats.error("close", "status %d close %s" % (st, closing))
+                    else:
+                        stats.ok("close")
+                    done += 1
+                finally:
+                    c.close()
+            else:
+                name, exps, raw = hostile[rnd.randrange(len(hostile))]
+                got = exchange_hostile(addr, raw)
+                if got not in exps:
+                    stats.error("hostile", "%s: expected %s, got %s" % (name, exps, got))
+                else:
+                    stats.ok("hostile")
+                done += 1
+        except (OSError, EOFError, ValueError) as e:
+            stats.error("io", "%s: %s" % (type(e).__name__, e))
+            done += 1
+
+
+def slowloris(addr, stats, stop, period=2.0):
+    while not stop.wait(period):
+        try:
+            s = socket.create_connection(addr, timeout=TIMEOUT)
+            try:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: soak\r\nX-Slow: ")
+                data = b""
+                while True:
+                    x = s.recv(4096)
+                    if not x:
+                        break
+                    data += x
+                # 408, or a plain close, are both fine; never a 200
+                if data and not data.startswith(b"HTTP/1.1 408"):
+                    stats.error("slowloris", "answer %r" % data[:40])
+                else:
+                    with stats.lock:
+                        stats.kinds["slowloris"] = stats.kinds.get("slowloris", 0) + 1
+            finally:
+                s.close()
+        except OSError as e:
+            stats.error("slowloris", "%s: %s" % (type(e).__name__, e))
+
+
+def rss_kb(pid):
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def start_server(args):
+    port = args.port or _free_port()
+    binary = args.binary
+    app = str(HOSTILE / "hostile_app.py")
+    env = dict(os.environ)
+    env.pop("MFA_BACKEND", None)
+    limits = ["max_conns=%d" % args.max_conns, "header_timeout_ms=1000", "body_timeout_ms=1000",
+              "idle_timeout_ms=2000"]
+    if os.path.basename(binary).startswith("python"):
+        env["PYTHONPATH"] = "%s:%s" % (ROOT / "python", HOSTILE)
+        argv = [binary, app]
+    else:
+        if args.frozen:
+            env["MICROPYPATH"] = ".frozen:%s" % HOSTILE
+        else:
+            env["MICROPYPATH"] = "%s:%s:.frozen" % (ROOT / "python", HOSTILE)
+        argv = [binary] + (["-X", "heapsize=" + args.heapsize] if args.heapsize else []) + [app]
+    log = open(args.server_log, "wb") if args.server_log else subprocess.DEVNULL
+    proc = subprocess.Popen(argv + [str(port)] + limits, env=env, cwd=str(ROOT), stdout=log,
+                            stderr=subprocess.STDOUT)
+    deadline = time.time() + 20
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit("server exited early (%s)" % proc.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc, ("127.0.0.1", port)
+        except OSError:
+            if time.time() > deadline:
+                proc.kill()
+                raise SystemExit("server did not start")
+            time.sleep(0.05)
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("-n", "--requests", type=int, default=1000000)
+    ap.add_argument("--quick", action="store_true", help="2,000 requests")
+    ap.add_argument("--binary", default=str(ROOT / "build" / "unix" / "micropython"))
+    ap.add_argument("--heapsize", default=None, help="MicroPython -X heapsize (e.g. 192k)")
+    ap.add_argument("--frozen", action="store_true", help="use the frozen package")
+    ap.add_argument("--workers", type=int, default=4, help="concurrent client threads")
+    ap.add_argument("--max-conns", type=int, default=8)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--url", help="soak a server already running the hostile app")
+    ap.add_argument("--samples", type=int, default=20, help="heap samples during the run")
+    ap.add_argument("--json", help="write the figures to this file")
+    ap.add_argument("--server-log")
+    args = ap.parse_args()
+    n = 2000 if args.quick else args.requests
+
+    proc = None
+    if args.url:
+        hostport = args.url.split("//", 1)[-1].rstrip("/")
+        h, _, p = hostport.partition(":")
+        addr = (h, int(p or 80))
+    else:
+        proc, addr = start_server(args)
+    hostile = load_hostile()
+    stats = Stats()
+    stop = threading.Event()
+    try:
+        for _ in range(20):  # warm-up: every kind once, so caches are filled
+            for path in ("/", "/missing", "/_debug"):
+                http_get(addr, path)
+        d0 = debug(addr)
+        rss0 = rss_kb(proc.pid) if proc else None
+        print("server: %s (%s, backend %s), %d requests, %d workers" % (
+            args.url or args.binary, d0.get("impl"), d0.get("backend"), n, args.workers))
+        t0 = time.time()
+        threads = [threading.Thread(target=slowloris, args=(addr, stats, stop), daemon=True)]
+        per = n // args.workers
+        for i in range(args.workers):
+            q = per + (n - per * args.workers if i == 0 else 0)
+            threads.append(threading.Thread(target=worker, daemon=True,
+                                            args=(addr, q, 1000 + i, stats, hostile, stop)))
+        for t in threads:
+            t.start()
+        samples = []
+        step = max(n // args.samples, 1)
+        next_mark = step
+        while any(t.is_alive() for t in threads[1:]):
+            time.sleep(0.5)
+            if proc is not None and proc.poll() is not None:
+                stop.set()
+                break
+            if stats.requests >= next_mark:
+                next_mark += step
+                try:
+                    d = debug(addr)
+                    samples.append(d["mem_free"])
+                    el = time.time() - t0
+                    print("  %9d requests  %7.0f req/s  errors %d  mem_free %s  low %s  conns %s"
+                          % (stats.requests, stats.requests / el, sum(stats.errors.values()),
+                             d["mem_free"], d["low_free"], d["stats"].get("connections")),
+                          flush=True)
+                except (OSError, ValueError, RuntimeError) as e:
+                    stats.error("debug", "%s: %s" % (type(e).__name__, e))
+        stop.set()
+        elapsed = time.time() - t0
+        died = proc is not None and proc.poll() is not None
+        time.sleep(1.5)  # let slowloris and idle connections time out
+        d1 = None if died else debug(addr)
+        if d1 is not None:
+            for _ in range(30):  # wait until only our debug connection is left
+                if d1["stats"].get("connections", 0) <= 1:
+                    break
+                time.sleep(0.2)
+                d1 = debug(addr)
+        rss1 = rss_kb(proc.pid) if proc and not died else None
+    finally:
+        stop.set()
+        if proc is not None:
+            proc.kill()
+            proc.wait(5)
+    mf = [s for s in samples if s is not None]
+    res = {
+        "requests": stats.requests, "seconds": round(elapsed, 1),
+        "req_per_s": round(stats.requests / elapsed), "by_kind": stats.kinds,
+        "errors": sum(stats.errors.values()), "error_kinds": stats.errors,
+        "error_examples": stats.examples, "server_died": died,
+        "mem_free_start": d0["mem_free"], "mem_free_end": d1 and d1["mem_free"],
+        "mem_free_min_sampled": min(mf) if mf else None,
+        "heap_low_water_no_collect": d1 and d1["low_free"],
+        "rss_kb_start": rss0, "rss_kb_end": rss1,
+        "server_stats_end": d1 and d1["stats"], "binary": args.url or args.binary,
+        "heapsize": args.heapsize, "impl": d0.get("impl"), "backend": d0.get("backend"),
+    }
+    print(json.dumps(res, indent=1))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(res, f, indent=1)
+    sys.exit(1 if res["errors"] or died else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Build the libFuzzer targets with clang into build/fuzz and run each for SECONDS (default 60).
+#   tests/fuzz/run.sh 600
+# New corpus entries go to build/fuzz/<target>_corpus; crashes to build/fuzz/<target>-crash-*.
+# Exit status is non-zero if a target finds a crash.
+set -eu
+SECONDS_EACH=${1:-60}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${MFA_BUILD:-$ROOT/build}/fuzz
+CLANG=$(command -v clang || command -v clang-14)
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_C_COMPILER="$CLANG" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD" --target fuzz_request fuzz_chunked >/dev/null
+status=0
+for t in fuzz_request fuzz_chunked; do
+    mkdir -p "$BUILD/${t}_corpus"
+    echo "== $t: ${SECONDS_EACH}s"
+    "$BUILD/$t" -max_total_time="$SECONDS_EACH" -max_len=8192 -print_final_stats=1 \
+        -artifact_prefix="$BUILD/$t-" "$BUILD/${t}_corpus" "$ROOT/tests/fuzz/corpus/$t" \
+        2>&1 | grep -E "stat::number_of_executed_units|stat::new_units_added|ERROR|SUMMARY|Done" \
+        || status=1
+    if ls "$BUILD/$t-"crash-* >/dev/null 2>&1; then
+        echo "$t: crash found: $(ls "$BUILD/$t-"crash-*)"
+        status=1
+    fi
+done
+exit $status

@@ -229,9 +229,10 @@ def big(req):
 
 @app.get("/backend")
 def which_backend(req):
+    import microfastapi
     from microfastapi import backend
     return {"describe": backend.describe(), "has_mfa": backend._mfa is not None,
-            "app": str(app)}
+            "app": str(app), "file": getattr(microfastapi, "__file__", "")}
 
 
 router = APIRouter(prefix="/v1")

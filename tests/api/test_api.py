@@ -234,6 +234,8 @@ def test_backend_report(api):
     info = api.get("/backend").json()
     assert "apitest" in info["app"]
     assert "parser:" in info["describe"]
+    # the live package under test, not a stale frozen copy
+    assert "python/microfastapi/__init__.py" in info["file"]
     name = getattr(api, "name", "testclient")
     if name == "unix":
         assert info["has_mfa"] is True

@@ -1,0 +1,85 @@
+# A small app driving _mfa.Server directly (no microfastapi), for tests/net/test_server_unix.py
+# and tests/bench/server_bench.py. Usage: micropython mfa_server_app.py KEY=VALUE...
+# (port, max_conns, max_body, header_timeout_ms, body_timeout_ms, idle_timeout_ms; port=0 picks
+# a free one). Prints "listening PORT" when ready.
+#   GET /            {"hello": "world"}
+#   ANY /echo        {"method", "path", "query", "len", "sum", "headers"} of the request
+#   GET /big?n=N     N bytes of 'x'
+#   GET /stream?n=N  N chunks of 1000 bytes, chunked
+#   GET /stats       the server's stats() plus gc figures (after gc.collect())
+#   GET /quit        answers, then the script exits
+import sys
+import gc
+import _mfa
+
+opts = {"port": 0}
+for a in sys.argv[1:]:
+    k, v = a.split("=")
+    opts[k] = int(v)
+srv = _mfa.Server("127.0.0.1", **opts)
+print("listening", srv.port)
+
+JSON = [("Content-Type", "application/json")]
+HELLO = b'{"hello": "world"}'
+streams = []
+
+
+def qint(q, name, default):
+    for part in q.split("&"):
+        if part.startswith(name + "="):
+            return int(part[len(name) + 1:])
+    return default
+
+
+def handle(r):
+    p = r.path
+    if p == "/":
+        srv.respond(r, 200, JSON, HELLO)
+    elif p == "/echo":
+        b = r.body
+        s = 0
+        for x in b:
+            s += x
+        srv.respond(r, 200, JSON, '{"method": "%s", "path": "%s", "query": "%s", "len": %d, '
+                    '"sum": %d, "nheaders": %d, "chunked": %s}'
+                    % (r.method, r.path, r.query, len(b), s, len(r.headers),
+                       "true" if r.chunked else "false"))
+    elif p == "/big":
+        srv.respond(r, 200, [], b"x" * qint(r.query, "n", 100000))
+    elif p == "/stream":
+        srv.stream_start(r, 200, [("Content-Type", "text/plain")])
+        streams.append([r, qint(r.query, "n", 10)])
+    elif p == "/stats":
+        gc.collect()
+        st = srv.stats()
+        st["mem_alloc"] = gc.mem_alloc()
+        srv.respond(r, 200, JSON, repr(st).replace("'", '"'))
+    elif p == "/quit":
+        srv.respond(r, 200, [], "bye")
+        return False
+    else:
+        srv.respond(r, 404, JSON, '{"detail": "Not Found"}')
+    return True
+
+
+CHUNK = b"y" * 1000
+running = True
+while running:
+    r = srv.poll()
+    if r is not None:
+        running = handle(r)
+        continue
+    for st in streams[:]:
+        try:
+            while st[1] > 0 and srv.stream_send(st[0], CHUNK):
+                st[1] -= 1
+            if st[1] == 0:
+                srv.stream_end(st[0])
+                streams.remove(st)
+        except OSError:
+            streams.remove(st)
+    srv.wait(5 if streams else 1000)
+for _ in range(50):  # let the last answer leave
+    srv.poll()
+    srv.wait(2)
+srv.close()

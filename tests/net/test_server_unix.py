@@ -1,0 +1,376 @@
+"""_mfa.Server on the unix build against real clients (requests, curl, raw sockets).
+
+Each test starts build/unix/micropython running tests/net/mfa_server_app.py (which drives
+_mfa.Server directly) on a free loopback port. Every client call has a timeout; every loop is
+bounded.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+APP = os.path.join(HERE, "mfa_server_app.py")
+
+
+class Server:
+    def __init__(self, binary, **opts):
+        args = [str(binary), APP] + ["%s=%d" % kv for kv in opts.items()]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening"):
+            self.proc.kill()
+            raise RuntimeError("server did not start: %r %s" % (line, self.proc.stdout.read()))
+        self.port = int(line.split()[1])
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def stats(self):
+        return requests.get(self.url + "/stats", timeout=5).json()
+
+    def raw(self, timeout=5):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        return s
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(5)
+        out = self.proc.stdout.read()
+        self.proc.stdout.close()
+        return out
+
+
+@pytest.fixture
+def server_factory(unix_mfa):
+    servers = []
+
+    def start(**opts):
+        s = Server(unix_mfa, **opts)
+        servers.append(s)
+        return s
+    yield start
+    for s in servers:
+        out = s.stop()
+        assert "Traceback" not in out, out
+
+
+@pytest.fixture
+def server(server_factory):
+    return server_factory(max_conns=8)
+
+
+def read_response(sock, head_only=False):
+    """One HTTP/1.1 response from a raw socket: (status, headers dict, body bytes)."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = sock.recv(65536)
+        if not d:
+            raise EOFError(buf)
+        buf += d
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    if head_only or status < 200 or status in (204, 304):
+        return status, headers, rest
+    n = int(headers.get("content-length", "0"))
+    while len(rest) < n:
+        d = sock.recv(65536)
+        if not d:
+            raise EOFError(rest)
+        rest += d
+    return status, headers, rest[:n]
+
+
+def recv_all(sock, limit=1 << 24):
+    out = b""
+    while len(out) < limit:
+        try:
+            d = sock.recv(65536)
+        except (ConnectionResetError, socket.timeout):
+            break
+        if not d:
+            break
+        out += d
+    return out
+
+
+def test_get_and_keepalive_reuse(server):
+    with requests.Session() as s:
+        for i in range(20):
+            r = s.get(server.url + "/", timeout=5)
+            assert r.status_code == 200
+            assert r.json() == {"hello": "world"}
+            assert r.headers["Content-Length"] == "18"
+            assert "Connection" not in r.headers
+    st = server.stats()
+    assert st["accepted"] == 2  # the session's one connection + the stats request
+    assert st["requests"] == 21
+
+
+def test_curl(server):
+    curl = shutil.which("curl")
+    if not curl:
+        pytest.skip("curl not installed")
+    out = subprocess.run([curl, "-s", "-i", server.url + "/echo?a=1", "-d", "hello"],
+                         capture_output=True, timeout=10).stdout
+    assert out.startswith(b"HTTP/1.1 200 OK\r\n")
+    body = json.loads(out.split(b"\r\n\r\n", 1)[1])
+    assert body["method"] == "POST" and body["query"] == "a=1" and body["len"] == 5
+
+
+def test_pipelining_in_order(server):
+    s = server.raw()
+    reqs = b"".join(b"GET /echo?i=%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(10))
+    reqs += b"POST /echo?i=10 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+    reqs += b"GET /echo?i=11 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    s.sendall(reqs)
+    data = recv_all(s)
+    parts = data.split(b"HTTP/1.1 200 OK")[1:]
+    assert len(parts) == 12
+    for i, p in enumerate(parts):
+        body = json.loads(p.split(b"\r\n\r\n", 1)[1])
+        assert body["query"] == "i=%d" % i
+    assert b"Connection: close" in parts[-1]
+    s.close()
+
+
+def test_head_has_no_body(server):
+    s = server.raw()
+    s.sendall(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    st, h, rest = read_response(s, head_only=True)
+    assert st == 200 and h["content-length"] == "18"
+    # the next response follows directly: no body bytes in between
+    while b"\r\n\r\n" not in rest:
+        rest += s.recv(4096)
+    assert rest.startswith(b"HTTP/1.1 200 OK\r\n")
+    s.close()
+
+
+def test_100_continue(server):
+    s = server.raw()
+    s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+              b"Expect: 100-continue\r\n\r\n")
+    st, _, rest = read_response(s, head_only=True)
+    assert st == 100
+    s.sendall(b"hello")
+    st, _, body = read_response(s)
+    assert st == 200 and json.loads(body)["len"] == 5
+    # too large: 413 instead of 100 Continue, then close
+    s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n"
+              b"Expect: 100-continue\r\n\r\n")
+    st, h, _ = read_response(s)
+    assert st == 413 and h["connection"] == "close"
+    s.close()
+
+
+def test_chunked_upload(server):
+    def gen():
+        for i in range(50):
+            yield bytes([65 + i % 26]) * (i * 7)
+    r = requests.post(server.url + "/echo", data=gen(), timeout=10)
+    total = sum(i * 7 for i in range(50))
+    expect_sum = sum((65 + i % 26) * i * 7 for i in range(50))
+    assert r.status_code == 200
+    assert r.json()["len"] == total and r.json()["sum"] == expect_sum
+    assert r.json()["chunked"] is True
+
+
+def test_chunked_too_large_and_malformed(server):
+    s = server.raw()
+    s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+              b"8000\r\n" + b"z" * 0x8000 + b"\r\n0\r\n\r\n")
+    st, h, _ = read_response(s)
+    assert st == 413
+    s.close()
+    s = server.raw()
+    s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n")
+    st, h, body = read_response(s)
+    assert st == 400 and body == b"invalid chunk size"
+    s.close()
+
+
+def test_parse_errors_answered_and_closed(server):
+    for raw, status in [(b"GET / HTTP/1.1\r\n\r\n", 400),
+                        (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+                        (b"GET /" + b"a" * 3000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+                        (b"GARBAGE\r\n\r\n", 400)]:
+        s = server.raw()
+        s.sendall(raw)
+        st, h, _ = read_response(s)
+        assert st == status and h["connection"] == "close"
+        assert recv_all(s) == b""
+        s.close()
+    assert server.stats()["errors"] == 4
+
+
+def test_streamed_response(server):
+    r = requests.get(server.url + "/stream?n=200", timeout=10)
+    assert r.status_code == 200 and r.headers["Transfer-Encoding"] == "chunked"
+    assert len(r.content) == 200 * 1000
+    r = requests.get(server.url + "/big?n=600000", timeout=10)
+    assert len(r.content) == 600000
+
+
+def test_slow_client_one_byte_per_100ms(server_factory):
+    srv = server_factory(header_timeout_ms=5000)
+    s = srv.raw(timeout=10)
+    req = b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"  # 31 bytes: 3.1 s
+    for b in req:
+        s.send(bytes([b]))
+        time.sleep(0.1)
+    st, _, body = read_response(s)
+    assert st == 200 and json.loads(body)["path"] == "/echo"
+    s.close()
+
+
+def test_header_and_body_timeouts(server_factory):
+    srv = server_factory(header_timeout_ms=600, body_timeout_ms=600, idle_timeout_ms=5000)
+    s = srv.raw()
+    s.sendall(b"GET / HTTP/1.1\r\nHo")
+    t0 = time.monotonic()
+    st, h, body = read_response(s)
+    assert st == 408 and body == b"request header timeout"
+    assert 0.5 < time.monotonic() - t0 < 3
+    s.close()
+    s = srv.raw()
+    s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+    st, h, body = read_response(s)
+    assert st == 408 and body == b"request body timeout"
+    s.close()
+    assert srv.stats()["timeouts"] == 2
+
+
+def test_idle_timeout_closes(server_factory):
+    srv = server_factory(idle_timeout_ms=500)
+    s = srv.raw()
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    st, _, _ = read_response(s)
+    assert st == 200
+    t0 = time.monotonic()
+    assert recv_all(s) == b""  # closed by the server, without an answer
+    assert 0.3 < time.monotonic() - t0 < 3
+    s.close()
+
+
+def _rst_close(s):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    s.close()
+
+
+def test_resets_mid_request_and_mid_response(server):
+    for _ in range(5):
+        s = server.raw()
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+        time.sleep(0.02)
+        _rst_close(s)
+        s = server.raw()
+        s.sendall(b"GET /big?n=600000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.recv(1000)
+        _rst_close(s)
+        s = server.raw()
+        s.sendall(b"GET /stream?n=5000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.recv(1000)
+        _rst_close(s)
+    time.sleep(0.3)
+    r = requests.get(server.url + "/", timeout=5)
+    assert r.status_code == 200
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        st = server.stats()
+        if st["connections"] <= 2:
+            break
+        time.sleep(0.1)
+    assert st["connections"] <= 2, st  # the stats request and possibly the last GET
+
+
+def test_64_connections_against_pool_of_8(server):
+    results = []
+    lock = threading.Lock()
+    start = threading.Barrier(64)
+
+    def client(i):
+        try:
+            s = server.raw(timeout=10)
+            start.wait(10)
+            s.sendall(b"GET /echo?i=%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % i)
+            data = recv_all(s)
+            s.close()
+            res = int(data.split()[1]) if data.startswith(b"HTTP/1.1 ") else "empty"
+        except OSError as e:
+            res = type(e).__name__
+        with lock:
+            results.append(res)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(64)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert len(results) == 64
+    ok = results.count(200)
+    assert ok >= 8, results
+    assert set(results) <= {200, 503, "empty", "ConnectionResetError"}, results
+    st = server.stats()
+    assert st["accepted"] + st["rejected"] >= 64
+    assert st["connections"] <= 8
+    # still serving
+    assert requests.get(server.url + "/", timeout=5).status_code == 200
+
+
+def test_pool_full_evicts_oldest_idle(server_factory):
+    srv = server_factory(max_conns=2)
+    a, b = srv.raw(), srv.raw()
+    for s in (a, b):
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(s)[0] == 200
+        time.sleep(0.05)
+    c = srv.raw()  # pool full of idle keep-alive connections: the oldest (a) makes room
+    c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert read_response(c)[0] == 200
+    assert recv_all(a) == b""
+    # all three busy mid-request: a fourth one gets 503
+    b.sendall(b"GET / HTTP/1.1\r\n")
+    c.sendall(b"GET / HTTP/1.1\r\n")
+    time.sleep(0.1)
+    d = srv.raw()
+    st, h, body = read_response(d)
+    assert st == 503 and body == b"server busy"
+    for s in (a, b, c, d):
+        s.close()
+
+
+def test_memory_does_not_grow(server_factory):
+    """Many requests (wrk when installed: ~100k+) leave the heap where it was."""
+    srv = server_factory(max_conns=8)
+    with requests.Session() as s:
+        for _ in range(200):  # warm up: caches, interned strings
+            s.get(srv.url + "/echo?x=1", timeout=5)
+    before = srv.stats()
+    wrk = shutil.which("wrk")
+    n = int(os.environ.get("MFA_SOAK_REQUESTS", "100000"))
+    if wrk:
+        subprocess.run([wrk, "-t1", "-c8", "-d%ds" % max(1, n // 40000), srv.url + "/"],
+                       capture_output=True, timeout=60)
+        subprocess.run([wrk, "-t1", "-c4", "-d1s", "-H", "Connection: close", srv.url + "/echo"],
+                       capture_output=True, timeout=60)
+    else:
+        with requests.Session() as s:
+            for _ in range(min(n, 5000)):
+                s.get(srv.url + "/", timeout=5)
+    time.sleep(0.5)
+    after = srv.stats()
+    served = after["requests"] - before["requests"]
+    assert served >= min(n, 5000) if wrk else served >= 5000
+    assert after["mem_alloc"] - before["mem_alloc"] < 4096, (before, after)
+    assert after["connections"] <= 2

@@ -115,3 +115,28 @@ def test_tcp_to_micropython_socket_server(slip_pico):
              n / res["down_wall_s"] / 1024, sim_s))
     print("bridge:", slip_pico.bridge.stats)
     print("chip:", slip_pico.emu.output()[-200:])
+
+
+def _ping_ok(pico, count=1):
+    r = pico.ns.python("from tests.net.netns import icmp_ping\nprint(icmp_ping(%r, count=%d, timeout=10))"
+                       % (pico.addr, count))
+    assert r.returncode == 0, r.stderr
+    return None not in eval(r.stdout)
+
+
+def test_slip_api_and_soft_reset(slip_pico):
+    out = slip_pico.run("import network\nn = network.SLIP()\nprint(n.active(), n.isconnected())\n"
+                        "print(n.ifconfig())\nprint(sorted(n.stats()))")
+    assert out.splitlines() == [
+        "True True",
+        "('192.168.7.2', '255.255.255.0', '192.168.7.1', '0.0.0.0')",
+        "['baudrate', 'rx_bytes', 'rx_dropped', 'tx_bytes', 'uart']"]
+    # Down, then up again.
+    slip_pico.run("import network\nnetwork.SLIP().active(False)\nprint(network.SLIP().active())")
+    slip_pico.run("import network\nnetwork.SLIP('192.168.7.2', '255.255.255.0', '192.168.7.1')")
+    assert _ping_ok(slip_pico)
+    # A soft reset takes the link down cleanly; it comes back with network.SLIP(...).
+    slip_pico.emu.soft_reset()
+    assert slip_pico.run("import network\nprint(network.SLIP().active())").strip() == "False"
+    slip_pico.run("import network\nnetwork.SLIP('192.168.7.2', '255.255.255.0', '192.168.7.1')")
+    assert _ping_ok(slip_pico)

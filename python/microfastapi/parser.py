@@ -27,7 +27,10 @@ MAX_HEAD = 4096     # request line + headers + empty line, bytes
 MAX_TARGET = 2048   # request target, bytes
 MAX_HEADERS = 32    # header lines
 MAX_CHUNK_LINE = 256  # chunk-size line incl. extensions, without CRLF
-MAX_CONTENT_LENGTH = 0x7FFFFFFFFFFFFFFF
+# 2**63-1, built at run time: a big-int literal cannot be frozen into firmware whose
+# mpy-cross long-int settings differ.
+MAX_CONTENT_LENGTH = int("9223372036854775807")
+_MAX_CHUNK_SIZE_DIV16 = MAX_CONTENT_LENGTH >> 4
 
 # Reasons, in the C enum's order (mfa_http_err_t); status per reason.
 E_LF = (400, "LF without CR")
@@ -536,7 +539,7 @@ class ChunkedDecoder:
             if st == _S_SIZE0 or st == _S_SIZE:
                 h = _hexval(c)
                 if h >= 0:
-                    if self._size > (0x7FFFFFFFFFFFFFFF >> 4):
+                    if self._size > _MAX_CHUNK_SIZE_DIV16:
                         raise _err(E_CHUNK_SIZE)
                     self._size = self._size * 16 + h
                     st = _S_SIZE

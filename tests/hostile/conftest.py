@@ -136,8 +136,18 @@ class Server:
             self.name, path, end, data[:300])
         return resps[0]
 
+    def get_ok(self, path="/", within=3.0):
+        """GET that retries while the server answers 503 (its pool transiently full of
+        connections it has not reaped yet, e.g. right after a burst of aborted clients)."""
+        deadline = time.time() + within
+        while True:
+            r = self.get(path)
+            if r[0] != 503 or time.time() > deadline:
+                return r
+            time.sleep(0.05)
+
     def debug(self):
-        status, _, body = self.get("/_debug")
+        status, _, body = self.get_ok("/_debug")
         assert status == 200, body
         return json.loads(body)
 
@@ -158,8 +168,8 @@ class Server:
         """The server answers, its pool is empty again, its heap is back near `baseline`."""
         assert self.alive(), "%s server died:\n%s" % (self.name, self.output.decode(
             errors="replace"))
-        status, _, body = self.get("/")
-        assert status == 200 and json.loads(body) == {"ok": True}
+        status, _, body = self.get_ok("/")
+        assert status == 200 and json.loads(body) == {"ok": True}, (status, body)
         d = self.settle()
         st = d["stats"]
         assert st.get("connections", 0) <= 1, "%s: connections left open: %r" % (self.name, st)

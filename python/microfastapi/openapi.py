@@ -132,15 +132,20 @@ def _jsonable(x):
     return False
 
 
+def _nullable(s):
+    if "type" in s:
+        s["type"] = [s["type"], "null"]
+    elif "$ref" in s:
+        s = {"anyOf": [s, {"type": "null"}]}
+    return s
+
+
 def field_schema(name, p, comps, nullable):
     """Schema of a declared field (a body property when `nullable`, else a query parameter)."""
     s = spec_schema(p.spec, comps)
     d = p.default
     if nullable and d is None:
-        if "type" in s:
-            s["type"] = [s["type"], "null"]
-        elif "$ref" in s:
-            s = {"anyOf": [s, {"type": "null"}]}
+        s = _nullable(s)
     if "$ref" not in s:
         s["title"] = p.title or _title(name)
     if p.description:
@@ -221,8 +226,10 @@ def operation(ep, path, parts, method, comps):
     if params:
         op["parameters"] = params
     if body is not None:
-        rb = {"content": {body.media_type: {"schema": spec_schema(body.spec, comps)}},
-              "required": bool(body.required)}
+        s = spec_schema(body.spec, comps)
+        if not body.required:
+            s = _nullable(s)  # absent or JSON null
+        rb = {"content": {body.media_type: {"schema": s}}, "required": bool(body.required)}
         if body.description:
             rb["description"] = body.description
         op["requestBody"] = rb

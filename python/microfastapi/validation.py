@@ -36,6 +36,11 @@ route has decorator keywords, and `install` replaces the endpoint's `call` only 
 something to check or a status to set.
 """
 
+try:
+    import json
+except ImportError:  # pragma: no cover
+    import ujson as json
+
 from .exceptions import RequestValidationError
 from .routing import _to_int, _to_float
 
@@ -66,6 +71,11 @@ _TYPE_ERR = {
     K_LIST: ("list_type", "Input should be a valid list"),
     K_DICT: ("dict_type", "Input should be a valid dictionary"),
 }
+_FINITE = ("finite_number", "Input should be a finite number")
+# Numbers must be finite: on the RP2040 (single-precision floats) JSON numbers beyond 3.4e38
+# parse as inf, which json.dumps would answer as `inf`, which is not JSON. (On the unix port,
+# doubles near 1.8e308 still print as overflowing values: MicroPython prints 16 digits.)
+_INF = float("inf")
 _PARSE_ERR = {
     K_INT: ("int_parsing", "Input should be a valid integer, unable to parse string as an integer"),
     K_FLOAT: ("float_parsing", "Input should be a valid number, unable to parse string as a number"),
@@ -217,10 +227,14 @@ def check(spec, v, loc, errors):
                  "Input should be a valid integer, got a number with a fractional part", v)
             return None
     elif k == K_FLOAT:
-        if t is float:
-            return v
         if t is int:
-            return float(v)
+            v = float(v)
+            t = float
+        if t is float:
+            if v == v and v != _INF and v != -_INF:
+                return v
+            _err(errors, _FINITE[0], loc, _FINITE[1], v)
+            return None
     elif k == K_BOOL:
         if t is bool:
             return v
@@ -307,7 +321,11 @@ def parse_str(spec, s, loc, errors):
         if k == K_INT:
             return _to_int(s)
         if k == K_FLOAT:
-            return _to_float(s)
+            v = _to_float(s)
+            if v == v and v != _INF and v != -_INF:
+                return v
+            _err(errors, _FINITE[0], loc, _FINITE[1], s)
+            return None
         if k == K_BOOL:
             low = s.lower()
             if low in _TRUE:
@@ -315,7 +333,7 @@ def parse_str(spec, s, loc, errors):
             if low in _FALSE:
                 return False
             raise ValueError(s)
-    except ValueError:
+    except (ValueError, IndexError):  # IndexError: _to_int("")
         pass
     typ, msg = _PARSE_ERR[k]
     _err(errors, typ, loc, msg, s)
@@ -364,13 +382,67 @@ def check_query(qfields, query, forbid, errors):
     return out
 
 
+def _surrogates(b):
+    """Rewrite JSON `\\uD8xx\\uDCxx` escapes as the UTF-8 of the code point (and lone
+    surrogates as U+FFFD): MicroPython's json.loads keeps the two halves, which would later be
+    sent as invalid UTF-8. Only used where json.loads needs it."""
+    out = None
+    start = i = 0
+    while True:
+        j = b.find(b"\\u", i)
+        if j < 0:
+            break
+        k = j
+        while k > 0 and b[k - 1] == 92:
+            k -= 1
+        if (j - k) & 1:  # this backslash is itself escaped
+            i = j + 1
+            continue
+        try:
+            hi = int(b[j + 2:j + 6], 16)
+        except ValueError:
+            i = j + 2
+            continue
+        if hi < 0xD800 or hi > 0xDFFF:
+            i = j + 6
+            continue
+        rep, n = b"\xef\xbf\xbd", 6
+        if hi < 0xDC00 and b[j + 6:j + 8] == b"\\u":
+            try:
+                lo = int(b[j + 8:j + 12], 16)
+            except ValueError:
+                lo = 0
+            if 0xDC00 <= lo <= 0xDFFF:
+                rep, n = chr(0x10000 + ((hi - 0xD800) << 10) + lo - 0xDC00).encode(), 12
+        if out is None:
+            out = []
+        out.append(b[start:j])
+        out.append(rep)
+        start = i = j + n
+    if out is None:
+        return b
+    out.append(b[start:])
+    return b"".join(out)
+
+
+_FIX_SURROGATES = len(json.loads('"\\ud83d\\ude00"')) != 1
+
+
 def check_body(body, req, errors):
-    """The request body (JSON) against a Body declaration -> the value for the handler."""
+    """The request body (JSON) against a Body declaration -> the value for the handler.
+    An absent body is "missing" when required; JSON null is accepted only when it is not."""
     raw = req.body
     if not raw:
-        v = None
-    else:
-        v = req.json()  # invalid JSON raises the 422 json_invalid error itself
+        if body.required:
+            _err(errors, "missing", ["body"], "Field required", None)
+        return None
+    if _FIX_SURROGATES and b"\\u" in raw:
+        raw = _surrogates(bytes(raw))
+    try:
+        v = json.loads(raw)
+    except ValueError:
+        _err(errors, "json_invalid", ["body", 0], "JSON decode error", {})
+        return None
     if v is None:
         if body.required:
             _err(errors, "missing", ["body"], "Field required", None)
@@ -436,12 +508,7 @@ def install(ep):
         if qfields is not None or forbid:
             kw.update(check_query(qfields or (), req.query, forbid, errors))
         if body is not None:
-            try:
-                v = check_body(body, req, errors)
-            except RequestValidationError as e:
-                errors.extend(e.errors)
-                v = None
-            kw[bname] = v
+            kw[bname] = check_body(body, req, errors)
         if errors:
             raise RequestValidationError(errors)
         r = fn(req, **kw)

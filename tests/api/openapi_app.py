@@ -13,15 +13,15 @@ app = MicroFastApi(title="Inventory", version="1.2.0", description="Validation t
 
 class Item:
     name = str
-    price = Param(float, ge=0, description="Unit price")
-    tax = (float, None)
+    price = Param(float, ge=0, le=1000000, description="Unit price")
+    tax = Param(float, None, ge=0, le=100)
     tags = ([str], [])
     count = (int, 1)
 
 
 class Dimensions:
-    w = float
-    h = float
+    w = Param(float, ge=0, le=1000)
+    h = Param(float, ge=0, le=1000)
 
 
 class Box:
@@ -42,7 +42,7 @@ def root(req):
          query={"q": (str, None), "limit": Param(int, 10, ge=1, le=100),
                 "skip": (int, 0), "tag": ([str], []), "ids": ([int], []),
                 "sort": Param(str, "asc", enum=("asc", "desc")), "exact": (bool, False),
-                "min_price": (float, None)},
+                "min_price": Param(float, None, ge=0, le=1000000)},
          response=[dict])
 def list_items(req, q, limit, skip, tag, ids, sort, exact, min_price):
     return [{"q": q, "limit": limit, "skip": skip, "tag": tag, "ids": ids, "sort": sort,
@@ -85,7 +85,7 @@ def add_point(req, body):
     return {"sum": body["x"] + body["y"], "label": body["label"]}
 
 
-@app.post("/numbers", body=[float])
+@app.post("/numbers", body=[int])
 def total(req, body):
     return {"total": sum(body), "n": len(body)}
 
@@ -100,8 +100,11 @@ def strict(req, a):
     return {"a": a}
 
 
-@app.delete("/items/{item_id:int}", status_code=204, tags=["items"])
+@app.delete("/items/{item_id:int}", status_code=204, tags=["items"],
+            responses={404: "Item not found"})
 def delete_item(req, item_id):
+    if ITEMS.pop(item_id, None) is None:
+        raise HTTPException(404, "Item not found")
     return None
 
 

@@ -260,6 +260,10 @@ class Emulator:
                 await self.sim.wait_for(done, timeout)
             except asyncio.TimeoutError:
                 reason.append("wall-clock limit of %s s" % timeout)
+            except RuntimeError as exc:  # the engine crashed or was stopped
+                self._dirty = True
+                raise EmulatorError("emulator engine stopped: %s (%r)"
+                                    % (exc, self.sim.engine_room_error)) from exc
             finally:
                 pump_alarm.cancel()
                 limit_alarm.cancel()

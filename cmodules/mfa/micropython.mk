@@ -6,6 +6,6 @@ SRC_USERMOD_C += $(MFA_MOD_DIR)/modmfa.c
 SRC_USERMOD_C += $(MFA_MOD_DIR)/mfa_http.c $(MFA_MOD_DIR)/modmfa_http.c
 # network loop: mfa_posix.c / mfa_lwip.c guard themselves with #if (POSIX / MICROPY_PY_LWIP)
 SRC_USERMOD_C += $(MFA_MOD_DIR)/mfa_conn.c $(MFA_MOD_DIR)/modmfa_server.c
-SRC_USERMOD_C += $(MFA_MOD_DIR)/mfa_posix.c
+SRC_USERMOD_C += $(MFA_MOD_DIR)/mfa_posix.c $(MFA_MOD_DIR)/mfa_lwip.c
 
 CFLAGS_USERMOD += -I$(MFA_MOD_DIR)

@@ -383,8 +383,10 @@ static mp_obj_t mfa_server_respond(size_t n_args, const mp_obj_t *args) {
     if (!c) {
         return mp_const_none;  // the client has gone: nothing to answer
     }
+    MFA_TR_ENTER
     mfa_resp_err_t e = mfa_conn_respond(&srv->pool, c, (int)status, hs, nh, p, len,
         MP_OBJ_TO_PTR(keep), now_ms());
+    MFA_TR_EXIT
     raise_resp(e);
     return mp_const_none;
 }
@@ -407,7 +409,10 @@ static mp_obj_t mfa_server_stream_start(size_t n_args, const mp_obj_t *args) {
     if (!c) {
         return mp_const_none;
     }
-    raise_resp(mfa_conn_stream_start(&srv->pool, c, (int)st, hs, nh, now_ms()));
+    MFA_TR_ENTER
+    mfa_resp_err_t e = mfa_conn_stream_start(&srv->pool, c, (int)st, hs, nh, now_ms());
+    MFA_TR_EXIT
+    raise_resp(e);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mfa_server_stream_start_obj, 4, 4, mfa_server_stream_start);
@@ -421,7 +426,9 @@ static mp_obj_t mfa_server_stream_send(mp_obj_t self_in, mp_obj_t req, mp_obj_t 
     if (!c) {
         mp_raise_OSError(MP_ECONNRESET);
     }
+    MFA_TR_ENTER
     mfa_resp_err_t e = mfa_conn_stream_send(&srv->pool, c, p, len, MP_OBJ_TO_PTR(keep), now_ms());
+    MFA_TR_EXIT
     if (e == MFA_RESP_BUSY) {
         return mp_const_false;
     }
@@ -442,7 +449,9 @@ static mp_obj_t mfa_server_stream_end(mp_obj_t self_in, mp_obj_t req) {
     // The terminating chunk needs 5 bytes of queue; if a client is so slow that even those do
     // not fit, give it a moment, then give up on it.
     for (int i = 0; i < 100; i++) {
+        MFA_TR_ENTER
         mfa_resp_err_t e = mfa_conn_stream_end(&srv->pool, c, now_ms());
+        MFA_TR_EXIT
         if (e != MFA_RESP_BUSY) {
             if (e != MFA_RESP_CLOSED) {
                 raise_resp(e);
@@ -456,7 +465,9 @@ static mp_obj_t mfa_server_stream_end(mp_obj_t self_in, mp_obj_t req) {
             return mp_const_none;
         }
     }
+    MFA_TR_ENTER
     mfa_conn_close(&srv->pool, c, true);
+    MFA_TR_EXIT
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(mfa_server_stream_end_obj, mfa_server_stream_end);
@@ -475,7 +486,9 @@ static mp_obj_t mfa_server_close(mp_obj_t self_in) {
     mfa_server_obj_t *srv = MP_OBJ_TO_PTR(self_in);
     if (!srv->closed) {
         srv->closed = true;
+        MFA_TR_ENTER
         mfa_pool_close_all(&srv->pool);
+        MFA_TR_EXIT
         mfa_tr_close(srv);
     }
     return mp_const_none;

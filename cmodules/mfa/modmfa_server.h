@@ -20,6 +20,21 @@
 #define MFA_SERVER_ENABLED (0)
 #endif
 
+// Every pool call that may reach the transport runs between these (lwIP: the port's lwIP lock,
+// so no lwIP callback runs meanwhile).
+#if defined(MFA_SERVER_LWIP)
+#include "py/mphal.h"
+#ifndef MICROPY_PY_LWIP_ENTER
+#define MICROPY_PY_LWIP_ENTER
+#define MICROPY_PY_LWIP_EXIT
+#endif
+#define MFA_TR_ENTER MICROPY_PY_LWIP_ENTER
+#define MFA_TR_EXIT MICROPY_PY_LWIP_EXIT
+#else
+#define MFA_TR_ENTER
+#define MFA_TR_EXIT
+#endif
+
 typedef struct _mfa_server_obj_t {
     mp_obj_base_t base;
     mfa_pool_t pool;

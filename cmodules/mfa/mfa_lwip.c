@@ -1,0 +1,392 @@
+// mfa_lwip: the lwIP raw-API transport of _mfa.Server (rp2 and any port with MICROPY_PY_LWIP).
+//
+// The rules (STYLE.md, "lwIP raw API"):
+// - Callbacks never call Python and never touch the connection pool: they store (pbufs, the new
+//   pcb, "peer closed", "pcb gone") in a per-pcb struct and set `pending`. The VM side picks it
+//   up in Server.poll(), inside MICROPY_PY_LWIP_ENTER/EXIT like every lwIP call it makes.
+// - tcp_recved only for bytes mfa_conn has consumed: the receive window follows the
+//   application.
+// - tcp_write at most tcp_sndbuf bytes; ERR_MEM or a full buffer means "0 taken": the sent and
+//   poll callbacks set `pending`, and the next poll() continues the write (wait() returns as soon
+//   as they fire). Nagle is off.
+// - A close helper clears every callback before tcp_close and falls back to tcp_abort. The err
+//   callback only notes that the pcb is gone.
+
+#include "py/mpconfig.h"
+#include "modmfa_server.h"
+
+#if defined(MFA_SERVER_LWIP)
+
+#include <string.h>
+
+#include "py/runtime.h"
+#include "py/mperrno.h"
+#include "py/mphal.h"
+
+#include "lwip/tcp.h"
+#include "lwip/ip_addr.h"
+
+// Extra per-pcb slots beyond max_conns, so that a connection arriving while the pool is full
+// can still be told 503 instead of being reset by lwIP. Each costs ~24 bytes.
+#ifndef MFA_LWIP_EXTRA
+#define MFA_LWIP_EXTRA (4)
+#endif
+
+// lwIP calls the poll callback every MFA_LWIP_POLL_INTERVAL x 500 ms: it drives timeouts and
+// retries of writes that found no room.
+#ifndef MFA_LWIP_POLL_INTERVAL
+#define MFA_LWIP_POLL_INTERVAL (1)
+#endif
+
+typedef struct _mfa_lwip_conn_t {
+    struct tcp_pcb *pcb;        // NULL: free (or gone: see err)
+    struct pbuf *rx;            // received, not yet consumed
+    uint16_t rx_off;            // bytes of rx (the first pbuf) already consumed
+    bool used;                  // slot taken
+    bool eof;                   // the peer closed its side
+    bool err;                   // the pcb is gone (err callback): never touch it again
+    mfa_conn_t *conn;           // the pool slot, once the VM side adopted the connection
+    struct _mfa_lwip_t *tr;
+} mfa_lwip_conn_t;
+
+typedef struct _mfa_lwip_t {
+    struct tcp_pcb *listen;
+    volatile bool pending;      // a callback stored something since the last step
+    size_t n;
+    mfa_lwip_conn_t *lc;        // [n]
+} mfa_lwip_t;
+
+// ---- callbacks (lwIP context: store and flag only) -------------------------------------------
+
+static err_t cb_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
+    (void)pcb;
+    (void)err;
+    mfa_lwip_conn_t *lc = arg;
+    if (!lc) {
+        if (p) {
+            pbuf_free(p);
+        }
+        return ERR_OK;
+    }
+    if (p == NULL) {
+        lc->eof = true;
+    } else if (lc->rx == NULL) {
+        lc->rx = p;
+        lc->rx_off = 0;
+    } else {
+        pbuf_cat(lc->rx, p);
+    }
+    lc->tr->pending = true;
+    return ERR_OK;
+}
+
+static err_t cb_sent(void *arg, struct tcp_pcb *pcb, u16_t len) {
+    (void)pcb;
+    (void)len;
+    mfa_lwip_conn_t *lc = arg;
+    if (lc) {
+        lc->tr->pending = true;  // room in the send buffer: poll() continues the write
+    }
+    return ERR_OK;
+}
+
+static err_t cb_poll(void *arg, struct tcp_pcb *pcb) {
+    (void)pcb;
+    mfa_lwip_conn_t *lc = arg;
+    if (lc) {
+        lc->tr->pending = true;  // timeouts, and writes that met ERR_MEM
+    }
+    return ERR_OK;
+}
+
+static void cb_err(void *arg, err_t err) {
+    (void)err;
+    mfa_lwip_conn_t *lc = arg;
+    if (lc) {
+        // lwIP has freed the pcb already: only note it.
+        lc->pcb = NULL;
+        lc->err = true;
+        lc->tr->pending = true;
+    }
+}
+
+static err_t cb_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
+    mfa_lwip_t *tr = arg;
+    if (err != ERR_OK || newpcb == NULL || tr == NULL) {
+        return ERR_VAL;
+    }
+    mfa_lwip_conn_t *lc = NULL;
+    for (size_t i = 0; i < tr->n; i++) {
+        if (!tr->lc[i].used) {
+            lc = &tr->lc[i];
+            break;
+        }
+    }
+    if (!lc) {
+        return ERR_MEM;  // lwIP aborts the new pcb
+    }
+    memset(lc, 0, sizeof(*lc));
+    lc->used = true;
+    lc->pcb = newpcb;
+    lc->tr = tr;
+    tcp_arg(newpcb, lc);
+    tcp_recv(newpcb, cb_recv);
+    tcp_sent(newpcb, cb_sent);
+    tcp_err(newpcb, cb_err);
+    tcp_poll(newpcb, cb_poll, MFA_LWIP_POLL_INTERVAL);
+    tcp_nagle_disable(newpcb);
+    tr->pending = true;
+    return ERR_OK;
+}
+
+// ---- helpers (VM side, inside MICROPY_PY_LWIP_ENTER/EXIT) -------------------------------------
+
+static void rx_free(mfa_lwip_conn_t *lc) {
+    if (lc->rx) {
+        pbuf_free(lc->rx);
+        lc->rx = NULL;
+    }
+    lc->rx_off = 0;
+}
+
+// Close helper: clear the callbacks first, then close; abort if close fails (or if asked).
+static void pcb_close(struct tcp_pcb *pcb, bool abort) {
+    tcp_arg(pcb, NULL);
+    tcp_recv(pcb, NULL);
+    tcp_sent(pcb, NULL);
+    tcp_err(pcb, NULL);
+    tcp_poll(pcb, NULL, 0);
+    if (abort || tcp_close(pcb) != ERR_OK) {
+        tcp_abort(pcb);
+    }
+}
+
+static void lc_release(mfa_lwip_conn_t *lc, bool abort) {
+    if (lc->pcb) {
+        pcb_close(lc->pcb, abort);
+    }
+    rx_free(lc);
+    lc->pcb = NULL;
+    lc->conn = NULL;
+    lc->used = false;
+}
+
+// ---- mfa_conn_io_t ---------------------------------------------------------------------------
+
+static int l_recv(void *ctx, mfa_conn_t *c, uint8_t *buf, size_t n) {
+    (void)ctx;
+    mfa_lwip_conn_t *lc = c->tstate;
+    if (lc->err) {
+        return MFA_IO_ERR;
+    }
+    size_t got = 0;
+    while (got < n && lc->rx) {
+        struct pbuf *p = lc->rx;
+        size_t avail = p->len - lc->rx_off;
+        size_t take = n - got < avail ? n - got : avail;
+        memcpy(buf + got, (const uint8_t *)p->payload + lc->rx_off, take);
+        got += take;
+        lc->rx_off = (uint16_t)(lc->rx_off + take);
+        if (lc->rx_off == p->len) {
+            struct pbuf *next = p->next;
+            if (next) {
+                pbuf_ref(next);  // keep the rest of the chain when the head is freed
+            }
+            pbuf_free(p);
+            lc->rx = next;
+            lc->rx_off = 0;
+        }
+    }
+    if (got) {
+        // Consumed: open the window by as much.
+        for (size_t left = got; left;) {
+            u16_t k = left > 0xffff ? 0xffff : (u16_t)left;
+            if (lc->pcb) {
+                tcp_recved(lc->pcb, k);
+            }
+            left -= k;
+        }
+        return (int)got;
+    }
+    return lc->eof ? MFA_IO_EOF : 0;
+}
+
+static int l_send(void *ctx, mfa_conn_t *c, const uint8_t *buf, size_t n, bool more) {
+    (void)ctx;
+    mfa_lwip_conn_t *lc = c->tstate;
+    if (lc->err || !lc->pcb) {
+        return MFA_IO_ERR;
+    }
+    size_t room = tcp_sndbuf(lc->pcb);
+    if (room == 0) {
+        return 0;  // the sent callback will flag us
+    }
+    size_t len = n < room ? n : room;
+    if (len > 0xffff) {
+        len = 0xffff;
+    }
+    u8_t flags = TCP_WRITE_FLAG_COPY;
+    if (more || len < n) {
+        flags |= TCP_WRITE_FLAG_MORE;
+    }
+    err_t e = tcp_write(lc->pcb, buf, (u16_t)len, flags);
+    if (e == ERR_MEM) {
+        // Out of pbufs or segments: try half as much, else wait for sent/poll.
+        if (len > 536) {
+            len /= 2;
+            e = tcp_write(lc->pcb, buf, (u16_t)len, flags | TCP_WRITE_FLAG_MORE);
+        }
+        if (e == ERR_MEM) {
+            tcp_output(lc->pcb);
+            return 0;
+        }
+    }
+    if (e != ERR_OK) {
+        return MFA_IO_ERR;
+    }
+    if (!more) {
+        tcp_output(lc->pcb);
+    }
+    return (int)len;
+}
+
+static void l_shutdown(void *ctx, mfa_conn_t *c) {
+    (void)ctx;
+    mfa_lwip_conn_t *lc = c->tstate;
+    if (lc->pcb && !lc->err) {
+        tcp_output(lc->pcb);
+        tcp_shutdown(lc->pcb, 0, 1);
+    }
+}
+
+static void l_close(void *ctx, mfa_conn_t *c, bool abort) {
+    (void)ctx;
+    mfa_lwip_conn_t *lc = c->tstate;
+    if (lc) {
+        lc_release(lc, abort);
+    }
+}
+
+const mfa_conn_io_t mfa_tr_io = {
+    l_recv, l_send, l_shutdown, l_close, mfa_srv_alloc, mfa_srv_realloc, mfa_srv_free,
+};
+
+// ---- transport interface ---------------------------------------------------------------------
+
+void mfa_tr_open(mfa_server_obj_t *srv, const char *host, mp_int_t port, mp_int_t backlog) {
+    mfa_lwip_t *tr = m_new0(mfa_lwip_t, 1);
+    tr->n = srv->pool.n + MFA_LWIP_EXTRA;
+    tr->lc = m_new0(mfa_lwip_conn_t, tr->n);
+    srv->tr = tr;
+    ip_addr_t addr;
+    if (!host[0] || strcmp(host, "0.0.0.0") == 0) {
+        ip_addr_set_any(false, &addr);
+    } else if (!ipaddr_aton(host, &addr)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("host must be an IP address"));
+    }
+    MICROPY_PY_LWIP_ENTER
+    struct tcp_pcb *pcb = tcp_new_ip_type(IP_GET_TYPE(&addr));
+    err_t e = pcb ? tcp_bind(pcb, &addr, (u16_t)port) : ERR_MEM;
+    struct tcp_pcb *lpcb = NULL;
+    if (e == ERR_OK) {
+        lpcb = tcp_listen_with_backlog(pcb, (u8_t)(backlog < 1 ? 1 : backlog > 255 ? 255 : backlog));
+        if (!lpcb) {
+            e = ERR_MEM;
+        }
+    }
+    if (e != ERR_OK) {
+        if (pcb) {
+            tcp_abort(pcb);
+        }
+    } else {
+        tr->listen = lpcb;
+        tcp_arg(lpcb, tr);
+        tcp_accept(lpcb, cb_accept);
+        srv->port = lpcb->local_port;
+    }
+    MICROPY_PY_LWIP_EXIT
+    if (e != ERR_OK) {
+        mp_raise_OSError(e == ERR_USE ? MP_EADDRINUSE : MP_ENOMEM);
+    }
+}
+
+void mfa_tr_close(mfa_server_obj_t *srv) {
+    mfa_lwip_t *tr = srv->tr;
+    if (!tr) {
+        return;
+    }
+    MICROPY_PY_LWIP_ENTER
+    if (tr->listen) {
+        tcp_arg(tr->listen, NULL);
+        tcp_accept(tr->listen, NULL);
+        tcp_close(tr->listen);
+        tr->listen = NULL;
+    }
+    for (size_t i = 0; i < tr->n; i++) {
+        if (tr->lc[i].used) {
+            lc_release(&tr->lc[i], true);
+        }
+    }
+    MICROPY_PY_LWIP_EXIT
+}
+
+static void adopt(mfa_server_obj_t *srv, mfa_lwip_t *tr, mfa_lwip_conn_t *lc, uint32_t now) {
+    mfa_conn_t *c = mfa_pool_accept(&srv->pool, (uintptr_t)lc, now);
+    if (!c) {
+        // Pool full and nobody idle: 503, then close (tcp_close sends it before the FIN).
+        if (lc->pcb && !lc->err) {
+            tcp_write(lc->pcb, mfa_conn_busy_response, (u16_t)mfa_conn_busy_response_len,
+                TCP_WRITE_FLAG_COPY);
+            tcp_output(lc->pcb);
+        }
+        lc_release(lc, false);
+        return;
+    }
+    (void)tr;
+    lc->conn = c;
+    c->tstate = lc;
+    c->addr[0] = 0;
+    c->port = 0;
+    if (lc->pcb) {
+        ipaddr_ntoa_r(&lc->pcb->remote_ip, c->addr, sizeof(c->addr));
+        c->port = lc->pcb->remote_port;
+    }
+}
+
+void mfa_tr_step(mfa_server_obj_t *srv, uint32_t now) {
+    mfa_lwip_t *tr = srv->tr;
+    MICROPY_PY_LWIP_ENTER
+    tr->pending = false;
+    for (size_t i = 0; i < tr->n; i++) {
+        mfa_lwip_conn_t *lc = &tr->lc[i];
+        if (lc->used && !lc->conn) {
+            if (lc->err) {
+                lc_release(lc, false);
+            } else {
+                adopt(srv, tr, lc, now);
+            }
+        }
+    }
+    mfa_pool_service(&srv->pool, now);
+    MICROPY_PY_LWIP_EXIT
+}
+
+bool mfa_tr_pending(mfa_server_obj_t *srv) {
+    mfa_lwip_t *tr = srv->tr;
+    return tr->pending;
+}
+
+void mfa_tr_wait(mfa_server_obj_t *srv, mp_int_t timeout_ms) {
+    mfa_lwip_t *tr = srv->tr;
+    mp_uint_t t0 = mp_hal_ticks_ms();
+    while (!tr->pending) {
+        mp_uint_t spent = mp_hal_ticks_ms() - t0;
+        if (timeout_ms >= 0 && spent >= (mp_uint_t)timeout_ms) {
+            break;
+        }
+        // Sleeps until an interrupt (lwIP's own timers and the netif run from there).
+        mp_event_wait_ms(timeout_ms < 0 ? 10 : (mp_uint_t)timeout_ms - spent);
+    }
+}
+
+#endif // MFA_SERVER_LWIP

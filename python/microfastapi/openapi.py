@@ -14,7 +14,8 @@ What goes into the schema comes from the routes: path parameter types from the c
 
 The schema is generated on request and streamed (chunked), one path item at a time, so the
 device never holds the whole document: nothing is kept between requests and the peak is one
-path item (see the note in docs/openapi.md for the measurements behind this choice).
+path item. Measured on the unix port (64-bit) for the 16-operation test app: a cache would
+keep 10.7 KB for ever; dict + json.dumps peaks at 39.6 KB; streaming peaks at 15.5 KB.
 `openapi(app)` returns the whole document as a dict, for tests and tools.
 
 The docs page is a few hundred bytes of HTML; the Swagger UI scripts and styles load from a

@@ -31,6 +31,7 @@ from microfastapi import MicroFastApi, FileResponse, StreamingResponse
 
 app = MicroFastApi(title="hostile")
 STATIC_ROOT = "tests/hostile/static"
+HOST = "127.0.0.1"  # soak_emu.py serves on 0.0.0.0
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _state = {"low_free": None, "served": 0}
 
@@ -110,12 +111,13 @@ def static(req, path):
 
 
 def main():
-    port = int(sys.argv[1])
+    argv = getattr(sys, "argv", None) or []
+    port = int(argv[1]) if len(argv) > 1 else 80  # on a board: port 80, limits as set here
     limits = {}
-    for a in sys.argv[2:]:
+    for a in argv[2:]:
         k, v = a.split("=")
         limits[k] = int(v)
-    app.start(host="127.0.0.1", port=port, **limits)
+    app.start(host=HOST, port=port, **limits)
     print(app)
     srv = app.server
     st = _state

@@ -242,7 +242,10 @@ def test_more_connections_than_the_pool(srv):
         t.start()
     for t in ts:
         t.join(15)
-    assert all(r in (200, 503) for r in results), results
+    # Beyond the pool a client gets 503, or (when its request arrives after the server's
+    # lingering close gave up) a reset without an answer; never a hang or another status.
+    assert all(r in (200, 503) or (isinstance(r, tuple) and r[1] == b"") for r in results), \
+        results
     assert results.count(200) >= 8, results
 
 

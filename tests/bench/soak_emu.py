@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""The soak (tests/bench/soak.py) against MFA_PICO firmware in the emulator, over the SLIP link:
+the hostile test app runs on the emulated RP2040 (frozen microfastapi, _mfa.Server on lwIP) and
+soak.py runs inside the private network namespace. Root only (network namespaces, TUN).
+
+    sudo python3 tests/bench/soak_emu.py -n 20000 [--firmware build/MFA_PICO/firmware.uf2]
+"""
+import argparse
+import pathlib
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.net.slip_bridge import SlipPico  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", "--requests", type=int, default=20000)
+    ap.add_argument("--firmware", default=str(ROOT / "build" / "MFA_PICO" / "firmware.uf2"))
+    ap.add_argument("--json", default="/tmp/soak_emu.json")
+    ap.add_argument("--timeout", type=float, default=6 * 3600)
+    args = ap.parse_args()
+    src = (ROOT / "tests" / "hostile" / "hostile_app.py").read_text()
+    src = src.replace('HOST = "127.0.0.1"', 'HOST = "0.0.0.0"')
+    pre = ("import sys\nsys.argv[:] = ['app', '80', 'max_conns=8', 'header_timeout_ms=1000', "
+           "'body_timeout_ms=1000', 'idle_timeout_ms=2000']\n")
+    with SlipPico(args.firmware) as pico:
+        out = pico.start_app(pre + src, ready="listening", timeout=120)
+        print(out.strip().splitlines()[-1] if out.strip() else "app started")
+        t0 = time.time()
+        r = pico.ns.run([sys.executable, str(ROOT / "tests" / "bench" / "soak.py"), "--url",
+                         pico.url(), "-n", str(args.requests), "--workers", "1",
+                         "--json", args.json], capture_output=False, timeout=args.timeout)
+        print("soak exit %d after %.0f s wall" % (r.returncode, time.time() - t0))
+        return r.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

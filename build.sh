@@ -91,6 +91,13 @@ build_mpy_cross() {
     export MICROPY_MPYCROSS=$MPY_CROSS
 }
 
+# Copy then rename, so a binary that is running (a test server) is replaced, not written into.
+install_file() {
+    mkdir -p "$(dirname "$2")"
+    cp "$1" "$2.tmp.$$"
+    mv -f "$2.tmp.$$" "$2"
+}
+
 # build_unix NAME WITH_MFA: the unix port with our frozen package, with or without _mfa.
 build_unix() {
     local name=$1 with_mfa=$2 mp=$3 log=$OBJ/$1.log
@@ -101,8 +108,7 @@ build_unix() {
     say "building $name"
     make -C "$mp/ports/unix" -j"$JOBS" "${args[@]}" >"$log" 2>&1 ||
         { grep -E "error|Error" "$log" | head -30; die "$name failed (log: $log)"; }
-    mkdir -p "$BUILD/$name"
-    cp "$OBJ/$name/micropython" "$BUILD/$name/micropython"
+    install_file "$OBJ/$name/micropython" "$BUILD/$name/micropython"
 }
 
 # build_rp2 BOARD VARIANT: firmware for one of our boards; VARIANT PURE leaves out _mfa.
@@ -121,12 +127,12 @@ build_rp2() {
         { tail -30 "$dir.cmake.log"; die "$name: cmake failed (log: $dir.cmake.log)"; }
     cmake --build "$dir" -j"$JOBS" >"$dir.log" 2>&1 ||
         { grep -E "error|Error" "$dir.log" | head -30; die "$name failed (log: $dir.log)"; }
-    mkdir -p "$BUILD/$name"
     # picotool is not in Debian: MicroPython's own uf2conv.py makes the .uf2 (RP2040 family).
     python3 "$mp/tools/uf2conv.py" -c -b 0x10000000 -f 0xe48bff56 \
-        -o "$BUILD/$name/firmware.uf2" "$dir/firmware.bin" >/dev/null
-    cp "$dir/firmware.elf" "$BUILD/$name/firmware.elf"
-    cp "$dir/firmware.elf.map" "$BUILD/$name/firmware.map"
+        -o "$dir/firmware.uf2" "$dir/firmware.bin" >/dev/null
+    install_file "$dir/firmware.uf2" "$BUILD/$name/firmware.uf2"
+    install_file "$dir/firmware.elf" "$BUILD/$name/firmware.elf"
+    install_file "$dir/firmware.elf.map" "$BUILD/$name/firmware.map"
 }
 
 # The Pico W needs cyw43-driver, which only a user's own MicroPython checkout can supply.

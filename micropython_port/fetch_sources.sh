@@ -55,15 +55,16 @@ deb [signed-by=$keyring] ${mirror}-security trixie-security main
 deb-src [signed-by=$keyring] ${mirror}-security trixie-security main
 LIST
     log "updating the private trixie package lists"
-    apt_private apt-get update >&2
+    apt_private apt-get update >"$aptdir/log" 2>&1 ||
+        { tail -20 "$aptdir/log" >&2; log "apt-get update failed (log: $aptdir/log)"; exit 1; }
     while read -r kind pkg ver file sha; do
         verified "$file" "$sha" && continue
         log "downloading $pkg $ver"
         if [ "$kind" = src ]; then
-            (cd "$dl" && apt_private apt-get source --download-only "$pkg=$ver" >&2)
+            (cd "$dl" && apt_private apt-get source --download-only "$pkg=$ver") >>"$aptdir/log" 2>&1
         else
-            (cd "$dl" && apt_private apt-get download "$pkg=$ver" >&2)
-        fi
+            (cd "$dl" && apt_private apt-get download "$pkg=$ver") >>"$aptdir/log" 2>&1
+        fi || { tail -20 "$aptdir/log" >&2; log "downloading $pkg $ver failed (log: $aptdir/log)"; exit 1; }
         if ! verified "$file" "$sha"; then
             log "$file: missing or sha256 mismatch after download (expected $sha);"
             log "the archive may have dropped $pkg $ver: update sources.lock deliberately"

@@ -57,6 +57,8 @@ typedef struct _mfa_request_obj_t {
 } mfa_request_obj_t;
 
 static const mp_obj_type_t mfa_request_type;
+static const MP_DEFINE_STR_OBJ(mfa_srv_version_10_obj, "1.0");
+static const MP_DEFINE_STR_OBJ(mfa_srv_version_11_obj, "1.1");
 
 static const char *req_head(mfa_request_obj_t *r, size_t *len) {
     return mp_obj_str_get_data(r->head, len);
@@ -142,7 +144,9 @@ static void mfa_request_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
             dest[0] = new_str(h + r->query_off, r->query_len);
             break;
         case MP_QSTR_version:
-            dest[0] = r->minor_version ? MP_OBJ_NEW_QSTR(MP_QSTR_1_dot_1) : MP_OBJ_NEW_QSTR(MP_QSTR_1_dot_0);
+            // ROM strs, not MP_QSTR_1_dot_1 (see the note on the host default in make_new).
+            dest[0] = r->minor_version ? MP_OBJ_FROM_PTR(&mfa_srv_version_11_obj)
+                : MP_OBJ_FROM_PTR(&mfa_srv_version_10_obj);
             break;
         case MP_QSTR_header_len:
             dest[0] = MP_OBJ_NEW_SMALL_INT(len);
@@ -254,7 +258,13 @@ static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, si
     enum { ARG_host, ARG_port, ARG_max_conns, ARG_max_body, ARG_header_timeout_ms,
            ARG_body_timeout_ms, ARG_idle_timeout_ms, ARG_backlog };
     static const mp_arg_t allowed_args[] = {
-        { MP_QSTR_host, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_QSTR(MP_QSTR_0_dot_0_dot_0_dot_0)} },
+        // Default None, not MP_QSTR_0_dot_0_dot_0_dot_0: a user C module cannot declare the qstr
+        // "0.0.0.0" (makeqstrdefs.py collects the identifier text "0_dot_0_dot_0_dot_0" as the
+        // qstr's value), and frozen bytecode that spells "0.0.0.0" resolves by the same escaped
+        // identifier, so every frozen "0.0.0.0" (app.start's default) became "0_dot_0_dot_0_dot_0".
+        // Rule for this module: no MP_QSTR_ whose name holds an escape (_dot_, _slash_, ...);
+        // use MP_DEFINE_STR_OBJ or a C string. tests/net/test_server_unix.py checks it.
+        { MP_QSTR_host, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_port, MP_ARG_INT, {.u_int = 80} },
         { MP_QSTR_max_conns, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = MFA_CONN_DEFAULT} },
         { MP_QSTR_max_body, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 16384} },
@@ -286,7 +296,8 @@ static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, si
     srv->pool.body_timeout_ms = (uint32_t)args[ARG_body_timeout_ms].u_int;
     srv->pool.idle_timeout_ms = (uint32_t)args[ARG_idle_timeout_ms].u_int;
     mfa_pool_init(&srv->pool, srv->conns, (size_t)n, &mfa_tr_io, srv);
-    const char *host = mp_obj_str_get_str(args[ARG_host].u_obj);
+    const char *host = args[ARG_host].u_obj == mp_const_none
+        ? "0.0.0.0" : mp_obj_str_get_str(args[ARG_host].u_obj);
     mfa_tr_open(srv, host, args[ARG_port].u_int, args[ARG_backlog].u_int);
     srv->closed = false;
     return MP_OBJ_FROM_PTR(srv);

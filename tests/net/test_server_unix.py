@@ -374,3 +374,55 @@ def test_memory_does_not_grow(server_factory):
     assert served >= min(n, 5000) if wrk else served >= 5000
     assert after["mem_alloc"] - before["mem_alloc"] < 4096, (before, after)
     assert after["connections"] <= 2
+
+
+# makeqstrdefs.py collects a C identifier such as MP_QSTR_1_dot_1 as the qstr "1_dot_1" (the
+# escape is not undone), and frozen bytecode resolves its string "1.1" by the same escaped
+# identifier: from then on every frozen "1.1" in the firmware *is* "1_dot_1". That broke
+# app.start()'s default host "0.0.0.0" on MFA_PICO. Our C must not name such qstrs.
+_QSTR_ESCAPES = ("_dot_", "_slash_", "_hyphen_", "_colon_", "_space_", "_percent_", "_star_",
+                 "_comma_", "_bang_", "_question_", "_equals_", "_lt_", "_gt_", "_at_",
+                 "_hash_", "_dollar_", "_pipe_", "_plus_", "_tilde_", "_caret_", "_amp_",
+                 "_semicolon_", "_paren_open_", "_paren_close_", "_bracket_open_",
+                 "_bracket_close_", "_brace_open_", "_brace_close_", "_dquote_", "_squote_",
+                 "_backslash_", "_bar_")
+
+
+def test_no_escaped_qstr_names_in_our_c():
+    import re
+    root = os.path.join(HERE, "..", "..")
+    bad = []
+    for d in ("cmodules/mfa", "micropython_port/boards/MFA_PICO", "micropython_port/boards/MFA_PICO_W"):
+        for name in sorted(os.listdir(os.path.join(root, d))):
+            if not name.endswith((".c", ".h")):
+                continue
+            src = open(os.path.join(root, d, name)).read()
+            src = re.sub(r"//[^\n]*|/\*.*?\*/", "", src, flags=re.S)
+            for m in re.finditer(r"MP_QSTR_\w+", src):
+                if any(e in "_" + m.group(0)[8:] + "_" for e in _QSTR_ESCAPES):
+                    bad.append("%s/%s: %s" % (d, name, m.group(0)))
+    assert not bad, bad
+
+
+def test_default_host_and_version_strings(unix_mfa, tmp_path):
+    """The frozen package's "0.0.0.0" and the server's req.version compare equal to typed ones."""
+    script = tmp_path / "s.py"
+    script.write_text(
+        "import _mfa, socket\n"
+        "from microfastapi import MicroFastApi\n"
+        "app = MicroFastApi()\n"
+        "srv = app.start(port=0)\n"
+        "print(app.host == '0.0.0.0', app.host)\n"
+        "c = socket.socket()\n"
+        "c.connect(socket.getaddrinfo('127.0.0.1', srv.port)[0][-1])\n"
+        "c.send(b'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')\n"
+        "req = None\n"
+        "for i in range(1000):\n"
+        "    req = srv.poll()\n"
+        "    if req:\n"
+        "        break\n"
+        "    srv.wait(10)\n"
+        "print(req.version == '1.1', req.version)\n"
+        "srv.close()\n")
+    r = subprocess.run([str(unix_mfa), str(script)], capture_output=True, text=True, timeout=30)
+    assert r.stdout.split() == ["True", "0.0.0.0", "True", "1.1"], r.stdout + r.stderr

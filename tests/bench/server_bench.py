@@ -101,18 +101,27 @@ def to_ms(s):
     return v * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[m.group(2)]
 
 
-def wrk(port, conns, close, seconds):
-    args = ["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds, "--latency", "--timeout", "5s"]
+def wrk(port, conns, close, seconds, path="/", script=None, threads=1):
+    """One wrk run against 127.0.0.1:port; returns (req/s, p50 ms, p99 ms, errors str).
+    `script`: a wrk Lua file (e.g. a POST body). Non-2xx answers count as errors."""
+    args = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--latency",
+            "--timeout", "5s"]
     if close:
         args += ["-H", "Connection: close"]
-    out = subprocess.run(args + ["http://127.0.0.1:%d/" % port], capture_output=True, text=True,
-                         timeout=seconds + 30).stdout
+    if script:
+        args += ["-s", script]
+    out = subprocess.run(args + ["http://127.0.0.1:%d%s" % (port, path)], capture_output=True,
+                         text=True, timeout=seconds + 30).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     m50, m99 = re.search(r"50%\s+(\S+)", out), re.search(r"99%\s+(\S+)", out)
     p50 = to_ms(m50.group(1)) if m50 else float("nan")
     p99 = to_ms(m99.group(1)) if m99 else float("nan")
     errs = re.search(r"Socket errors: (.*)", out)
-    return rps, p50, p99, errs.group(1) if errs else ""
+    errs = errs.group(1) if errs else ""
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        errs = (errs + ", " if errs else "") + "non-2xx %s" % non2xx.group(1)
+    return rps, p50, p99, errs
 
 
 def main():

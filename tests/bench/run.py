@@ -1,0 +1,518 @@
+#!/usr/bin/env python3
+"""The benchmark report (issue 8): everything side by side, in one run.
+
+    ./build.sh bench [--quick]          # builds, then runs this with MFA_BUILD set
+    python tests/bench/run.py [--quick] [--out DIR] [--only host,inproc,emu,parse,slip]
+
+Writes DIR (default build/bench/): results.json (raw numbers, saved after every section),
+report.md and *.png (tests/bench/report.py; `python tests/bench/report.py DIR/results.json`
+rebuilds them from the JSON).
+
+Sections:
+  host    wrk against the three apps (tests/bench/apps) on one unix binary (build/unix/
+          micropython): microfastapi on _mfa, microfastapi forced pure (MFA_BACKEND=pure),
+          Microdot 2.7 (from the venv's site-packages via MICROPYPATH); 1/16/64 connections,
+          keep-alive and Connection: close; req/s, p50/p99 (wrk --latency), peak RSS (VmHWM).
+          Plus the floor reference: the bare _mfa.Server loop (tests/net/mfa_server_app.py).
+  inproc  the same apps in-process on unix: heap bytes and us per request.
+  emu     the same apps in-process on the emulated RP2040 (rp2040py): cycles (simulated
+          ticks_us x 125) and heap bytes per request; MFA_PICO (_mfa), MFA_PICO-pure (pure and
+          Microdot, whose package is compiled with mpy-cross and written to the chip's flash
+          filesystem over the raw REPL).
+  parse   tests/bench/parse_bench.py (parser alone, issue 3) on both firmware images.
+  slip    root only: each server on the emulated chip, real HTTP over the SLIP link from a
+          network namespace (tests/net): requests per simulated second, free heap idle and with
+          8 open keep-alive connections.
+Firmware sizes (arm-none-eabi-size) and the machine are recorded in every run.
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+BUILD = pathlib.Path(os.environ.get("MFA_BUILD", ROOT / "build"))
+APPS_DIR = HERE / "apps"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import parse_bench  # noqa: E402
+import server_bench  # noqa: E402
+
+# ---- what is measured ---------------------------------------------------------------------
+
+IMPLS = ["mfa", "pure", "microdot"]
+IMPL_LABEL = {"mfa": "microfastapi (_mfa)", "pure": "microfastapi (pure)",
+              "microdot": "Microdot 2.7", "raw": "bare _mfa.Server loop (floor ref.)"}
+APPS = ["hello", "items", "echo"]
+APP_LABEL = {"hello": "tiny JSON GET", "items": "path params + query",
+             "echo": "2 KB JSON POST echo"}
+APP_PATH = {"hello": "/hello", "items": "/items/42?q=hello", "echo": "/echo"}
+# firmware each implementation runs on, on the emulated RP2040
+FIRMWARE = {"mfa": "MFA_PICO", "pure": "MFA_PICO-pure", "microdot": "MFA_PICO-pure"}
+
+
+def body2k():
+    """The 2 KB JSON document the echo app gets (the same everywhere)."""
+    items = []
+    i = 0
+    while True:
+        items.append({"id": i, "name": "sensor-%02d" % i, "value": i * 1.5, "on": i % 2 == 0})
+        doc = json.dumps({"device": "pico-w", "items": items})
+        if len(doc) > 2000:
+            return doc.encode()
+        i += 1
+
+
+def raw_request(app):
+    """The request bytes used in-process and over SLIP (headers like curl's)."""
+    head = "%s %s HTTP/1.1\r\nHost: pico.local\r\nUser-Agent: bench/1.0\r\nAccept: */*\r\n" % (
+        "POST" if app == "echo" else "GET", APP_PATH[app])
+    if app == "echo":
+        body = body2k()
+        return (head + "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                % len(body)).encode() + body
+    return (head + "\r\n").encode()
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+def log(*a):
+    print("[bench %s]" % time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+def sh(args, **kw):
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    kw.setdefault("timeout", 60)
+    try:
+        return subprocess.run(args, **kw)
+    except (OSError, subprocess.SubprocessError) as e:
+        return subprocess.CompletedProcess(args, 1, "", str(e))
+
+
+def microdot_dir():
+    return server_bench.microdot_path()
+
+
+def mpy_cross():
+    cache = pathlib.Path(os.environ.get("MFA_CACHE", ROOT / ".cache"))
+    p = cache / "obj" / "mpy-cross" / "mpy-cross"
+    return str(p) if p.exists() else None
+
+
+def meta():
+    m = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+         "loadavg_start": open("/proc/loadavg").read().split()[:3]}
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    m["cpu"] = cpu
+    m["cores"] = os.cpu_count()
+    osname = platform.system()
+    try:
+        for line in open("/etc/os-release"):
+            if line.startswith("PRETTY_NAME="):
+                osname = line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    m["os"] = "%s (kernel %s)" % (osname, platform.release())
+    r = sh([str(BUILD / "unix" / "micropython"), "-c",
+            "import sys; print(sys.version, sys.implementation._machine)"])
+    m["micropython"] = r.stdout.strip() or "?"
+    r = sh(["wrk", "-v"])
+    m["wrk"] = ((r.stdout + r.stderr).strip().splitlines() or ["not installed"])[0]
+    try:
+        from importlib.metadata import version
+        m["microdot"] = version("microdot")
+        m["rp2040py"] = version("rp2040py")
+        m["matplotlib"] = version("matplotlib")
+    except Exception as e:  # noqa: BLE001
+        m["microdot"] = "? (%s)" % e
+    m["python"] = platform.python_version()
+    r = sh(["git", "-C", str(ROOT), "describe", "--always", "--dirty"])
+    m["commit"] = r.stdout.strip()
+    m["root"] = os.geteuid() == 0
+    return m
+
+
+def firmware_sizes():
+    rows = []
+    for b in ("MFA_PICO", "MFA_PICO-pure", "unix", "unix-pure"):
+        elf = BUILD / b / ("firmware.elf" if b.startswith("MFA") else "micropython")
+        if not elf.exists():
+            continue
+        tool = "arm-none-eabi-size" if b.startswith("MFA") else "size"
+        r = sh([tool, str(elf)])
+        lines = r.stdout.strip().splitlines()
+        if r.returncode or len(lines) < 2:
+            continue
+        text, data, bss = (int(x) for x in lines[1].split()[:3])
+        rows.append({"build": b, "text": text, "data": data, "bss": bss, "flash": text + data})
+    return rows
+
+
+# ---- host: wrk against servers on the unix binary -----------------------------------------
+
+def vm_hwm_kb(pid):
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def start_server(impl, port, max_conns):
+    binary = str(BUILD / "unix" / "micropython")
+    env = dict(os.environ)
+    env.pop("MFA_BACKEND", None)
+    path = [".frozen", str(APPS_DIR)]
+    if impl == "raw":
+        args = [binary, str(ROOT / "tests/net/mfa_server_app.py"), "port=%d" % port,
+                "max_conns=%d" % max_conns]
+    else:
+        if impl == "microdot":
+            path.append(microdot_dir())
+        if impl == "pure":
+            env["MFA_BACKEND"] = "pure"
+        args = [binary, str(APPS_DIR / "serve.py"), "microdot" if impl == "microdot" else "mfa",
+                str(port), str(max_conns)]
+    env["MICROPYPATH"] = ":".join(path)
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        if p.poll() is not None:
+            raise RuntimeError("%s server exited: %s" % (impl, p.stderr.read().decode()[-2000:]))
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return p
+        except OSError:
+            time.sleep(0.05)
+    p.kill()
+    raise RuntimeError("%s server did not listen on %d" % (impl, port))
+
+
+def check_answer(port, app):
+    """One request by hand before wrk: the app answers 200 with the expected JSON."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    path = APP_PATH[app] if app in APP_PATH else "/"
+    if app == "echo":
+        c.request("POST", path, body2k(), {"Content-Type": "application/json"})
+    else:
+        c.request("GET", path)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    if r.status != 200:
+        raise RuntimeError("%s answered %d %r" % (path, r.status, data[:200]))
+    if app == "echo" and json.loads(data) != json.loads(body2k()):
+        raise RuntimeError("echo answered a different document")
+    return data
+
+
+def run_host(cfg, tmp, res):
+    lua = os.path.join(tmp, "post2k.lua")
+    with open(lua, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                "wrk.body = [[%s]]\n" % body2k().decode())
+    wrk_rows, rss_rows = [], []
+    jobs = [(impl, app) for impl in IMPLS for app in APPS] + [("raw", "hello")]
+    for impl, app in jobs:
+        if impl == "microdot" and not microdot_dir():
+            continue
+        port = server_bench.free_port()
+        p = start_server(impl, port, cfg["max_conns"])
+        try:
+            path = "/" if impl == "raw" else APP_PATH[app]
+            check_answer(port, app if impl != "raw" else "raw")
+            for close in (False, True):
+                for conns in cfg["conns"]:
+                    rps, p50, p99, errs = server_bench.wrk(
+                        port, conns, close, cfg["seconds"], path=path,
+                        script=lua if app == "echo" else None)
+                    row = {"impl": impl, "app": app, "mode": "close" if close else "keep-alive",
+                           "conns": conns, "rps": rps, "p50_ms": p50, "p99_ms": p99,
+                           "errors": errs}
+                    wrk_rows.append(row)
+                    log("host %-8s %-5s %-10s c=%-2d %9.0f req/s p50 %.3f p99 %.3f ms %s" % (
+                        impl, app, row["mode"], conns, rps, p50, p99, errs))
+            rss_rows.append({"impl": impl, "app": app, "vmhwm_kb": vm_hwm_kb(p.pid)})
+        finally:
+            p.kill()
+            p.wait()
+    res["host_wrk"] = wrk_rows
+    res["host_rss"] = rss_rows
+
+
+# ---- in-process: unix and the emulated RP2040 ---------------------------------------------
+
+def inproc_script(impl, n, warm):
+    reqs = [(app, raw_request(app)) for app in APPS]
+    return "import inproc\ninproc.main(%r, %d, %r, %d)\n" % (impl, n, reqs, warm)
+
+
+def parse_results(out):
+    rows = []
+    for m in re.finditer(r"RESULT\|([^|]+)\|([^|]+)\|(\d+)\|(\d+)", out):
+        rows.append({"impl": m.group(1), "app": m.group(2), "heap_b": int(m.group(3)),
+                     "us": int(m.group(4)) / 1000.0})
+    return rows
+
+
+def run_inproc_unix(cfg, tmp, res):
+    rows = []
+    for impl in IMPLS:
+        if impl == "microdot" and not microdot_dir():
+            continue
+        script = os.path.join(tmp, "inproc_%s.py" % impl)
+        with open(script, "w") as f:
+            f.write(inproc_script(impl, cfg["inproc_n"], 10))
+        env = dict(os.environ)
+        env.pop("MFA_BACKEND", None)
+        path = [".frozen", str(APPS_DIR), str(HERE)]
+        if impl == "microdot":
+            path.append(microdot_dir())
+        if impl == "pure":
+            env["MFA_BACKEND"] = "pure"
+        env["MICROPYPATH"] = ":".join(path)
+        r = sh([str(BUILD / "unix" / "micropython"), "-X", "heapsize=16M", script], env=env,
+               timeout=300)
+        got = parse_results(r.stdout)
+        if not got:
+            raise RuntimeError("inproc %s: %s%s" % (impl, r.stdout[-2000:], r.stderr[-2000:]))
+        rows += got
+        for g in got:
+            log("unix in-process %-8s %-5s %6d B %8.1f us" % (impl, g["app"], g["heap_b"], g["us"]))
+    res["host_inproc"] = rows
+
+
+def _compile(src, tmp):
+    """Source file -> (bytes to upload, extension): .mpy via mpy-cross when available."""
+    mc = mpy_cross()
+    if mc:
+        out = os.path.join(tmp, "mc_" + os.path.basename(src) + ".mpy")
+        r = sh([mc, "-o", out, src])
+        if r.returncode == 0:
+            return open(out, "rb").read(), ".mpy"
+    return open(src, "rb").read(), ".py"
+
+
+def device_files(tmp, with_microdot):
+    """{device path: bytes}: the apps, the in-process driver and (optionally) Microdot."""
+    files = {}
+    for src in (APPS_DIR / "mfa_app.py", APPS_DIR / "inproc.py", HERE / "api_mem_bench.py"):
+        data, ext = _compile(str(src), tmp)
+        files["/bench/" + src.stem + ext] = data
+    if with_microdot:
+        data, ext = _compile(str(APPS_DIR / "microdot_app.py"), tmp)
+        files["/bench/microdot_app" + ext] = data
+        mdir = os.path.join(microdot_dir(), "microdot")
+        for name in ("__init__.py", "microdot.py", "helpers.py"):
+            data, ext = _compile(os.path.join(mdir, name), tmp)
+            files["/bench/microdot/" + name[:-3] + ext] = data
+    return files
+
+
+def put_files(emu, files):
+    """Write files to the emulated chip's flash filesystem over the raw REPL."""
+    import binascii
+    emu.run("import os\nfor d in ('/bench', '/bench/microdot'):\n"
+            "    try:\n        os.mkdir(d)\n    except OSError:\n        pass\n")
+    for path, data in files.items():
+        emu.run("_f = open(%r, 'wb')" % path)
+        for i in range(0, len(data), 4096):
+            b64 = binascii.b2a_base64(data[i:i + 4096], newline=False).decode()
+            emu.run("import binascii\n_f.write(binascii.a2b_base64(%r))" % b64, timeout=120)
+        emu.run("_f.close()\nimport os\nprint(os.stat(%r)[6])" % path)
+    emu.run("import sys\nif '/bench' not in sys.path:\n    sys.path.append('/bench')\n")
+
+
+def run_emu(cfg, tmp, res):
+    from tests.emu.emulator import Emulator
+    rows = []
+    for fw in ("MFA_PICO", "MFA_PICO-pure"):
+        uf2 = BUILD / fw / "firmware.uf2"
+        impls = [i for i in IMPLS if FIRMWARE[i] == fw]
+        if "microdot" in impls and not microdot_dir():
+            impls.remove("microdot")
+        t0 = time.time()
+        with Emulator(uf2) as emu:
+            put_files(emu, device_files(tmp, "microdot" in impls))
+            log("emu %s booted, files written in %.1f s" % (fw, time.time() - t0))
+            for impl in impls:
+                emu.soft_reset()
+                emu.run("import sys\nsys.path.append('/bench')")
+                s0 = emu.sim_ns
+                w0 = time.time()
+                out = emu.run(inproc_script(impl, cfg["emu_n"], cfg["emu_warm"]), timeout=1200)
+                got = parse_results(out)
+                if not got:
+                    raise RuntimeError("emu %s %s: %s" % (fw, impl, out[-2000:]))
+                for g in got:
+                    g["firmware"] = fw
+                    g["cycles"] = int(round(g["us"] * 125))
+                    log("rp2040 %-13s %-8s %-5s %8d cycles %6d B" % (
+                        fw, impl, g["app"], g["cycles"], g["heap_b"]))
+                log("  (%.1f s wall, %.0f ms simulated)" % (time.time() - w0,
+                                                           (emu.sim_ns - s0) / 1e6))
+                rows += got
+    res["emu_inproc"] = rows
+
+
+def run_parse(cfg, res):
+    rows = []
+    for fw in ("MFA_PICO", "MFA_PICO-pure"):
+        for name, label, us, heap in parse_bench.run(BUILD / fw / "firmware.uf2", cfg["parse_n"]):
+            rows.append({"firmware": fw, "parser": name, "request": label, "us": us,
+                         "cycles": int(round(us * 125)), "heap_b": heap})
+    res["emu_parse"] = rows
+    log("parse bench: %d rows" % len(rows))
+
+
+# ---- SLIP: real HTTP to the emulated chip -------------------------------------------------
+
+SERVE_ON_CHIP = """
+import sys
+if '/bench' not in sys.path:
+    sys.path.append('/bench')
+import %s as m
+m.serve('0.0.0.0', 80, 8)
+"""
+
+
+def run_slip(cfg, tmp, res):
+    from tests.net.netns import NetNS
+    why = NetNS.available()
+    if why:
+        res["slip"] = {"skipped": "SLIP measurements skipped: " + why}
+        log(res["slip"]["skipped"])
+        return
+    from tests.net.slip_bridge import SlipPico
+    body_file = os.path.join(tmp, "body2k.json")
+    with open(body_file, "wb") as f:
+        f.write(body2k())
+    rows, heap = [], []
+    for impl in IMPLS:
+        if impl == "microdot" and not microdot_dir():
+            continue
+        fw = FIRMWARE[impl]
+        t0 = time.time()
+        with SlipPico(BUILD / fw / "firmware.uf2") as pico:
+            put_files(pico.emu, device_files(tmp, impl == "microdot"))
+            pico.start_app(SERVE_ON_CHIP % ("microdot_app" if impl == "microdot" else "mfa_app"),
+                           ready="listening", timeout=120)
+            cp = pico.ns.run([sys.executable, str(HERE / "slip_client.py"), pico.addr,
+                              str(cfg["slip_n"]), ",".join(cfg["slip_modes"]), body_file],
+                             timeout=1800)
+            if cp.returncode != 0:
+                raise RuntimeError("slip client (%s): %s%s" % (impl, cp.stdout[-2000:],
+                                                               cp.stderr[-2000:]))
+            out = json.loads(cp.stdout.strip().splitlines()[-1])
+        for r in out["runs"]:
+            r.update(impl=impl, firmware=fw)
+            rows.append(r)
+            log("slip %-8s %-5s %-10s n=%d %.1f req/sim-s (%.1f req/wall-s)" % (
+                impl, r["app"], r["mode"], r["n"], r["rps_sim"], r["n"] / r["wall_s"]))
+        out["heap"].update(impl=impl, firmware=fw)
+        heap.append(out["heap"])
+        log("slip %-8s free heap idle %s, 8 conns %s (%.0f s wall)" % (
+            impl, out["heap"]["free_idle"], out["heap"]["free_8conns"], time.time() - t0))
+    res["slip"] = {"rows": rows, "heap": heap, "n": cfg["slip_n"]}
+
+
+# ---- main -----------------------------------------------------------------------------------
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="each measurement briefly (CI)")
+    ap.add_argument("--out", default=str(BUILD / "bench"))
+    ap.add_argument("--only", default="host,inproc,emu,parse,slip",
+                    help="comma-separated sections to run")
+    ap.add_argument("--no-slip", action="store_true", help="skip the SLIP section")
+    a = ap.parse_args(argv)
+    sections = set(a.only.split(","))
+    if a.no_slip:
+        sections.discard("slip")
+    if a.quick:
+        cfg = {"seconds": 1, "conns": [16], "max_conns": 68, "inproc_n": 20, "emu_n": 2,
+               "emu_warm": 1, "parse_n": 3, "slip_n": 3, "slip_modes": ["keep-alive"]}
+    else:
+        cfg = {"seconds": 4, "conns": [1, 16, 64], "max_conns": 68, "inproc_n": 200,
+               "emu_n": 5, "emu_warm": 2, "parse_n": 10, "slip_n": 20,
+               "slip_modes": ["keep-alive", "close"]}
+    cfg["quick"] = a.quick
+    cfg["sections"] = sorted(sections)
+    out = pathlib.Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    res = {"meta": meta(), "config": cfg, "firmware": firmware_sizes(),
+           "apps": {k: {"label": APP_LABEL[k], "request": raw_request(k).decode()[:300]}
+                    for k in APPS}, "impls": IMPL_LABEL}
+    res["meta"]["echo_body_bytes"] = len(body2k())
+    log("machine:", res["meta"]["cpu"], "x", res["meta"]["cores"], "load",
+        " ".join(res["meta"]["loadavg_start"]))
+    t_start = time.time()
+    timings = res["section_seconds"] = {}
+    jpath = out / "results.json"
+
+    def save():
+        res["meta"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+        res["meta"]["wall_s"] = round(time.time() - t_start, 1)
+        jpath.write_text(json.dumps(res, indent=1))
+
+    tmp = tempfile.mkdtemp(prefix="mfa-bench-")
+    steps = [("host", lambda: run_host(cfg, tmp, res)),
+             ("inproc", lambda: run_inproc_unix(cfg, tmp, res)),
+             ("emu", lambda: run_emu(cfg, tmp, res)),
+             ("parse", lambda: run_parse(cfg, res)),
+             ("slip", lambda: run_slip(cfg, tmp, res))]
+    failed = []
+    try:
+        for name, fn in steps:
+            if name not in sections:
+                continue
+            if name == "host" and not shutil.which("wrk"):
+                res["host_skipped"] = "wrk not installed"
+                continue
+            log("== %s" % name)
+            t0 = time.time()
+            try:
+                fn()
+            except Exception as e:  # noqa: BLE001 - record it, go on with the other sections
+                import traceback
+                traceback.print_exc()
+                res.setdefault("errors", {})[name] = "%s: %s" % (type(e).__name__, e)
+                failed.append(name)
+            timings[name] = round(time.time() - t0, 1)
+            save()
+    finally:
+        save()
+        shutil.rmtree(tmp, ignore_errors=True)
+    import report
+    md = report.write_report(res, out)
+    log("wrote %s, %s (%.0f s)" % (md, jpath, time.time() - t_start))
+    if failed:
+        log("sections failed: %s" % ", ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,7 +15,8 @@ import sys
 
 import pytest
 
-from conftest import HERE, ROOT, parse_responses
+# Imported at collection time: later, the name 'conftest' may be another directory's.
+from conftest import HERE, ROOT, parse_responses, server_argv
 import sim
 
 CORPUS = HERE / "corpus"
@@ -68,7 +69,6 @@ def test_c_parser_ctypes(fname):
 
 
 def _mp_run(binary, which):
-    from conftest import server_argv
     argv, env = server_argv("unix", binary, app=HERE / "mp_corpus.py")
     r = subprocess.run(argv + [which] + [str(CORPUS / f) for f in FILES], env=env,
                        cwd=str(ROOT), capture_output=True, timeout=120)
@@ -92,7 +92,6 @@ def test_python_parser_on_micropython(unix_pure):
 
 
 def test_mfa_parse_request(unix_mfa):
-    from conftest import server_argv
     argv, env = server_argv("unix", unix_mfa, app=HERE / "mp_corpus.py")
     probe = subprocess.run(argv[:1] + ["-c", "import _mfa; print(hasattr(_mfa, 'parse_request'))"],
                            env=env, capture_output=True, timeout=30)

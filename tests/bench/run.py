@@ -133,7 +133,8 @@ def meta():
         pass
     m["os"] = "%s (kernel %s)" % (osname, platform.release())
     r = sh([str(BUILD / "unix" / "micropython"), "-c",
-            "import sys; print(sys.version, sys.implementation._machine)"])
+            "import sys; v = sys.implementation.version; "
+            "print('MicroPython %d.%d.%d, %s' % (v[0], v[1], v[2], sys.implementation._machine))"])
     m["micropython"] = r.stdout.strip() or "?"
     r = sh(["wrk", "-v"])
     m["wrk"] = ((r.stdout + r.stderr).strip().splitlines() or ["not installed"])[0]
@@ -420,7 +421,8 @@ def run_slip(cfg, tmp, res):
             pico.start_app(SERVE_ON_CHIP % ("microdot_app" if impl == "microdot" else "mfa_app"),
                            ready="listening", timeout=120)
             cp = pico.ns.run([sys.executable, str(HERE / "slip_client.py"), pico.addr,
-                              str(cfg["slip_n"]), ",".join(cfg["slip_modes"]), body_file],
+                              str(cfg["slip_n"]), ",".join(cfg["slip_modes"]), body_file,
+                              ",".join(cfg["slip_apps"])],
                              timeout=1800)
             if cp.returncode != 0:
                 raise RuntimeError("slip client (%s): %s%s" % (impl, cp.stdout[-2000:],
@@ -433,8 +435,9 @@ def run_slip(cfg, tmp, res):
                 impl, r["app"], r["mode"], r["n"], r["rps_sim"], r["n"] / r["wall_s"]))
         out["heap"].update(impl=impl, firmware=fw)
         heap.append(out["heap"])
-        log("slip %-8s free heap idle %s, 8 conns %s (%.0f s wall)" % (
-            impl, out["heap"]["free_idle"], out["heap"]["free_8conns"], time.time() - t0))
+        log("slip %-8s free heap idle %s, with %d conns %s %s(%.0f s wall)" % (
+            impl, out["heap"]["free_idle"], out["heap"]["open_conns"], out["heap"]["free_8conns"],
+            out["heap"]["conn_error"] or "", time.time() - t0))
     res["slip"] = {"rows": rows, "heap": heap, "n": cfg["slip_n"]}
 
 
@@ -453,11 +456,12 @@ def main(argv=None):
         sections.discard("slip")
     if a.quick:
         cfg = {"seconds": 1, "conns": [16], "max_conns": 68, "inproc_n": 20, "emu_n": 2,
-               "emu_warm": 1, "parse_n": 3, "slip_n": 3, "slip_modes": ["keep-alive"]}
+               "emu_warm": 1, "parse_n": 2, "slip_n": 3, "slip_modes": ["keep-alive"],
+               "slip_apps": ["hello"]}
     else:
         cfg = {"seconds": 4, "conns": [1, 16, 64], "max_conns": 68, "inproc_n": 200,
                "emu_n": 5, "emu_warm": 2, "parse_n": 10, "slip_n": 20,
-               "slip_modes": ["keep-alive", "close"]}
+               "slip_modes": ["keep-alive", "close"], "slip_apps": APPS}
     cfg["quick"] = a.quick
     cfg["sections"] = sorted(sections)
     out = pathlib.Path(a.out)

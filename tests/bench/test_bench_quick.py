@@ -1,0 +1,108 @@
+"""`tests/bench/run.py --quick` into a temporary directory: every section produces numbers, the
+report and its plots are written. Never checks that anything is fast (issue 8).
+
+Needs the four builds (./build.sh) and wrk; the SLIP section runs only as root (otherwise the
+report must say it was skipped).
+"""
+import json
+import math
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+BUILD = pathlib.Path(os.environ.get("MFA_BUILD", ROOT / "build"))
+NEEDED = ["unix/micropython", "MFA_PICO/firmware.uf2", "MFA_PICO-pure/firmware.uf2",
+          "MFA_PICO/firmware.elf", "MFA_PICO-pure/firmware.elf"]
+
+
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    missing = [p for p in NEEDED if not (BUILD / p).exists()]
+    if missing:
+        pytest.skip("needs the builds (./build.sh): missing %s" % ", ".join(missing))
+    if not shutil.which("wrk"):
+        pytest.skip("needs wrk")
+    out = tmp_path_factory.mktemp("bench")
+    env = dict(os.environ, MFA_BUILD=str(BUILD))
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    cp = subprocess.run([sys.executable, str(HERE / "run.py"), "--quick", "--out", str(out)],
+                        capture_output=True, text=True, timeout=600, env=env)
+    assert cp.returncode == 0, cp.stdout[-4000:] + cp.stderr[-4000:]
+    return out, json.loads((out / "results.json").read_text())
+
+
+def test_host_wrk_has_numbers(quick_run):
+    _, res = quick_run
+    rows = res["host_wrk"]
+    for impl in ("mfa", "pure", "microdot"):
+        for app in ("hello", "items", "echo"):
+            for mode in ("keep-alive", "close"):
+                got = [r for r in rows if (r["impl"], r["app"], r["mode"]) == (impl, app, mode)]
+                assert got, (impl, app, mode)
+                for r in got:
+                    assert _number(r["rps"]) and r["rps"] > 0, r
+                    assert _number(r["p50_ms"]) and _number(r["p99_ms"]), r
+    assert any(r["impl"] == "raw" for r in rows)  # the floor reference
+    for r in res["host_rss"]:
+        assert _number(r["vmhwm_kb"]) and r["vmhwm_kb"] > 0, r
+
+
+def test_inproc_has_numbers(quick_run):
+    _, res = quick_run
+    for section, metrics in (("host_inproc", ("heap_b", "us")),
+                             ("emu_inproc", ("heap_b", "us", "cycles"))):
+        rows = res[section]
+        assert {(r["impl"], r["app"]) for r in rows} == {
+            (i, a) for i in ("mfa", "pure", "microdot") for a in ("hello", "items", "echo")}
+        for r in rows:
+            for k in metrics:
+                assert _number(r[k]) and r[k] > 0, (section, r)
+
+
+def test_parse_and_firmware_have_numbers(quick_run):
+    _, res = quick_run
+    assert res["emu_parse"]
+    for r in res["emu_parse"]:
+        assert _number(r["cycles"]) and r["cycles"] > 0, r
+    builds = {r["build"]: r for r in res["firmware"]}
+    for b in ("MFA_PICO", "MFA_PICO-pure"):
+        assert _number(builds[b]["flash"]) and builds[b]["flash"] > 0
+
+
+def test_slip_measured_or_skipped_with_reason(quick_run):
+    out, res = quick_run
+    slip = res["slip"]
+    report = (out / "report.md").read_text()
+    if os.geteuid() != 0:
+        assert "skipped" in slip and "needs root" in slip["skipped"]
+        assert "SLIP measurements skipped" in report
+        return
+    assert slip.get("rows"), slip
+    for r in slip["rows"]:
+        assert _number(r["rps_sim"]) and r["rps_sim"] > 0, r
+    for h in slip["heap"]:
+        assert _number(h["free_idle"]) and _number(h["free_8conns"]), h
+
+
+def test_report_and_plots_written(quick_run):
+    out, res = quick_run
+    assert not res.get("errors"), res.get("errors")
+    report = (out / "report.md").read_text()
+    for heading in ("## Goals (issue 8)", "### Throughput, requests/s", "### Latency",
+                    "### Peak RSS", "### In-process cycles and heap bytes per request",
+                    "## The floor", "_mfa/Microdot", "_mfa/pure"):
+        assert heading in report, heading
+    assert "no data" not in report
+    for png in ("host_rps.png", "host_p99.png", "host_rss.png", "rp2040_inproc.png"):
+        assert (out / png).stat().st_size > 1000, png
+        assert "(%s)" % png in report

@@ -217,8 +217,8 @@ mfa_conn_t *mfa_pool_accept(mfa_pool_t *pool, uintptr_t handle, uint32_t now_ms)
         mfa_conn_t *c = &pool->conns[i];
         if (c->state == MFA_CONN_FREE) {
             slot = c;
-        } else if (c->state == MFA_CONN_HEAD && c->in_len == 0 && !queued(c)
-                   && (!idle || (int32_t)(c->last_used_ms - idle->last_used_ms) < 0)) {
+        } else if (c->state == MFA_CONN_HEAD && (c->flags & MFA_CF_REUSED) && c->in_len == 0
+                   && !queued(c) && (!idle || (int32_t)(c->last_used_ms - idle->last_used_ms) < 0)) {
             idle = c;
         }
     }
@@ -736,6 +736,10 @@ static void conn_finish(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
     c->started_ms = c->last_used_ms = now;
     if (keep) {
         c->state = MFA_CONN_HEAD;
+        // Only a connection between requests may be evicted when the pool is full: one that
+        // has not sent its first request yet is a client about to, and evicting those lets a
+        // burst of new connections close each other before any is answered.
+        c->flags |= MFA_CF_REUSED;
     } else {
         c->state = MFA_CONN_CLOSING;
         c->in_len = 0;

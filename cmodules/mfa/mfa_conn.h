@@ -115,6 +115,7 @@ typedef enum {
 #define MFA_CF_HTTP10      (0x0200)  // the current request is HTTP/1.0
 #define MFA_CF_NO_BODY     (0x0400)  // the current response carries no body (stream)
 #define MFA_CF_BODY_EXT    (0x0800)  // the Content-Length body is in its own allocation
+#define MFA_CF_REUSED      (0x1000)  // a response was completed: idle now means idle keep-alive
 
 struct _mfa_conn_t {
     uint8_t state;              // mfa_conn_state_t

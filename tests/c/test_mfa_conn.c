@@ -412,6 +412,23 @@ static void test_pool_full(void) {
     teardown();
 }
 
+static void test_pool_full_of_new_connections(void) {
+    setup(100);
+    for (uintptr_t h = 1; h <= NCONN; h++) {
+        CHECK(connect(h) != NULL);
+        now += 10;
+    }
+    step();
+    // None has sent a request yet: none is an idle keep-alive connection, so a newcomer is
+    // refused instead of closing a client that is about to send (a burst would close itself).
+    CHECK(connect(10) == NULL);
+    CHECK(pool.stats.rejected == 1 && pool.stats.evicted == 0);
+    for (uintptr_t h = 1; h <= NCONN; h++) {
+        CHECK(!fakes[h].closed);
+    }
+    teardown();
+}
+
 static void test_reset_mid_request_and_response(void) {
     setup(100);
     mfa_conn_t *c = connect(1);
@@ -528,6 +545,7 @@ int main(void) {
     test_head_and_http10();
     test_timeouts();
     test_pool_full();
+    test_pool_full_of_new_connections();
     test_reset_mid_request_and_response();
     test_big_response_and_stream();
     test_bad_response_headers();

@@ -19,7 +19,7 @@ from . import backend
 from .exceptions import HTTPException, RequestValidationError
 from .request import Request
 from .response import (Response, JSONResponse, StreamingResponse, FileResponse, JSON_TYPE,
-                       TEXT_TYPE, BYTES_TYPE, header_pairs)
+                       TEXT_TYPE, BYTES_TYPE, header_pairs, check_json, _LAX)
 from .routing import Router, register_converter
 
 try:
@@ -115,6 +115,14 @@ class APIRouter:
         prefix = prefix.rstrip("/")
         for path, methods, fn, meta in router.routes:
             self._add(prefix + path, methods, fn, meta)
+
+    def mount(self, path, app, name=None):
+        """Serve `app` under `path`; today a staticfiles.StaticFiles directory:
+        `app.mount("/static", StaticFiles(directory="/www"))`. Mount after the routes it
+        should not shadow (dynamic routes are tried in registration order)."""
+        if not hasattr(app, "mount_on"):
+            raise TypeError("mount() takes a StaticFiles (or an object with mount_on)")
+        app.mount_on(self, path)
 
 
 class MicroFastApi(APIRouter):
@@ -377,7 +385,10 @@ class MicroFastApi(APIRouter):
         try:
             t = type(r)
             if t is dict or t is list:
-                srv.respond(raw, 200, _JSON_H, json.dumps(r))
+                s = json.dumps(r)
+                if _LAX and ("<" in s or "(" in s):
+                    check_json(r)  # response.dumps, inlined: MicroPython does not raise
+                srv.respond(raw, 200, _JSON_H, s)
                 return
             if t is str:
                 srv.respond(raw, 200, _TEXT_H, r)
@@ -596,13 +607,33 @@ class MicroFastApi(APIRouter):
 
 
 def _local_ip():
+    """The address of the network interface that is up: the Pico W's WiFi station (or its
+    access point), MFA_PICO's SLIP link; 127.0.0.1 when there is none (unix, CPython).
+    Only looks: WLAN(...) and SLIP() without arguments return the existing interface objects
+    and neither power up nor configure anything."""
     try:
         import network
-        wlan = network.WLAN(network.STA_IF)
-        if wlan.isconnected():
-            return wlan.ifconfig()[0]
-    except Exception:
-        pass
+    except ImportError:
+        return "127.0.0.1"
+    for kind, arg in (("WLAN", "STA_IF"), ("WLAN", "AP_IF"), ("SLIP", None)):
+        cls = getattr(network, kind, None)
+        if cls is None:
+            continue
+        try:
+            if arg is None:
+                nic = cls()
+                up = nic.isconnected()
+            else:
+                if not hasattr(network, arg):
+                    continue
+                nic = cls(getattr(network, arg))
+                up = nic.isconnected() if arg == "STA_IF" else nic.active()
+            if up:
+                ip = nic.ifconfig()[0]
+                if ip and ip != "0.0.0.0":
+                    return ip
+        except Exception:
+            pass
     return "127.0.0.1"
 
 

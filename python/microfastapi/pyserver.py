@@ -137,6 +137,7 @@ class _Conn:
         self.linger = None   # ticks when lingering close started
         self.quiet = None    # ticks of the last bytes drained while lingering
         self.eof = False     # the peer half-closed: answer what it sent, then close
+        self.error = False   # closing after a protocol-error answer (always lingers)
 
 
 class Server(_IOBase):
@@ -221,21 +222,45 @@ class Server(_IOBase):
             c.out = c.out[n:] if n < len(c.out) else bytearray()
         if not c.out and c.close_after and not c.streaming:
             if c.state == _CLOSING and c.linger is None:
-                self._linger(c)
+                if self._linger(c):
+                    return
             elif c.linger is None:
                 self._close(c)
                 return
         self._want(c)
 
     def _linger(self, c):
-        """After an error answer the client may still be sending: closing with unread input
+        """After a last answer the client may still be sending (an error answered mid-body,
+        or requests pipelined behind a `Connection: close` one): closing with unread input
         makes the kernel send RST, which can destroy the answer before the client reads it.
-        So stop writing, drain the input for a moment, then close."""
+        So stop writing, drain the input until it has been quiet for a moment, then close.
+
+        CPython's socket has shutdown(SHUT_WR), so the client sees EOF at once while the
+        input is drained. MicroPython's sockets (unix port and lwIP) have no shutdown(): the
+        EOF would only come with the close, 200 ms later. There, a normal answer whose client
+        has nothing more pending (no unread bytes now, nothing buffered) is closed at once,
+        which is the common case; only a client that did send more is lingered on.
+        Returns True when the connection was closed."""
         c.linger = c.quiet = ticks_ms()
         try:
             c.sock.shutdown(1)  # SHUT_WR where the socket has it (CPython)
+            return False
         except (AttributeError, OSError):
             pass
+        if c.error or c.buf:
+            return False
+        try:
+            data = c.sock.recv(_RECV)
+        except OSError as e:
+            if _again(e):
+                self._close(c)  # nothing pending: a plain close sends FIN, not RST
+                return True
+            self._close(c)
+            return True
+        if not data:
+            self._close(c)  # the peer closed its side too
+            return True
+        return False  # more input arrived: drain it (see _read in _CLOSING state)
 
     def _error(self, c, status, reason):
         """Answer a protocol error and close."""
@@ -243,6 +268,7 @@ class Server(_IOBase):
         body = reason.encode()
         c.state = _CLOSING
         c.close_after = True
+        c.error = True
         self._write(c, ("HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
                         "Connection: close\r\n\r\n" % (status, REASONS.get(status, ""),
                                                        len(body))).encode() + body)

@@ -13,6 +13,60 @@ from . import backend
 from .exceptions import RequestValidationError
 
 
+def _surrogates(b):
+    """Rewrite JSON `\\uD8xx\\uDCxx` escapes as the UTF-8 of the code point (and lone
+    surrogates as U+FFFD): MicroPython's json.loads keeps the two halves, which would later be
+    sent as invalid UTF-8. Only used where json.loads needs it."""
+    out = None
+    start = i = 0
+    while True:
+        j = b.find(b"\\u", i)
+        if j < 0:
+            break
+        k = j
+        while k > 0 and b[k - 1] == 92:
+            k -= 1
+        if (j - k) & 1:  # this backslash is itself escaped
+            i = j + 1
+            continue
+        try:
+            hi = int(b[j + 2:j + 6], 16)
+        except ValueError:
+            i = j + 2
+            continue
+        if hi < 0xD800 or hi > 0xDFFF:
+            i = j + 6
+            continue
+        rep, n = b"\xef\xbf\xbd", 6
+        if hi < 0xDC00 and b[j + 6:j + 8] == b"\\u":
+            try:
+                lo = int(b[j + 8:j + 12], 16)
+            except ValueError:
+                lo = 0
+            if 0xDC00 <= lo <= 0xDFFF:
+                rep, n = chr(0x10000 + ((hi - 0xD800) << 10) + lo - 0xDC00).encode(), 12
+        if out is None:
+            out = []
+        out.append(b[start:j])
+        out.append(rep)
+        start = i = j + n
+    if out is None:
+        return b
+    out.append(b[start:])
+    return b"".join(out)
+
+
+_FIX_SURROGATES = len(json.loads('"\\ud83d\\ude00"')) != 1
+
+
+def json_loads(b):
+    """json.loads of a request body, with CPython's result for surrogate-pair escapes on
+    MicroPython too (see _surrogates). Raises ValueError for invalid JSON."""
+    if _FIX_SURROGATES and b"\\u" in b:
+        b = _surrogates(bytes(b))
+    return json.loads(b)
+
+
 class MultiDict:
     """Dict-like over a list of (key, value) pairs: `d[k]`/`d.get(k)` give the first value,
     `d.getlist(k)` all of them, in order. Used for query strings and forms."""
@@ -274,7 +328,7 @@ class Request:
         if self._json is None:
             b = self.body
             try:
-                self._json = json.loads(b)
+                self._json = json_loads(b)
             except ValueError:
                 raise RequestValidationError([{
                     "type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error",

@@ -24,6 +24,53 @@ HTML_TYPE = "text/html; charset=utf-8"
 BYTES_TYPE = "application/octet-stream"
 
 
+def check_json(v):
+    """Raise TypeError (as CPython's json.dumps does) when `v` holds something JSON cannot
+    represent. Walks containers without allocating (no .items(), no tuples)."""
+    t = type(v)
+    if t is str or t is int or t is float or t is bool or v is None or t is bytes:
+        return  # (MicroPython writes bytes as a JSON string)
+    if isinstance(v, dict):
+        for k in v:
+            t = type(k)
+            if not (t is str or t is int or t is float or t is bool or k is None):
+                raise TypeError("keys must be str, int, float, bool or None, not %s"
+                                % t.__name__)
+            check_json(v[k])
+        return
+    if isinstance(v, (list, tuple)):
+        for x in v:
+            check_json(x)
+        return
+    raise TypeError("Object of type %s is not JSON serializable" % t.__name__)
+
+
+class _Probe:
+    pass
+
+
+try:
+    json.dumps(_Probe())
+    _LAX = True  # MicroPython: unknown objects are printed with their repr, no error
+except TypeError:
+    _LAX = False
+
+
+def dumps(v):
+    """json.dumps that raises TypeError for values without a JSON form on MicroPython too.
+
+    MicroPython's json.dumps writes such values with their repr ('<Opaque object at ...>',
+    "bytearray(b'..')", "frozenset(...)"). Valid JSON from dict/list/str/number/bool/None never
+    has '<' or '(' outside strings, so the output is scanned for those two characters (in C, no
+    allocation) and only then are the values walked (check_json) to tell a string that holds
+    them from a repr. Not caught: sets ('{1, 2}') and complex numbers, which print without
+    either character."""
+    s = json.dumps(v)
+    if _LAX and ("<" in s or "(" in s):
+        check_json(v)
+    return s
+
+
 def check_header(name, value):
     """Refuse header names/values that could split the response (CR, LF, NUL)."""
     for s in (name, value):
@@ -115,7 +162,7 @@ class JSONResponse(Response):
     media_type = JSON_TYPE
 
     def render(self, content):
-        return json.dumps(content)
+        return dumps(content)
 
 
 class HTMLResponse(Response):
@@ -196,7 +243,10 @@ class FileResponse(StreamingResponse):
     """A file streamed in fixed-size blocks (one reused buffer of `chunk_size` bytes).
 
     The content type comes from the extension unless `media_type` is given; `filename` adds a
-    Content-Disposition attachment header. A missing file answers 404.
+    Content-Disposition attachment header. A missing file answers 404, and so does a path
+    holding NUL (MicroPython would cut the path there). It opens whatever `path` names: for a
+    directory of files addressed by the URL, use staticfiles.StaticFiles, which refuses paths
+    leaving the directory.
     """
 
     chunk_size = 1024
@@ -212,6 +262,8 @@ class FileResponse(StreamingResponse):
             self.append_header("Content-Disposition", 'attachment; filename="%s"' % filename)
 
     def exists(self):
+        if "\0" in self.path:
+            return False  # MicroPython's os.stat would cut the path at the NUL
         try:
             st = os.stat(self.path)
         except OSError:
@@ -219,4 +271,6 @@ class FileResponse(StreamingResponse):
         return not (st[0] & 0o040000)  # not a directory
 
     def iterator(self):
+        if "\0" in self.path:
+            raise ValueError("NUL in file path")
         return _file_blocks(self.path, self.chunk_size)

@@ -36,12 +36,8 @@ route has decorator keywords, and `install` replaces the endpoint's `call` only 
 something to check or a status to set.
 """
 
-try:
-    import json
-except ImportError:  # pragma: no cover
-    import ujson as json
-
 from .exceptions import RequestValidationError
+from .request import json_loads
 from .routing import _to_int, _to_float
 
 REQUIRED = ...  # the default of a required Param
@@ -333,7 +329,7 @@ def parse_str(spec, s, loc, errors):
             if low in _FALSE:
                 return False
             raise ValueError(s)
-    except (ValueError, IndexError):  # IndexError: _to_int("")
+    except ValueError:
         pass
     typ, msg = _PARSE_ERR[k]
     _err(errors, typ, loc, msg, s)
@@ -382,52 +378,6 @@ def check_query(qfields, query, forbid, errors):
     return out
 
 
-def _surrogates(b):
-    """Rewrite JSON `\\uD8xx\\uDCxx` escapes as the UTF-8 of the code point (and lone
-    surrogates as U+FFFD): MicroPython's json.loads keeps the two halves, which would later be
-    sent as invalid UTF-8. Only used where json.loads needs it."""
-    out = None
-    start = i = 0
-    while True:
-        j = b.find(b"\\u", i)
-        if j < 0:
-            break
-        k = j
-        while k > 0 and b[k - 1] == 92:
-            k -= 1
-        if (j - k) & 1:  # this backslash is itself escaped
-            i = j + 1
-            continue
-        try:
-            hi = int(b[j + 2:j + 6], 16)
-        except ValueError:
-            i = j + 2
-            continue
-        if hi < 0xD800 or hi > 0xDFFF:
-            i = j + 6
-            continue
-        rep, n = b"\xef\xbf\xbd", 6
-        if hi < 0xDC00 and b[j + 6:j + 8] == b"\\u":
-            try:
-                lo = int(b[j + 8:j + 12], 16)
-            except ValueError:
-                lo = 0
-            if 0xDC00 <= lo <= 0xDFFF:
-                rep, n = chr(0x10000 + ((hi - 0xD800) << 10) + lo - 0xDC00).encode(), 12
-        if out is None:
-            out = []
-        out.append(b[start:j])
-        out.append(rep)
-        start = i = j + n
-    if out is None:
-        return b
-    out.append(b[start:])
-    return b"".join(out)
-
-
-_FIX_SURROGATES = len(json.loads('"\\ud83d\\ude00"')) != 1
-
-
 def check_body(body, req, errors):
     """The request body (JSON) against a Body declaration -> the value for the handler.
     An absent body is "missing" when required; JSON null is accepted only when it is not."""
@@ -436,10 +386,8 @@ def check_body(body, req, errors):
         if body.required:
             _err(errors, "missing", ["body"], "Field required", None)
         return None
-    if _FIX_SURROGATES and b"\\u" in raw:
-        raw = _surrogates(bytes(raw))
     try:
-        v = json.loads(raw)
+        v = json_loads(raw)
     except ValueError:
         _err(errors, "json_invalid", ["body", 0], "JSON decode error", {})
         return None

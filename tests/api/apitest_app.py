@@ -9,6 +9,7 @@ from microfastapi import (MicroFastApi, APIRouter, HTTPException, JSONResponse, 
                           PlainTextResponse, RedirectResponse, StreamingResponse, FileResponse,
                           Response)
 from microfastapi.cors import CORS
+from microfastapi.staticfiles import StaticFiles
 
 app = MicroFastApi(title="apitest")
 CORS(app, allow_origins=["http://allowed.example"], allow_credentials=True)
@@ -235,6 +236,25 @@ def which_backend(req):
             "app": str(app), "file": getattr(microfastapi, "__file__", "")}
 
 
+class Opaque:
+    pass
+
+
+@app.get("/unserialisable")
+def unserialisable(req):
+    return JSONResponse({"x": Opaque()})
+
+
+@app.get("/unserialisable-list")
+def unserialisable_list(req):
+    return [1, {"y": Opaque}]
+
+
+@app.get("/json-ok-with-markup")
+def json_ok_with_markup(req):
+    return {"html": "<b>(x)</b>", "t": (1, "<")}
+
+
 router = APIRouter(prefix="/v1")
 
 
@@ -249,6 +269,11 @@ def echo_word(req, word):
 
 
 app.include_router(router)
+
+_HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+# check_dir=False: the emulator runs this app from a chip without that directory.
+app.mount("/static", StaticFiles(directory=_HERE + "/static", check_dir=False))
+app.mount("/site", StaticFiles(directory=_HERE + "/static", html=True, check_dir=False))
 
 
 @app.middleware("http")

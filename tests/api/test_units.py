@@ -146,3 +146,72 @@ def test_http_exception_detail_types():
     def e(req):
         raise HTTPException(400, {"field": "bad"})
     assert TestClient(app).get("/e").json() == {"detail": {"field": "bad"}}
+
+
+def test_int_converter_empty_is_value_error():
+    from microfastapi.routing import converters
+    for s in ("", "-", "1.5", "abc"):
+        with pytest.raises(ValueError):
+            converters["int"].fn(s)
+    assert converters["int"].fn("-12") == -12
+
+
+def test_safe_path():
+    from microfastapi.staticfiles import safe_path
+    for p in ("a.txt", "sub/a.txt", "a..b", "..a", "%2e%2e"):
+        assert safe_path(p) == p
+    for p in ("", "/etc/passwd", "../x", "sub/../../x", "a//b", "./a", "a/.", "a\\b", "a\0b",
+              "sub/", ".."):
+        assert safe_path(p) is None, p
+    assert safe_path("", True) == "" and safe_path("sub/", True) == "sub/"
+    assert safe_path("sub//", True) is None and safe_path("../", True) is None
+
+
+def test_static_files_missing_directory():
+    from microfastapi.staticfiles import StaticFiles
+    with pytest.raises(RuntimeError):
+        StaticFiles(directory="/nonexistent-dir-xyz")
+    StaticFiles(directory="/nonexistent-dir-xyz", check_dir=False)
+
+
+def test_print_app_uses_active_interface(monkeypatch):
+    """print(app) shows the address of the interface that is up (SLIP on MFA_PICO, WLAN on
+    the Pico W), found without creating or activating anything."""
+    import sys
+    import types
+    calls = []
+
+    class SLIP:
+        def __init__(self, *a):
+            calls.append(("SLIP", a))
+
+        def isconnected(self):
+            return True
+
+        def ifconfig(self):
+            return ("192.168.7.2", "255.255.255.0", "192.168.7.1", "0.0.0.0")
+
+    class WLAN:
+        def __init__(self, itf):
+            calls.append(("WLAN", itf))
+
+        def isconnected(self):
+            return False
+
+        def active(self, *a):
+            assert not a, "must not switch interfaces on or off"
+            return False
+
+    net = types.ModuleType("network")
+    net.SLIP, net.WLAN, net.STA_IF, net.AP_IF = SLIP, WLAN, 0, 1
+    monkeypatch.setitem(sys.modules, "network", net)
+    app = MicroFastApi(title="t")
+    app.host, app.port, app.backend = "0.0.0.0", 80, "_mfa"
+    assert "http://192.168.7.2:80/" in str(app)
+    assert ("SLIP", ()) in calls  # no arguments: the existing link, untouched
+    net.WLAN.isconnected = lambda self: True
+    net.WLAN.ifconfig = lambda self: ("10.0.0.5", "", "", "")
+    assert "http://10.0.0.5:80/" in str(app)
+    monkeypatch.delitem(sys.modules, "network")
+    monkeypatch.setattr(sys, "path", [])  # no importable network module at all
+    assert "http://127.0.0.1:80/" in str(app)

@@ -15,7 +15,9 @@ Routes (every standard method on "/" so the corpus can use any of them):
   /slow?ms=N   a handler that blocks the loop for N ms
   /big?n=N     N bytes of body (a response a client can abandon halfway)
   /stream?n=N  a chunked response of N 1 KiB pieces
-  /static/{path:path}   FileResponse(STATIC_ROOT + "/" + path): what a user writes today
+  /static/...  StaticFiles(directory=STATIC_ROOT) mounted at /static
+  /naive/{path:path}    FileResponse(STATIC_ROOT + "/" + path): a user route without the
+               helper (traversal is the user's problem there; NUL is refused by FileResponse)
 """
 import gc
 import sys
@@ -28,6 +30,7 @@ except AttributeError:
         time.sleep(ms / 1000)
 
 from microfastapi import MicroFastApi, FileResponse, StreamingResponse
+from microfastapi.staticfiles import StaticFiles
 
 app = MicroFastApi(title="hostile")
 STATIC_ROOT = "tests/hostile/static"
@@ -105,9 +108,13 @@ def stream(req):
     return StreamingResponse(gen())
 
 
-@app.get("/static/{path:path}")
-def static(req, path):
+@app.get("/naive/{path:path}")
+def naive(req, path):
     return FileResponse(STATIC_ROOT + "/" + path)
+
+
+# check_dir=False: soak_emu.py runs this app on a board, which has no such directory.
+app.mount("/static", StaticFiles(directory=STATIC_ROOT, check_dir=False))
 
 
 def main():

@@ -1,11 +1,9 @@
 """Static file serving must refuse path traversal: `..`, its percent-encoded forms, encoded
 slashes, absolute paths and NUL bytes must never reach a file outside the static root.
 
-The package has no static-directory helper (only FileResponse(path)), so the test app serves
-/static/{path:path} the way a user has to today: FileResponse(STATIC_ROOT + "/" + path), where
-`path` is the router's percent-decoded path parameter. The traversal test is therefore an
-expected failure until the package offers a helper that refuses these paths (then point the
-app's route at it and drop the xfail).
+The test app mounts microfastapi.staticfiles.StaticFiles(directory=STATIC_ROOT) at /static.
+/naive/{path:path} is a user route without the helper (FileResponse(STATIC_ROOT + "/" + path)):
+traversal is the user's problem there, but FileResponse itself refuses NUL.
 """
 import pytest
 
@@ -46,8 +44,6 @@ def test_static_serves_files(server):
     assert _get(server, "/static/missing.txt")[0] == 404
 
 
-@pytest.mark.xfail(strict=True, reason="no static-directory helper in microfastapi: "
-                   "FileResponse(root + '/' + path) follows '..' and decoded '%2e%2e', '%2f'")
 def test_static_refuses_traversal(server):
     bad = []
     for path in TRAVERSALS:
@@ -56,6 +52,27 @@ def test_static_refuses_traversal(server):
             bad.append("%s -> %d %r" % (path, status, body[:40]))
     assert server.alive()
     assert not bad, "\n".join(bad)
+
+
+def test_static_content_type_and_head(server):
+    status, headers, body = server.get("/static/index.html")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert server.get("/static/sub/a.txt")[1]["content-type"].startswith("text/plain")
+    data, end = server.exchange(b"HEAD /static/sub/a.txt HTTP/1.1\r\nHost: t\r\n"
+                                b"Connection: close\r\n\r\n", half_close=False)
+    assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"\r\n\r\n"), data
+    for path in ("/static/sub", "/static/sub/", "/static/index.html/"):
+        assert server.get(path)[0] == 404, path  # directories need html=True
+
+
+def test_file_response_refuses_nul(server):
+    """FileResponse on its own: a decoded NUL never reaches the filesystem (MicroPython's
+    open() would cut the path at the NUL and serve index.html)."""
+    assert server.get("/naive/index.html")[0] == 200
+    for path in ("/naive/index.html%00", "/naive/index.html%00.png"):
+        status, headers, body = server.get(path)
+        assert status == 404 and b"<h1>" not in body, (path, status, body)
+    assert server.alive()
 
 
 def test_nul_and_traversal_in_raw_target_rejected_by_parser(server):

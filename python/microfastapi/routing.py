@@ -30,7 +30,7 @@ class Converter:
 
 
 def _to_int(s):
-    t = s[1:] if s[:1] == "-" else s
+    t = s[1:] if s.startswith("-") else s
     if not t or not t.isdigit():
         raise ValueError(s)
     return int(s)

@@ -16,6 +16,9 @@ import sys
 
 IMPLS = ["mfa", "pure", "microdot"]
 SHORT = {"mfa": "_mfa", "pure": "pure", "microdot": "Microdot", "raw": "bare _mfa loop"}
+# legend labels (matplotlib hides labels that start with "_")
+LEGEND = {"mfa": "microfastapi, _mfa", "pure": "microfastapi, pure", "microdot": "Microdot 2.7",
+          "raw": "bare _mfa.Server loop (floor ref.)"}
 COLORS = {"mfa": "#1f77b4", "pure": "#ff7f0e", "microdot": "#2ca02c", "raw": "#7f7f7f"}
 APPS = ["hello", "items", "echo"]
 
@@ -69,13 +72,23 @@ def _bars(ax, groups, series, values, log=False, ylabel=""):
             if v is not None and not (isinstance(v, float) and math.isnan(v)) and v > 0:
                 xs.append(g - 0.4 + width * (i + 0.5))
                 ys.append(v)
-        ax.bar(xs, ys, width, label=SHORT.get(s, s), color=COLORS.get(s))
+        ax.bar(xs, ys, width, label=LEGEND.get(s, s), color=COLORS.get(s))
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels(groups, fontsize=8)
     if log:
+        from matplotlib.ticker import FuncFormatter
         ax.set_yscale("log")
+        fmt = FuncFormatter(lambda v, _pos: "%g" % v)
+        ax.yaxis.set_major_formatter(fmt)
+        ax.yaxis.set_minor_formatter(fmt)
+        ax.tick_params(axis="y", which="minor", labelsize=7)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
+
+
+def _legend(ax):
+    ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+              frameon=False)
 
 
 def plot_host(res, out):
@@ -100,7 +113,7 @@ def plot_host(res, out):
                         vals[(s, g)] = r[metric]
             _bars(ax, labels, IMPLS + ["raw"], vals, log=True, ylabel=ylabel)
             ax.set_title("unix MicroPython, wrk, %s" % mode, fontsize=10)
-        axes[0].legend(fontsize=8, ncol=4)
+        _legend(axes[1])
         fig.tight_layout()
         fig.savefig(os.path.join(out, name), dpi=90)
         plt.close(fig)
@@ -113,7 +126,7 @@ def plot_host(res, out):
                 for s in IMPLS + ["raw"] for g, a in enumerate(APPS) if (s, a) in idx2}
         _bars(ax, APPS, IMPLS + ["raw"], vals, ylabel="peak RSS (VmHWM), MiB")
         ax.set_title("server process peak RSS after all wrk runs", fontsize=10)
-        ax.legend(fontsize=8)
+        _legend(ax)
         fig.tight_layout()
         fig.savefig(os.path.join(out, "host_rss.png"), dpi=90)
         plt.close(fig)
@@ -135,7 +148,7 @@ def plot_rp2040(res, out):
             _bars(ax, APPS, IMPLS, vals, ylabel=ylabel)
         axes[0].set_title("emulated RP2040 @125 MHz, in-process", fontsize=10)
         axes[1].set_title("heap allocated per request (GC off)", fontsize=10)
-        axes[0].legend(fontsize=8)
+        _legend(axes[0])
         fig.tight_layout()
         fig.savefig(os.path.join(out, "rp2040_inproc.png"), dpi=90)
         plt.close(fig)
@@ -151,7 +164,7 @@ def plot_rp2040(res, out):
         _bars(axes[0], ["%s\n%s" % (a, m) for a, m in groups], IMPLS, vals,
               ylabel="requests per simulated second")
         axes[0].set_title("emulated RP2040 over SLIP (n=%s)" % slip.get("n"), fontsize=10)
-        axes[0].legend(fontsize=8)
+        _legend(axes[0])
         hidx = index(slip["heap"], "impl")
         vals = {}
         for s in IMPLS:

@@ -17,7 +17,13 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")" && pwd)
 CACHE=${MFA_CACHE:-$ROOT/.cache}
 BUILD=$ROOT/build
-OBJ=$CACHE/obj
+# Object files: one directory per MicroPython tree, so a MICROPY_DIR build never mixes with
+# the Debian one.
+if [ -n "${MICROPY_DIR:-}" ]; then
+    OBJ=$CACHE/obj-$(realpath -m "$MICROPY_DIR" | sha256sum | cut -c1-12)
+else
+    OBJ=$CACHE/obj
+fi
 JOBS=${JOBS:-$(nproc)}
 VENV=$CACHE/venv
 BOARDS=$ROOT/micropython_port/boards
@@ -158,6 +164,9 @@ build_targets() {
     local mp target
     ensure_apt
     mkdir -p "$OBJ" "$BUILD"
+    # One build at a time per checkout: two at once would write the same object files.
+    exec 9>"$CACHE/build.lock"
+    flock 9
     mp=$(mp_tree)
     build_mpy_cross "$mp"
     for target in "$@"; do
@@ -170,7 +179,8 @@ build_targets() {
                 local why
                 why=$(pico_w_missing)
                 if [ -n "$why" ]; then
-                    echo "$why"
+                    [ -n "${pico_w_said:-}" ] || echo "$why"
+                    pico_w_said=1
                 elif [ "$target" = MFA_PICO_W ]; then
                     build_rp2 MFA_PICO_W "" "$mp"
                 else
@@ -181,6 +191,7 @@ build_targets() {
             *) die "unknown target '$target' (see ./build.sh help)" ;;
         esac
     done
+    exec 9>&-  # release the lock before tests, so they don't hold it
 }
 
 summary() {

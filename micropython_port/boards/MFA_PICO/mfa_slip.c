@@ -71,7 +71,9 @@ typedef struct _mfa_slip_obj_t {
     mp_obj_base_t base;
     struct netif netif;
     bool added;             // netif is in lwIP's list
+    bool configured;        // last_* hold the addresses of the last network.SLIP(ip, ...)
     uint32_t baudrate;
+    ip4_addr_t last_ip, last_mask, last_gw;  // for active(True) after active(False)
     // RX ring: written by the UART IRQ (head), read at PendSV level (tail).
     volatile uint32_t rx_head;
     volatile uint32_t rx_tail;
@@ -195,6 +197,11 @@ static void mfa_slip_parse_ip(mp_obj_t arg, ip4_addr_t *out) {
 
 static void mfa_slip_up(mfa_slip_obj_t *self, const ip4_addr_t *ip, const ip4_addr_t *mask,
     const ip4_addr_t *gw, uint32_t baudrate) {
+    ip4_addr_copy(self->last_ip, *ip);
+    ip4_addr_copy(self->last_mask, *mask);
+    ip4_addr_copy(self->last_gw, *gw);
+    self->baudrate = baudrate;
+    self->configured = true;
     if (self->added) {
         MICROPY_PY_LWIP_ENTER
         netif_set_addr(&self->netif, ip, mask, gw);
@@ -251,15 +258,20 @@ static mp_obj_t mfa_slip_make_new(const mp_obj_type_t *type, size_t n_args, size
     return MP_OBJ_FROM_PTR(self);
 }
 
-// active() -> bool; active(False) takes the link down (active(True) needs an address: use
-// the constructor).
+// active() -> bool; active(False) takes the link down (lwIP aborts the TCP connections bound
+// to its address); active(True) brings it up again with the last addresses given to the
+// constructor (ValueError if there were none).
 static mp_obj_t mfa_slip_active(size_t n_args, const mp_obj_t *args) {
     mfa_slip_obj_t *self = MP_OBJ_TO_PTR(args[0]);
     if (n_args > 1) {
         if (!mp_obj_is_true(args[1])) {
             mfa_slip_down();
         } else if (!self->added) {
-            mp_raise_ValueError(MP_ERROR_TEXT("use network.SLIP(ip, netmask, gw)"));
+            if (!self->configured) {
+                mp_raise_ValueError(MP_ERROR_TEXT("use network.SLIP(ip, netmask, gw)"));
+            }
+            ip4_addr_t ip = self->last_ip, mask = self->last_mask, gw = self->last_gw;
+            mfa_slip_up(self, &ip, &mask, &gw, self->baudrate);
         }
         return mp_const_none;
     }

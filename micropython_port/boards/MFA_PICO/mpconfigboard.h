@@ -13,3 +13,6 @@ extern const struct _mp_obj_type_t mfa_slip_type;
 // Soft reset deinits the UARTs: take the SLIP netif down first.
 void mfa_slip_deinit(void);
 #define MICROPY_BOARD_START_SOFT_RESET()        mfa_slip_deinit()
+
+// lwIP tuning (connection count, timers): see the comments there.
+#include "mfa_lwipopts.h"

@@ -17,3 +17,6 @@
 // If this returns true for a pin then its irq will not be disabled on a soft reboot.
 int mp_hal_is_pin_reserved(int n);
 #define MICROPY_HW_PIN_RESERVED(i) mp_hal_is_pin_reserved(i)
+
+// The same lwIP tuning as MFA_PICO (measured there, in the emulator).
+#include "../MFA_PICO/mfa_lwipopts.h"

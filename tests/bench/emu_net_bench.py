@@ -79,7 +79,7 @@ srv = Server("0.0.0.0", 80, max_conns=8, idle_timeout_ms=600000, header_timeout_
 J = [("Content-Type", "application/json")]
 gc.collect()
 M0 = gc.mem_free()
-print("listening", B, M0)
+print("mem", B, M0, "listening")  # "listening" last: the host waits for it
 while True:
     r = srv.poll()
     if r is None:
@@ -373,7 +373,7 @@ def mem(builds=("mfa", "pure"), firmware=None):
                 out[b] = {"error": r.stderr[-2000:] + pico.emu.output()[-2000:]}
                 continue
             d = json.loads(r.stdout)
-            line = [ln for ln in banner.splitlines() if ln.startswith("listening")][-1]
+            line = [ln for ln in banner.splitlines() if ln.startswith("mem ")][-1]
             o = {"backend": line.split()[1], "base": int(line.split()[2])}
             for k in ("1", "8", "after_close"):
                 o[k] = d[k]["free"]

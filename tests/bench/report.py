@@ -283,8 +283,9 @@ def write_report(res, out):
             "%s %s s" % kv for kv in res.get("section_seconds", {}).items()))],
     ]))
     if res.get("errors"):
-        add("**Sections that failed in this run:** " + "; ".join(
-            "%s: %s" % kv for kv in res["errors"].items()) + "\n")
+        add("**Sections that failed in this run** (details in results.json): " + "; ".join(
+            "%s: `%s`" % (k, v.strip().splitlines()[-1][:200]) for k, v in res["errors"].items())
+            + "\n")
     add("Ratios are value ÷ value: `_mfa/Microdot` 5.00x on req/s means five times the "
         "throughput; 0.20x on latency, heap or cycles means a fifth.\n")
     add("Apps (tests/bench/apps, the same three on both frameworks): **hello** = tiny JSON GET "
@@ -308,6 +309,9 @@ def write_report(res, out):
             "bound to 127.0.0.1 with max_conns=%s. \"floor\" is the bare `_mfa.Server` loop "
             "(tests/net/mfa_server_app.py, GET / -> constant JSON), see below.\n"
             % (cfg.get("seconds"), cfg.get("max_conns")))
+        add("Microdot 2.7 answers `HTTP/1.0` and closes the connection after every response, "
+            "so its \"keep-alive\" cells are in fact one connection per request (wrk "
+            "reconnects); the same holds over SLIP.\n")
         idx = index(w, "impl", "app", "mode", "conns")
         rows = []
         for r in w:
@@ -338,6 +342,11 @@ def write_report(res, out):
         add("### Latency, p50 / p99 ms (wrk --latency)\n")
         add(table(["app", "mode", "conns", "_mfa", "pure", "Microdot", "p99 _mfa/Microdot",
                    "p99 _mfa/pure"], rows))
+        add("Reading p99 here: with wrk and the server sharing %s cores (load average %s at "
+            "the start of this run), single scheduling stalls of 50-200 ms land in the top 1%%; "
+            "and when 64 connections are opened at once, SYNs beyond the listen backlog are "
+            "retransmitted after 1 s, which puts every server's p99 near 1 s. p50 is the "
+            "steadier figure.\n" % (m.get("cores"), " ".join(m.get("loadavg_start", []))))
         add("![p99 latency](host_p99.png)\n")
         errs = ["%s %s %s c=%d: %s" % (SHORT[r["impl"]], r["app"], r["mode"], r["conns"],
                                        r["errors"]) for r in w if r.get("errors")]
@@ -408,6 +417,9 @@ def write_report(res, out):
         add("![RP2040 in-process](rp2040_inproc.png)\n")
     slip = res.get("slip") or {}
     add("### Over the SLIP link (real HTTP from a network namespace)\n")
+    for impl, err in sorted((slip.get("errors") or {}).items()):
+        add("**SLIP run failed for %s:** `%s`\n" % (SHORT.get(impl, impl),
+                                                     err.strip().splitlines()[-1][:300]))
     if slip.get("skipped"):
         add("**%s.** Run `./build.sh bench` as root to get requests per simulated second "
             "and the free heap with 8 open keep-alive connections.\n" % slip["skipped"])
@@ -446,9 +458,12 @@ def write_report(res, out):
         if short:
             add("**Fewer than 8 connections could be opened** — the figure is with the ones that "
                 "did: " + "; ".join(short) + ".\n")
-        add("Free heap is `gc.mem_free()` after `gc.collect()` on the chip, asked over the last "
-            "connection; the Microdot figure includes Microdot's own bytecode (loaded from "
-            "flash into RAM).\n")
+        add("Free heap is `gc.mem_free()` after `gc.collect()` on the chip (GET /_heap): "
+            "\"idle\" on a single connection, then with 8 connections open — 7 idle after one "
+            "request each (servers that keep connections alive) or freshly opened and idle "
+            "(Microdot closes after every answer), the 8th asking. The Microdot figure includes "
+            "Microdot's own bytecode (loaded from flash into RAM); the `_mfa` pool's buffers "
+            "are allocated when the server starts, so its two figures are alike.\n")
         add("![RP2040 over SLIP](rp2040_slip.png)\n")
     else:
         add("Not run in this invocation.\n")

@@ -25,8 +25,9 @@ def connect(addr, timeout=120):
     return s
 
 
-def request(s, method, path, body=b"", close=False):
-    """One request on socket s; returns (status, body bytes)."""
+def request(s, method, path, body=b"", close=False, want_keep=False):
+    """One request on socket s; returns (status, body bytes), or with want_keep (status, body,
+    whether the server keeps the connection open: HTTP/1.1 without Connection: close)."""
     head = "%s %s HTTP/1.1\r\nHost: pico.local\r\nUser-Agent: bench/1.0\r\nAccept: */*\r\n" % (
         method, path)
     if body:
@@ -43,24 +44,51 @@ def request(s, method, path, body=b"", close=False):
     hdr, rest = buf.split(b"\r\n\r\n", 1)
     lines = hdr.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
+    keep = lines[0].startswith("HTTP/1.1")
     length = None
     for line in lines[1:]:
         k, _, v = line.partition(":")
-        if k.strip().lower() == "content-length":
-            length = int(v.strip())
+        k, v = k.strip().lower(), v.strip().lower()
+        if k == "content-length":
+            length = int(v)
+        elif k == "connection":
+            keep = v == "keep-alive" or (keep and v != "close")
     if length is None:  # read to EOF
         while True:
             d = s.recv(65536)
             if not d:
                 break
             rest += d
-        return status, rest
+        return (status, rest, False) if want_keep else (status, rest)
     while len(rest) < length:
         d = s.recv(65536)
         if not d:
             raise ConnectionError("closed mid-body")
         rest += d
-    return status, rest[:length]
+    return (status, rest[:length], keep) if want_keep else (status, rest[:length])
+
+
+class Client:
+    """A keep-alive client that reconnects when the server closed after its answer (Microdot
+    2.7 answers HTTP/1.0 and closes every connection); counts those reconnects."""
+
+    def __init__(self, addr):
+        self.addr, self.sock, self.reconnects = addr, None, 0
+
+    def req(self, method, path, body=b""):
+        if self.sock is None:
+            self.sock = connect(self.addr)
+        st, b, keep = request(self.sock, method, path, body, want_keep=True)
+        if not keep:
+            self.sock.close()
+            self.sock = None
+            self.reconnects += 1
+        return st, b
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
 
 
 def get_json(addr_or_sock, path, close=False):
@@ -71,7 +99,7 @@ def get_json(addr_or_sock, path, close=False):
         finally:
             s.close()
     else:
-        st, b = request(addr_or_sock, "GET", path, close=close)
+        st, b = addr_or_sock.req("GET", path)
     if st != 200:
         raise RuntimeError("%s: %d %r" % (path, st, b[:200]))
     return json.loads(b)
@@ -87,7 +115,7 @@ def one(addr, s, app, body, close):
         finally:
             c.close()
     else:
-        st, b = request(s, method, PATHS[app], body if app == "echo" else b"")
+        st, b = s.req(method, PATHS[app], body if app == "echo" else b"")
     if st != 200:
         raise RuntimeError("%s: %d %r" % (app, st, b[:200]))
     if app == "echo" and json.loads(b) != json.loads(body):
@@ -104,14 +132,14 @@ def main():
         try:
             free_idle = get_json(addr, "/_heap")
             break
-        except ConnectionRefusedError:
+        except OSError:  # refused or reset while the server is still starting
             if time.time() > deadline:
                 raise
             time.sleep(0.5)
     for mode in modes:
         for app in apps:
             close = mode == "close"
-            s = connect(addr)
+            s = Client(addr)
             one(addr, s, app, body, close)  # warm-up (first-call costs, ARP, TCP windows)
             w0 = time.time()
             t0 = get_json(s, "/_t")["t"]
@@ -122,13 +150,20 @@ def main():
             s.close()
             sim_us = (t1 - t0) % TICKS_PERIOD
             runs.append({"app": app, "mode": mode, "n": n, "sim_us": sim_us,
-                         "rps_sim": n / (sim_us / 1e6), "wall_s": wall})
+                         "rps_sim": n / (sim_us / 1e6), "wall_s": wall,
+                         "reconnects": s.reconnects})
     time.sleep(0.5)
-    socks, why = [], None
-    for _ in range(8):
+    # 7 connections open and idle (after one request when the server keeps connections
+    # alive; else opened again and left idle), then the 8th asks for the free heap.
+    socks, why, kept = [], None, 0
+    for _ in range(7):
         try:  # a chip short of TCP pcbs never answers the SYN: do not wait minutes for it
             s = connect(addr, timeout=20)
-            st, _b = request(s, "GET", "/hello")
+            st, _b, keep = request(s, "GET", "/hello", want_keep=True)
+            if not keep:
+                s.close()
+                s = connect(addr, timeout=20)
+            kept += keep
         except OSError as e:
             why = "connection %d: %s" % (len(socks) + 1, e)
             break
@@ -136,14 +171,24 @@ def main():
             why = "connection %d: HTTP %d" % (len(socks) + 1, st)
             break
         socks.append(s)
-    free8 = get_json(socks[-1], "/_heap") if socks else {"free": None, "alloc": None}
+    if why is None:
+        try:
+            c = Client(addr)
+            c.sock = connect(addr, timeout=20)
+            socks.append(c.sock)
+            free8 = get_json(c, "/_heap")
+        except OSError as e:
+            why = "connection 8: %s" % e
+    if why is not None:
+        free8 = {"free": None, "alloc": None}
     for s in socks:
         s.close()
     print(json.dumps({"runs": runs, "heap": {"free_idle": free_idle["free"],
                                              "alloc_idle": free_idle["alloc"],
                                              "free_8conns": free8["free"],
                                              "alloc_8conns": free8["alloc"],
-                                             "open_conns": len(socks), "conn_error": why}}))
+                                             "open_conns": len(socks), "conn_error": why,
+                                             "idle_after_request": kept}}))
 
 
 if __name__ == "__main__":

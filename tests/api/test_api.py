@@ -239,6 +239,9 @@ def test_backend_report(api):
     name = getattr(api, "name", "testclient")
     if name == "unix":
         assert info["has_mfa"] is True
+        # both halves of the hot path are C: _mfa.Server and _mfa.parse_request
+        assert info["describe"] == "server: _mfa, parser: _mfa"
+        assert "(backend: _mfa; parser: _mfa)" in info["app"]
     if name in ("unix-pure", "cpython", "testclient"):
         assert info["has_mfa"] is False
 

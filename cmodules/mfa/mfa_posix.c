@@ -20,6 +20,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#if defined(__linux__)
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#define MFA_POSIX_FILENO (1)
+#endif
 
 #include "py/runtime.h"
 #include "py/mperrno.h"
@@ -39,6 +44,13 @@ typedef struct _mfa_posix_t {
     size_t nfds;
     struct pollfd *fds;     // [0] the listener, then one per connection in use
     uint16_t *slot;         // fds[i] (i >= 1) belongs to conns[slot[i]]
+    // fileno() (Linux): an epoll fd, readable when poll() may return something. Created on the
+    // first fileno() call; until then none of this costs anything.
+    int epfd;               // -1: fileno() never called
+    int evfd;               // eventfd in epfd's set: set while a request is ready
+    bool ev_set;
+    int *reg_fd;            // [pool.n] the fd registered for conns[i] (-1: none)
+    uint32_t *reg_ev;       // [pool.n] its events
 } mfa_posix_t;
 
 static int fd_of(const mfa_conn_t *c) {
@@ -90,7 +102,11 @@ static void p_shutdown(void *ctx, mfa_conn_t *c) {
 }
 
 static void p_close(void *ctx, mfa_conn_t *c, bool abort) {
-    (void)ctx;
+    mfa_server_obj_t *srv = ctx;
+    mfa_posix_t *t = srv->tr;
+    if (t && t->epfd >= 0) {
+        t->reg_fd[c - srv->conns] = -1;  // close() takes the fd out of the epoll set
+    }
     int fd = fd_of(c);
     if (abort) {
         // Reset rather than FIN: the peer learns at once that the exchange failed.
@@ -116,6 +132,10 @@ void mfa_tr_open(mfa_server_obj_t *srv, const char *host, mp_int_t port, mp_int_
     t->fds = m_new(struct pollfd, srv->pool.n + 1);
     t->slot = m_new(uint16_t, srv->pool.n + 1);
     t->nfds = 0;
+    t->epfd = t->evfd = -1;
+    t->ev_set = false;
+    t->reg_fd = NULL;
+    t->reg_ev = NULL;
     srv->tr = t;
 
     struct addrinfo hints, *res = NULL;
@@ -162,6 +182,11 @@ void mfa_tr_close(mfa_server_obj_t *srv) {
     if (t && t->lfd >= 0) {
         close(t->lfd);
         t->lfd = -1;
+    }
+    if (t && t->epfd >= 0) {
+        close(t->epfd);
+        close(t->evfd);
+        t->epfd = t->evfd = -1;
     }
 }
 
@@ -241,6 +266,81 @@ static void build_fds(mfa_server_obj_t *srv, mfa_posix_t *t) {
     t->nfds = n;
 }
 
+#if MFA_POSIX_FILENO
+// Bring the epoll set in line with what each connection waits for (only changes cost a
+// syscall), and the eventfd with "a request is ready".
+static void ep_sync(mfa_server_obj_t *srv, mfa_posix_t *t) {
+    for (size_t i = 0; i < srv->pool.n; i++) {
+        mfa_conn_t *c = &srv->conns[i];
+        int fd = c->state == MFA_CONN_FREE ? -1 : fd_of(c);
+        uint32_t ev = 0;
+        if (fd >= 0) {
+            ev = (mfa_conn_wants_read(c) ? EPOLLIN : 0) | (mfa_conn_wants_write(c) ? EPOLLOUT : 0);
+        }
+        if (fd == t->reg_fd[i] && (fd < 0 || ev == t->reg_ev[i])) {
+            continue;
+        }
+        if (fd < 0) {
+            if (t->reg_fd[i] >= 0) {
+                epoll_ctl(t->epfd, EPOLL_CTL_DEL, t->reg_fd[i], NULL);
+            }
+            t->reg_fd[i] = -1;
+            continue;
+        }
+        struct epoll_event e;
+        memset(&e, 0, sizeof(e));
+        e.events = ev;  // EPOLLHUP/EPOLLERR always: a reset while with the app shows too
+        e.data.fd = fd;
+        int op = fd == t->reg_fd[i] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+        if (epoll_ctl(t->epfd, op, fd, &e) < 0) {
+            epoll_ctl(t->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e);
+        }
+        t->reg_fd[i] = fd;
+        t->reg_ev[i] = ev;
+    }
+    bool ready = mfa_pool_has_ready(&srv->pool);
+    if (ready != t->ev_set) {
+        uint64_t v = 1;
+        ssize_t r = ready ? write(t->evfd, &v, sizeof(v)) : read(t->evfd, &v, sizeof(v));
+        (void)r;
+        t->ev_set = ready;
+    }
+}
+
+mp_int_t mfa_tr_fileno(mfa_server_obj_t *srv) {
+    mfa_posix_t *t = srv->tr;
+    if (t->epfd < 0) {
+        int ep = epoll_create1(EPOLL_CLOEXEC);
+        int ev = ep < 0 ? -1 : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (ev < 0) {
+            int e = errno;
+            if (ep >= 0) {
+                close(ep);
+            }
+            mp_raise_OSError(e);
+        }
+        struct epoll_event e;
+        memset(&e, 0, sizeof(e));
+        e.events = EPOLLIN;
+        e.data.fd = t->lfd;
+        epoll_ctl(ep, EPOLL_CTL_ADD, t->lfd, &e);
+        e.data.fd = ev;
+        epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e);
+        t->reg_fd = m_new(int, srv->pool.n);
+        t->reg_ev = m_new(uint32_t, srv->pool.n);
+        for (size_t i = 0; i < srv->pool.n; i++) {
+            t->reg_fd[i] = -1;
+            t->reg_ev[i] = 0;
+        }
+        t->epfd = ep;
+        t->evfd = ev;
+        t->ev_set = false;
+    }
+    ep_sync(srv, t);
+    return t->epfd;
+}
+#endif
+
 void mfa_tr_step(mfa_server_obj_t *srv, uint32_t now) {
     mfa_posix_t *t = srv->tr;
     build_fds(srv, t);
@@ -279,6 +379,11 @@ void mfa_tr_step(mfa_server_obj_t *srv, uint32_t now) {
     for (size_t i = 0; i < srv->pool.n; i++) {
         mfa_conn_service(&srv->pool, &srv->conns[i], now, 0);
     }
+    #if MFA_POSIX_FILENO
+    if (t->epfd >= 0) {
+        ep_sync(srv, t);
+    }
+    #endif
 }
 
 bool mfa_tr_pending(mfa_server_obj_t *srv) {

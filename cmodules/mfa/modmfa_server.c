@@ -564,6 +564,13 @@ static mp_uint_t mfa_server_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t
     return MP_STREAM_ERROR;
 }
 
+#if defined(MFA_SERVER_HAS_FILENO)
+static mp_obj_t mfa_server_fileno(mp_obj_t self_in) {
+    return mp_obj_new_int(mfa_tr_fileno(get_server(self_in)));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mfa_server_fileno_obj, mfa_server_fileno);
+#endif
+
 static const mp_stream_p_t mfa_server_stream_p = {
     .ioctl = mfa_server_ioctl,
 };
@@ -578,6 +585,9 @@ static const mp_rom_map_elem_t mfa_server_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mfa_server_close_obj) },
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&mfa_server_close_obj) },
     { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&mfa_server_stats_obj) },
+    #if defined(MFA_SERVER_HAS_FILENO)
+    { MP_ROM_QSTR(MP_QSTR_fileno), MP_ROM_PTR(&mfa_server_fileno_obj) },
+    #endif
 };
 static MP_DEFINE_CONST_DICT(mfa_server_locals_dict, mfa_server_locals_dict_table);
 

@@ -63,5 +63,12 @@ bool mfa_tr_pending(mfa_server_obj_t *srv);
 void mfa_tr_wait(mfa_server_obj_t *srv, mp_int_t timeout_ms);
 // Close the listener (connections are closed by the binding through the pool).
 void mfa_tr_close(mfa_server_obj_t *srv);
+#if defined(MFA_SERVER_POSIX) && defined(__linux__)
+// fileno() on unix (Linux): an fd that is readable when poll() may return something (an epoll
+// set of the listener, the connections and an eventfd for ready requests). It does not wake
+// for timeouts: wait on it with a timeout. Synchronised by every poll().
+mp_int_t mfa_tr_fileno(mfa_server_obj_t *srv);
+#define MFA_SERVER_HAS_FILENO (1)
+#endif
 
 #endif // MFA_MODMFA_SERVER_H

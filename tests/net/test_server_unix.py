@@ -426,3 +426,48 @@ def test_default_host_and_version_strings(unix_mfa, tmp_path):
         "srv.close()\n")
     r = subprocess.run([str(unix_mfa), str(script)], capture_output=True, text=True, timeout=30)
     assert r.stdout.split() == ["True", "0.0.0.0", "True", "1.1"], r.stdout + r.stderr
+
+
+def test_fileno_select_poll(unix_mfa, tmp_path):
+    """fileno() on unix: select.poll() on it wakes for a new request, then for a pipelined one
+    that became ready after the first was answered; idle it times out."""
+    script = tmp_path / "f.py"
+    script.write_text(
+        "import _mfa, select, sys\n"
+        "srv = _mfa.Server('127.0.0.1', 0)\n"
+        "p = select.poll()\n"
+        "p.register(srv.fileno(), select.POLLIN)\n"
+        "print('listening', srv.port)\n"
+        "print('idle', len(p.poll(50)))\n"
+        "sys.stdout.flush() if hasattr(sys.stdout, 'flush') else None\n"
+        "served = 0\n"
+        "while served < 3:\n"
+        "    if not p.poll(10000):\n"
+        "        print('timeout'); break\n"
+        "    r = srv.poll()\n"
+        "    while r is not None:\n"
+        "        srv.respond(r, 200, [], r.path)\n"
+        "        served += 1\n"
+        "        r = srv.poll()\n"
+        "print('served', served)\n"
+        "srv.close()\n")
+    proc = subprocess.Popen([str(unix_mfa), str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline().split()[1])
+        assert proc.stdout.readline().split() == ["idle", "0"]
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(s)[2] == b"/a"
+        s.sendall(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+        buf = b""
+        while not buf.endswith(b"/c"):
+            d = s.recv(65536)
+            assert d, buf
+            buf += d
+        assert buf.count(b"HTTP/1.1 200") == 2 and b"\r\n\r\n/b" in buf, buf
+        s.close()
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert out.split() == ["served", "3"], out

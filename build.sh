@@ -112,6 +112,9 @@ build_unix() {
         MICROPY_PY_FFI=0 MICROPY_PY_SSL=0 MICROPY_PY_BTREE=0)
     [ "$with_mfa" = 1 ] && args+=(USER_C_MODULES="$ROOT/cmodules")
     say "building $name"
+    # frozen_content.c names qstrs but is only remade when Python files change: a qstr that
+    # a C change dropped would leave it stale. Remaking it costs a second; mpy files are cached.
+    rm -f "$OBJ/$name/frozen_content.c"
     make -C "$mp/ports/unix" -j"$JOBS" "${args[@]}" >"$log" 2>&1 ||
         { grep -E "error|Error" "$log" | head -30; die "$name failed (log: $log)"; }
     install_file "$OBJ/$name/micropython" "$BUILD/$name/micropython"
@@ -131,6 +134,7 @@ build_rp2() {
     say "building $name"
     cmake -S "$mp/ports/rp2" -B "$dir" "${args[@]}" >"$dir.cmake.log" 2>&1 ||
         { tail -30 "$dir.cmake.log"; die "$name: cmake failed (log: $dir.cmake.log)"; }
+    rm -f "$dir/frozen_content.c"  # see build_unix
     cmake --build "$dir" -j"$JOBS" >"$dir.log" 2>&1 ||
         { grep -E "error|Error" "$dir.log" | head -30; die "$name failed (log: $dir.log)"; }
     # picotool is not in Debian: MicroPython's own uf2conv.py makes the .uf2 (RP2040 family).

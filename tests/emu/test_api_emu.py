@@ -35,7 +35,8 @@ for p in (str(API), str(ROOT / "python")):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from microfastapi.testclient import TestClient, TestResponse  # noqa: E402
+from microfastapi.testclient import TestClient  # noqa: E402
+from microfastapi import testclient as _tc  # noqa: E402  (TestResponse: not a pytest class)
 import test_api  # noqa: E402
 from openapi_helpers import normalize  # noqa: E402
 import validation_cases as vc  # noqa: E402
@@ -136,7 +137,7 @@ def device_answers(emu, sent):
         for line in text.splitlines():
             if line.startswith("@@"):
                 st, hdrs, b64, chunked = json.loads(line[2:])
-                out.append(TestResponse(st, [tuple(h) for h in hdrs],
+                out.append(_tc.TestResponse(st, [tuple(h) for h in hdrs],
                                         binascii.a2b_base64(b64), chunked))
     assert len(out) == len(sent), "the chip answered %d of %d requests" % (len(out), len(sent))
     return out

@@ -322,6 +322,7 @@ def _free_port():
 
 
 def main():
+    global TIMEOUT
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", "--requests", type=int, default=1000000)
     ap.add_argument("--quick", action="store_true", help="2,000 requests")
@@ -335,7 +336,11 @@ def main():
     ap.add_argument("--samples", type=int, default=20, help="heap samples during the run")
     ap.add_argument("--json", help="write the figures to this file")
     ap.add_argument("--server-log")
+    ap.add_argument("--client-timeout", type=float, default=TIMEOUT,
+                    help="seconds a client waits for the server (wall clock; raise it for an "
+                         "emulated server, whose timeouts run on a slower simulated clock)")
     args = ap.parse_args()
+    TIMEOUT = args.client_timeout
     n = 2000 if args.quick else args.requests
 
     proc = None

@@ -76,8 +76,9 @@ def _bars(ax, groups, series, values, log=False, ylabel=""):
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels(groups, fontsize=8)
     if log:
-        from matplotlib.ticker import FuncFormatter
+        from matplotlib.ticker import FuncFormatter, LogLocator
         ax.set_yscale("log")
+        ax.yaxis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
         fmt = FuncFormatter(lambda v, _pos: "%g" % v)
         ax.yaxis.set_major_formatter(fmt)
         ax.yaxis.set_minor_formatter(fmt)

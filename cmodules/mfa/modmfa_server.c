@@ -560,6 +560,14 @@ static mp_uint_t mfa_server_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t
         mfa_server_close(self_in);
         return 0;
     }
+    #if defined(MFA_SERVER_HAS_FILENO)
+    if (request == MP_STREAM_GET_FILENO) {
+        // With a descriptor, select.poll (and so asyncio) sleeps in poll(2) until the
+        // epoll set wakes it; without one it calls MP_STREAM_POLL above once a millisecond,
+        // which added a millisecond to every new connection.
+        return (mp_uint_t)mfa_tr_fileno(srv);
+    }
+    #endif
     *errcode = MP_EINVAL;
     return MP_STREAM_ERROR;
 }

@@ -211,9 +211,14 @@ def test_one_byte_at_a_time(srv):
     for raw, status in ((GET, 200), (POST, 200), (CHUNKED, 200)):
         s = srv.connect()
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # One byte per segment, spread over 0.4 s at most: the server's header timeout is 1 s,
+        # and on a loaded machine fixed sleeps per byte would add up past it.
+        start, pace = time.monotonic(), 0.4 / len(raw)
         for i in range(len(raw)):
             s.sendall(raw[i:i + 1])
-            time.sleep(0.002)
+            ahead = start + (i + 1) * pace - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
         resps = read_responses(s, 1)
         s.close()
         assert [r[0] for r in resps] == [status]

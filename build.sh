@@ -225,7 +225,8 @@ run_tests() {
     fi
     say "pytest"
     # Exit code 5 (no tests collected) is a failure too: pytest returns it as non-zero.
-    PATH=$VENV/bin:$PATH MFA_BUILD=$BUILD "$py" -m pytest "$ROOT/tests" -q -p no:cacheprovider "$@"
+    # --durations: CI logs name the slowest tests, so a slow run can be explained.
+    PATH=$VENV/bin:$PATH MFA_BUILD=$BUILD "$py" -m pytest "$ROOT/tests" -q -p no:cacheprovider --durations=40 "$@"
 }
 
 main() {

@@ -23,6 +23,11 @@ emulated state (USB FIFO, UARTs, clock alarms) is done on that thread through `c
 `submit()`. Scripts go through the raw REPL (Ctrl-A, source, Ctrl-D) exactly like mpremote.
 The simulated clock (`sim_ns`) advances with emulated CPU cycles and jumps ahead when the chip
 sleeps in WFI, so it is deterministic but not tied to wall time.
+
+Because nothing ties it to wall time, an idle chip would be simulated as fast as the host allows,
+holding the GIL of whatever process owns it. So the engine is paused whenever no exchange or
+background script is running (`paused`), and resumed by the next one: a shared emulator kept
+for a whole pytest session costs nothing between tests. Pausing is invisible to the firmware.
 """
 import asyncio
 import atexit
@@ -145,7 +150,7 @@ class _RawRepl(BaseReplRunner):
 class Emulator:
     """One emulated RP2040 running a .uf2. See the module docstring."""
 
-    def __init__(self, uf2, *, boot_timeout=60.0, board="pico"):
+    def __init__(self, uf2, *, boot_timeout=60.0, board="pico", pause_when_idle=True):
         self.uf2 = pathlib.Path(uf2)
         if not self.uf2.exists():
             raise FileNotFoundError(self.uf2)
@@ -166,6 +171,8 @@ class Emulator:
         self._dirty = False        # a script timed out: hard-reset before the next one
         self._bg = None            # the running background script (start_script)
         self._closed = False
+        # False for a chip that must answer the network at its REPL (SLIP: ping, lwIP timers).
+        self.pause_when_idle = pause_when_idle
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -224,59 +231,97 @@ class Emulator:
         """rp2040py's RPUART n (`on_byte`, `feed_byte`, `rx_fifo`); touch it on the engine thread."""
         return self.mcu.uart[n]
 
+    @property
+    def paused(self):
+        return self.sim.stopped
+
+    async def _resume(self):
+        """Run the simulation (engine thread only). Waits for a stopping execute() to end, so
+        two of them never run at once."""
+        task = getattr(self.sim, "_execute_task", None)
+        if task is not None and not task.done():
+            if not self.sim.stopped:
+                return
+            await asyncio.wait([task])
+        self.sim.stopped = False
+        self.sim._execute_task = self._loop.create_task(self.sim.execute())
+
+    async def _pause(self):
+        """Stop simulating (engine thread only) until the next _resume()."""
+        self.sim.stop()
+        task = getattr(self.sim, "_execute_task", None)
+        if task is not None and not task.done():
+            await asyncio.wait([task])
+
+    def resume(self):
+        """Keep the chip running with no script (e.g. a test driving UART0 by hand)."""
+        asyncio.run_coroutine_threadsafe(self._resume(), self._loop).result(10)
+
+    def pause(self):
+        asyncio.run_coroutine_threadsafe(self._pause(), self._loop).result(10)
+
     # -- scripts -------------------------------------------------------------------------
 
     async def _exchange(self, source, timeout, sim_timeout_ms, soft_reset=False, on_start=None):
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            if self._dirty:
-                await self.device._ahard_reset(self.boot_timeout, ResetCause.RUN_PIN)
-                self._dirty = False
-            done = asyncio.Event()
-            runner = _RawRepl(self.device.cdc, source, done, soft_reset=soft_reset)
-            reason = []
-
-            def pump():
-                if done.is_set():
-                    return
-                runner.pump()
-                pump_alarm.schedule(1_000_000)  # 1 ms simulated: let the firmware drain the FIFO
-
-            def sim_limit():
-                if not done.is_set():
-                    reason.append("simulated-time limit of %s ms" % sim_timeout_ms)
-                    done.set()
-
-            pump_alarm = self.clock.create_alarm(pump)
-            limit_alarm = self.clock.create_alarm(sim_limit)
-            await runner.start()
-            pump_alarm.schedule(1_000_000)
-            if sim_timeout_ms is not None:
-                limit_alarm.schedule(sim_timeout_ms * 1e6)
-            if on_start is not None:
-                on_start(runner)
+            await self._resume()
             try:
-                await self.sim.wait_for(done, timeout)
-            except asyncio.TimeoutError:
-                reason.append("wall-clock limit of %s s" % timeout)
-            except RuntimeError as exc:  # the engine crashed or was stopped
-                self._dirty = True
-                raise EmulatorError("emulator engine stopped: %s (%r)"
-                                    % (exc, self.sim.engine_room_error)) from exc
+                return await self._exchange_running(source, timeout, sim_timeout_ms, soft_reset,
+                                                    on_start)
             finally:
-                pump_alarm.cancel()
-                limit_alarm.cancel()
-                await runner.stop()
-            if reason or runner.stage != "done":
-                self._dirty = True
-                out = _text(runner.stdout)
-                raise EmulatorTimeout("script did not finish within the %s (stage %r); output so far:\n%s"
-                                      % (reason[0] if reason else "limit", runner.stage, out[-2000:]), out)
-            if runner.error is not None:
-                self._dirty = True
-                raise runner.error
-            return _text(runner.stdout), _text(runner.stderr)
+                if self.pause_when_idle:
+                    await self._pause()
+
+    async def _exchange_running(self, source, timeout, sim_timeout_ms, soft_reset, on_start):
+        if self._dirty:
+            await self.device._ahard_reset(self.boot_timeout, ResetCause.RUN_PIN)
+            self._dirty = False
+        done = asyncio.Event()
+        runner = _RawRepl(self.device.cdc, source, done, soft_reset=soft_reset)
+        reason = []
+
+        def pump():
+            if done.is_set():
+                return
+            runner.pump()
+            pump_alarm.schedule(1_000_000)  # 1 ms simulated: let the firmware drain the FIFO
+
+        def sim_limit():
+            if not done.is_set():
+                reason.append("simulated-time limit of %s ms" % sim_timeout_ms)
+                done.set()
+
+        pump_alarm = self.clock.create_alarm(pump)
+        limit_alarm = self.clock.create_alarm(sim_limit)
+        await runner.start()
+        pump_alarm.schedule(1_000_000)
+        if sim_timeout_ms is not None:
+            limit_alarm.schedule(sim_timeout_ms * 1e6)
+        if on_start is not None:
+            on_start(runner)
+        try:
+            await self.sim.wait_for(done, timeout)
+        except asyncio.TimeoutError:
+            reason.append("wall-clock limit of %s s" % timeout)
+        except RuntimeError as exc:  # the engine crashed or was stopped
+            self._dirty = True
+            raise EmulatorError("emulator engine stopped: %s (%r)"
+                                % (exc, self.sim.engine_room_error)) from exc
+        finally:
+            pump_alarm.cancel()
+            limit_alarm.cancel()
+            await runner.stop()
+        if reason or runner.stage != "done":
+            self._dirty = True
+            out = _text(runner.stdout)
+            raise EmulatorTimeout("script did not finish within the %s (stage %r); output so far:\n%s"
+                                  % (reason[0] if reason else "limit", runner.stage, out[-2000:]), out)
+        if runner.error is not None:
+            self._dirty = True
+            raise runner.error
+        return _text(runner.stdout), _text(runner.stderr)
 
     def run(self, source, *, timeout=30.0, sim_timeout_ms=None, check=True):
         """Run `source` on the device; return its stdout as str.

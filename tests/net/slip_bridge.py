@@ -179,7 +179,8 @@ class SlipPico:
             self.ns = NetNS(host=self.host_ip, peer=self.addr).__enter__()
             fd = self.ns.open_tun()
             t0 = time.monotonic()
-            self.emu = Emulator(self.uf2).start()
+            # Never paused: lwIP answers (ping, TCP timers) while the REPL is idle.
+            self.emu = Emulator(self.uf2, pause_when_idle=False).start()
             self.bridge = SlipBridge(self.emu, fd, baud=self.baud).start()
             self.emu.run(DEFAULT_SETUP.format(ip=self.addr, gw=self.host_ip))
             self.setup_wall_s = time.monotonic() - t0

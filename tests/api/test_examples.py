@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from conftest import PYDIR, ROOT
+from api_util import PYDIR, ROOT
 
 EXAMPLES = ROOT / "python" / "examples"
 sys.path.insert(0, str(EXAMPLES))

@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from conftest import HERE, PYDIR, free_port, spawn, stop
+from api_util import HERE, PYDIR, free_port, spawn, stop
 import sys
 
 INTERPRETERS = ["cpython", "unix-pure", "unix"]

@@ -16,7 +16,7 @@ import sys
 import pytest
 
 # Imported at collection time: later, the name 'conftest' may be another directory's.
-from conftest import HERE, ROOT, parse_responses, server_argv
+from hostile_util import HERE, ROOT, parse_responses, server_argv
 import sim
 
 CORPUS = HERE / "corpus"

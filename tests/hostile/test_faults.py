@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import parse_responses
+from hostile_util import parse_responses
 
 HEAP_TOLERANCE = 4096
 _warm = set()

@@ -1,5 +1,4 @@
 """Fixtures for the parser tests: the C parser through ctypes and the pure-Python parser."""
-import json
 import os
 import pathlib
 import sys
@@ -11,8 +10,6 @@ ROOT = HERE.parent.parent
 sys.path[:0] = [str(ROOT / "python"), str(HERE)]
 
 BUILD = pathlib.Path(os.environ.get("MFA_BUILD", ROOT / "build"))  # as in tests/conftest.py
-
-CASES = json.loads((HERE / "cases.json").read_text())
 
 
 @pytest.fixture(scope="session")

@@ -2,13 +2,15 @@
 MicroPython builds, `_mfa` and the frozen pure parser: every implementation must give exactly
 the expected result, and C and Python must agree on every prefix of every case."""
 import json
+import pathlib
 import subprocess
 
 import pytest
 
-from conftest import CASES, HERE
 from parser_cases import ATTRS, run_all, summarize_chunked, summarize_head, to_bytes
 
+HERE = pathlib.Path(__file__).resolve().parent
+CASES = json.loads((HERE / "cases.json").read_text())
 HEAD = CASES["cases"]
 
 

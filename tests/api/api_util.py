@@ -1,0 +1,126 @@
+"""Helpers for the API suite (a module of its own, so test files import it by a name no other
+directory uses). Backends: the same tests run in-process (TestClient on CPython) and over
+real HTTP against the app served by CPython (pyserver) and by both unix MicroPython binaries.
+"""
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+PYDIR = ROOT / "python"
+sys.path[:0] = [str(PYDIR), str(HERE)]
+
+HTTP_BACKENDS = ["cpython", "unix-pure", "unix"]
+BACKENDS = ["testclient"] + HTTP_BACKENDS
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class HTTPClient:
+    """requests-based client with the TestClient's surface."""
+
+    def __init__(self, name, proc, port):
+        self.name = name
+        self.proc = proc
+        self.host = "127.0.0.1"
+        self.port = port
+        self.base = "http://127.0.0.1:%d" % port
+        self.session = requests.Session()
+
+    def request(self, method, path, **kw):
+        kw.setdefault("timeout", 10)
+        kw.setdefault("allow_redirects", False)
+        if "content" in kw:
+            kw["data"] = kw.pop("content")
+        return self.session.request(method, self.base + path, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def head(self, path, **kw):
+        return self.request("HEAD", path, **kw)
+
+    def options(self, path, **kw):
+        return self.request("OPTIONS", path, **kw)
+
+    def raw(self, data, timeout=5.0, until_close=True):
+        """Send raw bytes on a new connection; return everything received until the server
+        closes (or the timeout)."""
+        s = socket.create_connection((self.host, self.port), timeout=timeout)
+        try:
+            s.sendall(data)
+            out = b""
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                try:
+                    x = s.recv(65536)
+                except socket.timeout:
+                    break
+                if not x:
+                    break
+                out += x
+            return out
+        finally:
+            s.close()
+
+
+def spawn(name, argv, env, port):
+    proc = subprocess.Popen(argv, env=env, cwd=str(ROOT), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    deadline = time.time() + 15
+    while True:
+        if proc.poll() is not None:
+            out = proc.stdout.read().decode(errors="replace")
+            pytest.fail("%s server exited early (%s):\n%s" % (name, proc.returncode, out))
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if time.time() > deadline:
+                proc.kill()
+                pytest.fail("%s server did not listen on %d" % (name, port))
+            time.sleep(0.05)
+    return proc
+
+
+def stop(proc):
+    proc.kill()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
+    if proc.stdout:
+        proc.stdout.close()
+
+
+def server_argv(name, unix_binary_path=None):
+    app = str(HERE / "apitest_app.py")
+    env = dict(os.environ)
+    env.pop("MFA_BACKEND", None)
+    if name == "cpython":
+        env["PYTHONPATH"] = "%s:%s" % (PYDIR, HERE)
+        return [sys.executable, app], env
+    env["MICROPYPATH"] = "%s:%s:.frozen" % (PYDIR, HERE)
+    return [str(unix_binary_path), app], env

@@ -223,7 +223,12 @@ def goals(res):
         for mode, goal in (("keep-alive", 4.0), ("close", 2.0)):
             rs = [(r["app"], ratio(r["rps_sim"], sidx.get(("microdot", r["app"], mode), {}).get(
                 "rps_sim"))) for r in slip["rows"] if r["impl"] == "mfa" and r["mode"] == mode]
-            if rs:
+            served = sorted({r["impl"] for r in slip["rows"]})
+            if rs and "microdot" not in served:
+                rows.append(["throughput vs Microdot, %s" % mode, "RP2040 over SLIP",
+                             "not compared: this run served only %s over SLIP" % ", ".join(served),
+                             goal_txt(goal, True), "—"])
+            elif rs:
                 rows.append(_goal_row("throughput vs Microdot, %s" % mode, rs, goal, True,
                                       "RP2040 over SLIP, req/simulated s"))
     for src, where in (("emu_inproc", "RP2040, in-process"), ("host_inproc", "unix, in-process")):

@@ -45,7 +45,7 @@ sim = _load("mfa_hostile_sim", HOSTILE / "sim.py")
 
 
 def _parse_responses(data):
-    return _load("mfa_hostile_conftest", HOSTILE / "conftest.py").parse_responses(data)
+    return _load("mfa_hostile_util", HOSTILE / "hostile_util.py").parse_responses(data)
 
 
 def pick_cases():

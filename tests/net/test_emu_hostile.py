@@ -67,6 +67,7 @@ addr, timeout = sys.argv[1], float(sys.argv[2])
 for line in sys.stdin:
     c = json.loads(line)
     raw = base64.b64decode(c["raw"])
+    t0 = time.time()
     s = socket.create_connection((addr, 80), timeout=timeout)
     end, data = "eof", b""
     try:
@@ -94,9 +95,11 @@ for line in sys.stdin:
             data += x
     finally:
         s.close()
-    print(json.dumps({"name": c["name"], "end": end, "data": base64.b64encode(data).decode()}),
-          flush=True)
+    print(json.dumps({"name": c["name"], "end": end, "data": base64.b64encode(data).decode(),
+                      "wall_s": round(time.time() - t0, 2)}), flush=True)
 """
+
+WALL = {}  # case name -> wall seconds of its exchange (the slowest are printed)
 
 HOSTILE_APP_PRE = "import sys\nsys.argv[:] = ['app', '80', %s]\n" % LIMITS
 
@@ -112,6 +115,7 @@ def _exchange(pico, cases, timeout=30):
     for line in r.stdout.splitlines():
         d = json.loads(line)
         out[d["name"]] = (base64.b64decode(d["data"]), d["end"])
+        WALL[d["name"]] = d["wall_s"]
     return out
 
 
@@ -173,8 +177,9 @@ def test_corpus_subset_on_emulated_board(hostile_pico):
     st = after["stats"]
     assert st.get("connections", 0) <= 1, st
     assert after["mem_free"] >= base["mem_free"] - 4096, (base["mem_free"], after["mem_free"])
-    print("\n%d corpus cases on MFA_PICO; stats %s; mem_free %d -> %d"
-          % (len(cases), json.dumps(st), base["mem_free"], after["mem_free"]))
+    print("\n%d corpus cases on MFA_PICO; stats %s; mem_free %d -> %d; slowest (wall s): %s"
+          % (len(cases), json.dumps(st), base["mem_free"], after["mem_free"],
+             sorted(WALL.items(), key=lambda kv: -kv[1])[:5]))
 
 
 # An app whose loop takes the link down on request: GET /down?ms=N answers, then the loop calls

@@ -11,7 +11,8 @@
 #
 # Environment: MICROPY_DIR=/path/to/micropython uses your own MicroPython checkout instead of the
 # one assembled from Debian sources (needed for the Pico W: it must have lib/cyw43-driver).
-# JOBS (default: number of cores), MFA_CACHE (default: .cache).
+# JOBS (default: number of cores), MFA_CACHE (default: .cache), TEST_WORKERS (pytest processes for
+# ./build.sh test, default 2; 0 runs the tests in one process).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")" && pwd)
@@ -226,7 +227,12 @@ run_tests() {
     say "pytest"
     # Exit code 5 (no tests collected) is a failure too: pytest returns it as non-zero.
     # --durations: CI logs name the slowest tests, so a slow run can be explained.
-    PATH=$VENV/bin:$PATH MFA_BUILD=$BUILD "$py" -m pytest "$ROOT/tests" -q -p no:cacheprovider --durations=40 "$@"
+    # Test files are spread over TEST_WORKERS processes whole (--dist loadfile), so a module's
+    # fixtures (a booted chip, the quick benchmark run) are made once.
+    local workers=${TEST_WORKERS:-2} par=()
+    [ "$workers" -gt 0 ] && par=(-n "$workers" --dist loadfile)
+    PATH=$VENV/bin:$PATH MFA_BUILD=$BUILD "$py" -m pytest "$ROOT/tests" -q -p no:cacheprovider \
+        --durations=40 "${par[@]}" "$@"
 }
 
 main() {

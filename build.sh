@@ -12,7 +12,8 @@
 # Environment: MICROPY_DIR=/path/to/micropython uses your own MicroPython checkout instead of the
 # one assembled from Debian sources (needed for the Pico W: it must have lib/cyw43-driver).
 # JOBS (default: number of cores), MFA_CACHE (default: .cache), TEST_WORKERS (pytest processes for
-# ./build.sh test, default 2; 0 runs the tests in one process).
+# ./build.sh test, default 2; 0 runs the tests in one process), TEST_TIMEOUT (seconds one test
+# may take before it fails, default 900).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")" && pwd)
@@ -232,7 +233,7 @@ run_tests() {
     local workers=${TEST_WORKERS:-2} par=()
     [ "$workers" -gt 0 ] && par=(-n "$workers" --dist loadfile)
     PATH=$VENV/bin:$PATH MFA_BUILD=$BUILD "$py" -m pytest "$ROOT/tests" -q -p no:cacheprovider \
-        --durations=40 "${par[@]}" "$@"
+        --durations=40 --timeout="${TEST_TIMEOUT:-900}" "${par[@]}" "$@"
 }
 
 main() {

@@ -233,8 +233,11 @@ def test_more_connections_than_the_pool(srv):
 
     def client(i):
         try:
-            s = srv.connect()
+            # All at once, each sending as soon as it is connected: a client that waited for the
+            # others after connecting could sit past the 1 s header timeout on a loaded machine,
+            # and be closed unanswered for that rather than for the flood.
             barrier.wait(5)
+            s = srv.connect()
             s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
             data = read_until_closed(s, timeout=5)
             s.close()

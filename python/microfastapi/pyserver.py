@@ -182,7 +182,10 @@ class Server(_IOBase):
         return sock.fileno() if _EPOLL else sock
 
     def _want(self, c):
-        ev = POLLIN | POLLOUT if c.out else POLLIN
+        if len(c.out) > _OUT_HIGH:
+            ev = POLLOUT  # a client that does not read: stop reading its pipelined requests
+        else:
+            ev = POLLIN | POLLOUT if c.out else POLLIN
         try:
             self._poller.modify(self._key(c.sock), ev)
         except Exception:
@@ -220,6 +223,16 @@ class Server(_IOBase):
             if not n:
                 break
             c.out = c.out[n:] if n < len(c.out) else bytearray()
+        if c.state == _HEAD and not c.closed and not c.close_after and len(c.out) <= _OUT_HIGH:
+            # Between requests, with the answers leaving: parse a pipelined request (held back
+            # while the backlog was high, see _want), or close if the peer half-closed.
+            if c.buf:
+                self._advance(c, ticks_ms())
+                if c.closed:
+                    return
+            if c.eof and c.state in (_HEAD, _BODY):
+                c.close_after = True  # nothing more will come: answer what is owed, then close
+                c.state = _CLOSING
         if not c.out and c.close_after and not c.streaming:
             if c.state == _CLOSING and c.linger is None:
                 if self._linger(c):
@@ -489,11 +502,16 @@ class Server(_IOBase):
         if c.closed:
             return
         self._stats["responses"] += 1
-        if req.method == "HEAD" or status == 304 or status == 204 or status < 200:
+        try:
             c.out += head
-        else:
-            c.out += head
-            c.out += body
+            if not (req.method == "HEAD" or status == 304 or status == 204 or status < 200):
+                c.out += body
+        except MemoryError:
+            # Not enough RAM to queue it: drop this connection, keep serving the others.
+            self._stats["errors"] += 1
+            c.out = bytearray()
+            self._close(c)
+            return
         self._done(c, keep)
 
     def _done(self, c, keep):
@@ -506,13 +524,7 @@ class Server(_IOBase):
         c.state = _HEAD
         c.head = None
         c.started = ticks_ms()
-        self._flush(c)
-        if not c.closed and c.buf:
-            self._advance(c, c.started)  # a pipelined request
-        if c.eof and not c.closed and c.state in (_HEAD, _BODY):
-            c.close_after = True  # the peer half-closed and sent no further complete request
-            c.state = _CLOSING
-            self._flush(c)
+        self._flush(c)  # (parses a pipelined request, or closes after a half-close)
 
     def stream_start(self, req, status, headers):
         c = req._conn

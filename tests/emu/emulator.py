@@ -26,7 +26,7 @@ sleeps in WFI, so it is deterministic but not tied to wall time.
 
 Because nothing ties it to wall time, an idle chip would be simulated as fast as the host allows,
 holding the GIL of whatever process owns it. So the engine is paused whenever no exchange or
-background script is running (`paused`), and resumed by the next one: a shared emulator kept
+background script is running, and resumed by the next one: a shared emulator kept
 for a whole pytest session costs nothing between tests. Pausing is invisible to the firmware.
 """
 import asyncio
@@ -231,34 +231,23 @@ class Emulator:
         """rp2040py's RPUART n (`on_byte`, `feed_byte`, `rx_fifo`); touch it on the engine thread."""
         return self.mcu.uart[n]
 
-    @property
-    def paused(self):
-        return self.sim.stopped
-
     async def _resume(self):
         """Run the simulation (engine thread only). Waits for a stopping execute() to end, so
         two of them never run at once."""
-        task = getattr(self.sim, "_execute_task", None)
+        task = self.sim._execute_task
         if task is not None and not task.done():
             if not self.sim.stopped:
                 return
             await asyncio.wait([task])
-        self.sim.stopped = False
-        self.sim._execute_task = self._loop.create_task(self.sim.execute())
+        self.sim.start_execution()
+        await asyncio.sleep(0)  # its task exists once this returns: wait_for() watches it
 
     async def _pause(self):
         """Stop simulating (engine thread only) until the next _resume()."""
         self.sim.stop()
-        task = getattr(self.sim, "_execute_task", None)
+        task = self.sim._execute_task
         if task is not None and not task.done():
             await asyncio.wait([task])
-
-    def resume(self):
-        """Keep the chip running with no script (e.g. a test driving UART0 by hand)."""
-        asyncio.run_coroutine_threadsafe(self._resume(), self._loop).result(10)
-
-    def pause(self):
-        asyncio.run_coroutine_threadsafe(self._pause(), self._loop).result(10)
 
     # -- scripts -------------------------------------------------------------------------
 

@@ -70,3 +70,15 @@ def test_script_errors_and_limits(firmware_mfa):
     emu.soft_reset()
     with pytest.raises(ScriptError):
         emu.run("leftover")
+
+
+def test_idle_emulator_is_paused(firmware_mfa):
+    """Between scripts the shared chip is not simulated: its clock stands still (an idle chip
+    simulated flat out once held the GIL of the pytest process and slowed every later test)."""
+    emu = shared(firmware_mfa)
+    assert emu.run("print(6 * 7)").strip() == "42"
+    before = emu.sim_ns
+    time.sleep(0.5)
+    assert emu.sim_ns == before
+    assert emu.run("print(7 * 6)").strip() == "42"  # and it resumes for the next script
+    assert emu.sim_ns > before

@@ -42,10 +42,7 @@ def _load(name, path):
 
 
 sim = _load("mfa_hostile_sim", HOSTILE / "sim.py")
-
-
-def _parse_responses(data):
-    return _load("mfa_hostile_util", HOSTILE / "hostile_util.py").parse_responses(data)
+_parse_responses = _load("mfa_hostile_util", HOSTILE / "hostile_util.py").parse_responses
 
 
 def pick_cases():
@@ -99,13 +96,11 @@ for line in sys.stdin:
                       "wall_s": round(time.time() - t0, 2)}), flush=True)
 """
 
-WALL = {}  # case name -> wall seconds of its exchange (the slowest are printed)
-
 HOSTILE_APP_PRE = "import sys\nsys.argv[:] = ['app', '80', %s]\n" % LIMITS
 
 
 def _exchange(pico, cases, timeout=30):
-    """cases: [(name, raw bytes)] -> {name: (data, end)}"""
+    """cases: [(name, raw bytes)] -> {name: (data, end, wall seconds)}"""
     stdin = "".join(json.dumps({"name": n, "raw": base64.b64encode(r).decode()}) + "\n"
                     for n, r in cases)
     r = pico.ns.run([sys.executable, "-c", EXCHANGE, pico.addr, str(timeout)], input=stdin,
@@ -114,14 +109,13 @@ def _exchange(pico, cases, timeout=30):
     out = {}
     for line in r.stdout.splitlines():
         d = json.loads(line)
-        out[d["name"]] = (base64.b64decode(d["data"]), d["end"])
-        WALL[d["name"]] = d["wall_s"]
+        out[d["name"]] = (base64.b64decode(d["data"]), d["end"], d["wall_s"])
     return out
 
 
 def _get(pico, path):
     raw = ("GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" % path).encode()
-    data, end = _exchange(pico, [("get", raw)])["get"]
+    data, end, _ = _exchange(pico, [("get", raw)])["get"]
     resps, rest = _parse_responses(data)
     assert resps and not rest, (path, end, data[:300])
     return resps[0]
@@ -163,7 +157,7 @@ def test_corpus_subset_on_emulated_board(hostile_pico):
     got = _exchange(pico, [(name, raw) for _, name, _, raw in cases])
     bad = []
     for fname, name, exps, raw in cases:
-        data, end = got[name]
+        data, end, _ = got[name]
         resps, rest = _parse_responses(data)
         statuses = [s for s, _, _ in resps]
         if rest:
@@ -179,7 +173,7 @@ def test_corpus_subset_on_emulated_board(hostile_pico):
     assert after["mem_free"] >= base["mem_free"] - 4096, (base["mem_free"], after["mem_free"])
     print("\n%d corpus cases on MFA_PICO; stats %s; mem_free %d -> %d; slowest (wall s): %s"
           % (len(cases), json.dumps(st), base["mem_free"], after["mem_free"],
-             sorted(WALL.items(), key=lambda kv: -kv[1])[:5]))
+             sorted(((got[n][2], n) for n in got), reverse=True)[:5]))
 
 
 # An app whose loop takes the link down on request: GET /down?ms=N answers, then the loop calls

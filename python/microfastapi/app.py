@@ -18,9 +18,10 @@ except ImportError:  # pragma: no cover
 from . import backend
 from .exceptions import HTTPException, RequestValidationError
 from .request import Request
-from .response import (Response, JSONResponse, StreamingResponse, FileResponse, JSON_TYPE,
-                       TEXT_TYPE, BYTES_TYPE, header_pairs, check_json, _LAX)
-from .routing import Router, register_converter
+from .response import (Response, JSONResponse, RedirectResponse, StreamingResponse,
+                       FileResponse, JSON_TYPE, TEXT_TYPE, BYTES_TYPE, header_pairs, check_json,
+                       _LAX)
+from .routing import Router, register_converter, check_route, check_options
 
 try:
     _StopAsync = StopAsyncIteration
@@ -68,11 +69,16 @@ class APIRouter:
     """
 
     def __init__(self, prefix="", **meta):
+        check_options(meta)  # route options every route of this router gets
         self.prefix = prefix.rstrip("/")
         self.meta = meta
         self.routes = []  # (path, methods, fn, meta)
 
-    def add_route(self, path, fn, methods=("GET",), **meta):
+    def add_route(self, template, fn, methods=("GET",), **meta):
+        path = template
+        if path is None and type(meta.get("path")) is str:
+            path = meta.pop("path")  # FastAPI's keyword form: app.get(path="/x")
+        check_route(path, fn, methods, meta)
         if self.meta:
             m = dict(self.meta)
             m.update(meta)
@@ -83,46 +89,76 @@ class APIRouter:
     def _add(self, path, methods, fn, meta):
         self.routes.append((path, methods, fn, meta))
 
-    def route(self, path, methods=("GET",), **meta):
+    # The template is positional; it is not called `path` so that a `path=` keyword reaches
+    # check_route (FastAPI's `app.get(path="/x")` works; a `path={...}` declaration gets a
+    # clear error instead of Python's "multiple values for argument").
+    def route(self, template=None, methods=("GET",), **meta):
         """Decorator: `fn` answers `methods` at `path`. Extra keyword arguments (summary, tags,
-        query/body declarations, ...) are kept on the Endpoint as `meta`."""
+        query/body declarations, ...; see routing.ROUTE_OPTIONS) are kept on the Endpoint as
+        `meta`; an unknown one is a TypeError here, at registration."""
         def deco(fn):
-            return self.add_route(path, fn, methods, **meta)
+            return self.add_route(template, fn, methods, **meta)
         return deco
 
-    def get(self, path, **meta):
-        return self.route(path, ("GET",), **meta)
+    def get(self, template=None, **meta):
+        return self.route(template, ("GET",), **meta)
 
-    def post(self, path, **meta):
-        return self.route(path, ("POST",), **meta)
+    def post(self, template=None, **meta):
+        return self.route(template, ("POST",), **meta)
 
-    def put(self, path, **meta):
-        return self.route(path, ("PUT",), **meta)
+    def put(self, template=None, **meta):
+        return self.route(template, ("PUT",), **meta)
 
-    def patch(self, path, **meta):
-        return self.route(path, ("PATCH",), **meta)
+    def patch(self, template=None, **meta):
+        return self.route(template, ("PATCH",), **meta)
 
-    def delete(self, path, **meta):
-        return self.route(path, ("DELETE",), **meta)
+    def delete(self, template=None, **meta):
+        return self.route(template, ("DELETE",), **meta)
 
-    def head(self, path, **meta):
-        return self.route(path, ("HEAD",), **meta)
+    def head(self, template=None, **meta):
+        return self.route(template, ("HEAD",), **meta)
 
-    def options(self, path, **meta):
-        return self.route(path, ("OPTIONS",), **meta)
+    def options(self, template=None, **meta):
+        return self.route(template, ("OPTIONS",), **meta)
 
     def include_router(self, router, prefix=""):
+        """Add the routes of an APIRouter, or of another MicroFastApi app, under `prefix`."""
         prefix = prefix.rstrip("/")
-        for path, methods, fn, meta in router.routes:
+        for path, methods, fn, meta in routes_of(router):
             self._add(prefix + path, methods, fn, meta)
 
     def mount(self, path, app, name=None):
-        """Serve `app` under `path`; today a staticfiles.StaticFiles directory:
-        `app.mount("/static", StaticFiles(directory="/www"))`. Mount after the routes it
-        should not shadow (dynamic routes are tried in registration order)."""
-        if not hasattr(app, "mount_on"):
-            raise TypeError("mount() takes a StaticFiles (or an object with mount_on)")
-        app.mount_on(self, path)
+        """Serve `app` under `path`: a staticfiles.StaticFiles directory
+        (`app.mount("/static", StaticFiles(directory="/www"))`), or an APIRouter or another
+        MicroFastApi app, whose routes are added under `path` (as include_router does). Mount
+        after the routes it should not shadow (dynamic routes are tried in registration
+        order)."""
+        if hasattr(app, "mount_on"):
+            app.mount_on(self, path)
+        elif isinstance(app, APIRouter):
+            self.include_router(app, path)
+        else:
+            raise TypeError("mount() takes a StaticFiles, an APIRouter or a MicroFastApi app, "
+                            "not %s" % type(app).__name__)
+
+
+def routes_of(router):
+    """(path, methods, fn, meta) of every route of an APIRouter or a MicroFastApi app."""
+    if not isinstance(router, APIRouter):
+        raise TypeError("include_router() takes an APIRouter or a MicroFastApi app, not %s"
+                        % type(router).__name__)
+    if not isinstance(router, MicroFastApi):
+        return router.routes
+    # An app keeps its routes in its Router. What belongs to the app itself (its schema and
+    # docs pages) stays behind, and so would its middleware, hooks and exception handlers:
+    # refuse rather than serve its routes without them.
+    if router.middlewares or router.before_hooks or router.after_hooks or \
+            router.exception_handlers:
+        raise ValueError("included app %r has middleware, hooks or exception handlers, which "
+                         "would not apply to its routes here: register them on the including "
+                         "app, or include an APIRouter" % router.title)
+    return [(ep.template, ep.methods, ep.fn, ep.meta)
+            for ep in router.router.endpoints if not ep.internal]
 
 
 class MicroFastApi(APIRouter):
@@ -139,14 +175,13 @@ class MicroFastApi(APIRouter):
 
     def __init__(self, title="microfastapi", version="0.1.0", debug=False, description=None,
                  openapi_url="/openapi.json", docs_url="/docs", **meta):
-        APIRouter.__init__(self)
+        APIRouter.__init__(self, **meta)
         self.title = title
         self.version = version
         self.description = description
         self.openapi_url = openapi_url  # None: no schema route (and no docs page)
         self.docs_url = docs_url        # None: no Swagger UI page
         self.debug = debug
-        self.meta = meta
         self.router = Router()
         self.exception_handlers = {}
         self.middlewares = []
@@ -233,6 +268,9 @@ class MicroFastApi(APIRouter):
         ep, params, route = self.router.find(raw.method, raw.path)
         if ep is None:
             if params is None:
+                to = self._slash_redirect(raw)
+                if to is not None:
+                    return req or Request(self, raw, _NO_PARAMS), to
                 raise HTTPException(404, "Not Found")
             raise HTTPException(405, "Method Not Allowed", {"Allow": ", ".join(params)})
         if route is not None:
@@ -245,6 +283,20 @@ class MicroFastApi(APIRouter):
         if req is None:
             req = Request(self, raw, _NO_PARAMS)
         return req, ep.call(req)
+
+    def _slash_redirect(self, raw):
+        """FastAPI's redirect_slashes: a GET/HEAD for '/todos/' when only '/todos' exists (or
+        the other way round) is answered 307 to the form that exists, query kept."""
+        if raw.method != "GET" and raw.method != "HEAD":
+            return None
+        path = raw.path
+        other = path[:-1] if path.endswith("/") else path + "/"
+        # '//host' would be read by the client as another host: never redirect there.
+        if not other or other.startswith("//") or self.router.find(raw.method, other)[0] is None:
+            return None
+        if raw.query:
+            other += "?" + raw.query
+        return RedirectResponse(other)
 
     def handle(self, raw, srv):
         """Answer one request taken from `srv`. Returns None when it is answered (or being
@@ -363,8 +415,8 @@ class MicroFastApi(APIRouter):
         if isinstance(r, Response):
             return r
         t = type(r)
-        if t is dict or t is list or r is None:
-            return JSONResponse(r)
+        if t is dict or t is list or r is None or t is int or t is float or t is bool:
+            return JSONResponse(r)  # JSON scalars too, as FastAPI; a str stays text/plain
         if t is str:
             return Response(r, 200, None, TEXT_TYPE)
         if t is bytes or t is bytearray or t is memoryview:
@@ -385,9 +437,12 @@ class MicroFastApi(APIRouter):
         try:
             t = type(r)
             if t is dict or t is list:
-                s = json.dumps(r)
-                if _LAX and ("<" in s or "(" in s):
-                    check_json(r)  # response.dumps, inlined: MicroPython does not raise
+                s = json.dumps(r)  # response.dumps, inlined (a call costs on the RP2040)
+                if _LAX:
+                    if "<" in s or "(" in s or "inf" in s or "nan" in s:
+                        check_json(r)
+                elif "Infinity" in s or "NaN" in s:
+                    check_json(r)
                 srv.respond(raw, 200, _JSON_H, s)
                 return
             if t is str:

@@ -48,9 +48,9 @@ _STR_FN = converters["str"].fn
 
 def setup(app):
     """Register the schema and docs routes of `app` (called by MicroFastApi.__init__)."""
-    app.router.add(app.openapi_url, ["GET"], _schema_route, _HIDDEN)
+    app.router.add(app.openapi_url, ["GET"], _schema_route, _HIDDEN).internal = True
     if app.docs_url:
-        app.router.add(app.docs_url, ["GET"], _docs_route, _HIDDEN)
+        app.router.add(app.docs_url, ["GET"], _docs_route, _HIDDEN).internal = True
 
 
 def _schema_route(req):

@@ -18,17 +18,28 @@ try:
 except ImportError:  # pragma: no cover
     import uos as os
 
+from .exceptions import HTTPException
+
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
 BYTES_TYPE = "application/octet-stream"
 
 
+_INF = float("inf")
+
+
 def check_json(v):
     """Raise TypeError (as CPython's json.dumps does) when `v` holds something JSON cannot
-    represent. Walks containers without allocating (no .items(), no tuples)."""
+    represent, and ValueError for inf and nan (FastAPI's "Out of range float values are not
+    JSON compliant": json.dumps writes them as `inf`/`Infinity`, which no JSON parser takes).
+    Walks containers without allocating (no .items(), no tuples)."""
     t = type(v)
-    if t is str or t is int or t is float or t is bool or v is None or t is bytes:
+    if t is float:
+        if v != v or v == _INF or v == -_INF:
+            raise ValueError("Out of range float values are not JSON compliant: %r" % v)
+        return
+    if t is str or t is int or t is bool or v is None or t is bytes:
         return  # (MicroPython writes bytes as a JSON string)
     if isinstance(v, dict):
         for k in v:
@@ -57,16 +68,20 @@ except TypeError:
 
 
 def dumps(v):
-    """json.dumps that raises TypeError for values without a JSON form on MicroPython too.
+    """json.dumps that raises for values without a JSON form, on MicroPython too.
 
     MicroPython's json.dumps writes such values with their repr ('<Opaque object at ...>',
-    "bytearray(b'..')", "frozenset(...)"). Valid JSON from dict/list/str/number/bool/None never
-    has '<' or '(' outside strings, so the output is scanned for those two characters (in C, no
+    "bytearray(b'..')", "frozenset(...)"), and both write non-finite floats as non-JSON words
+    (MicroPython `inf`/`nan`, CPython `Infinity`/`NaN`). Valid JSON from dict/list/str/number/
+    bool/None has none of those outside strings, so the output is scanned for them (in C, no
     allocation) and only then are the values walked (check_json) to tell a string that holds
-    them from a repr. Not caught: sets ('{1, 2}') and complex numbers, which print without
-    either character."""
+    them from the real thing. Not caught: sets ('{1, 2}') and complex numbers, which print
+    without any of them. app.py inlines this on its fast path: keep the two alike."""
     s = json.dumps(v)
-    if _LAX and ("<" in s or "(" in s):
+    if _LAX:
+        if "<" in s or "(" in s or "inf" in s or "nan" in s:
+            check_json(v)
+    elif "Infinity" in s or "NaN" in s:
         check_json(v)
     return s
 
@@ -243,8 +258,9 @@ class FileResponse(StreamingResponse):
     """A file streamed in fixed-size blocks (one reused buffer of `chunk_size` bytes).
 
     The content type comes from the extension unless `media_type` is given; `filename` adds a
-    Content-Disposition attachment header. A missing file answers 404, and so does a path
-    holding NUL (MicroPython would cut the path there). It opens whatever `path` names: for a
+    Content-Disposition attachment header. A missing file (or a directory, or a path holding
+    NUL, where MicroPython would cut the path) raises HTTPException(404) when the response is
+    made, in the handler, so the app's 404 handler and after_request hooks see it as any 404. It opens whatever `path` names: for a
     directory of files addressed by the URL, use staticfiles.StaticFiles, which refuses paths
     leaving the directory.
     """
@@ -260,6 +276,8 @@ class FileResponse(StreamingResponse):
                                    media_type or guess_type(path))
         if filename:
             self.append_header("Content-Disposition", 'attachment; filename="%s"' % filename)
+        if not self.exists():
+            raise HTTPException(404, "Not Found")
 
     def exists(self):
         if "\0" in self.path:

@@ -255,6 +255,21 @@ def json_ok_with_markup(req):
     return {"html": "<b>(x)</b>", "t": (1, "<")}
 
 
+@app.get("/todos")
+def todos(req):
+    return ["write tests"]
+
+
+@app.get("/dir/")
+def dir_slash(req):
+    return {"dir": True}
+
+
+@app.post("/json-echo")
+def json_echo(req):
+    return req.json()
+
+
 router = APIRouter(prefix="/v1")
 
 

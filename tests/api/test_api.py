@@ -182,6 +182,8 @@ def test_file_response(api):
     assert len(r.content) > 1024  # several blocks of 256
     r = api.get("/file?name=/nonexistent/x.txt")
     assert r.status_code == 404
+    # answered through the app's own error path: the middleware saw it
+    assert r.json() == {"detail": "Not Found"} and r.headers["x-middleware"] == "1"
 
 
 def test_head_has_no_body(api):
@@ -307,3 +309,34 @@ def test_json_body_surrogate_pairs(api):
     got = r.json()
     assert got["s"] == "\U0001F600 \u00e9" and got["esc"] == "\\ud83d"
     assert got["lone"] in ("\ufffd", "\ud83d")  # MicroPython: U+FFFD; CPython keeps it
+
+
+def test_trailing_slash_redirects(api):
+    r = api.get("/todos/?x=1")
+    assert r.status_code == 307 and r.headers["location"] == "/todos?x=1"
+    r = api.head("/todos/")
+    assert r.status_code == 307 and r.headers["location"] == "/todos"
+    r = api.get("/dir")
+    assert r.status_code == 307 and r.headers["location"] == "/dir/"
+    assert api.get("/dir/").json() == {"dir": True}
+    assert api.post("/todos/").status_code == 404  # only GET and HEAD are redirected
+    assert api.get("/nothing/").status_code == 404
+
+
+def test_json_scalars_are_json(api):
+    for body, want in (("5", 5), ("true", True), ("-1.5", -1.5), ("null", None)):
+        r = api.post("/json-echo", content=body)
+        assert r.status_code == 200, body
+        assert r.headers["content-type"] == "application/json" and r.json() == want, body
+    r = api.post("/json-echo", content='"text"')
+    assert r.status_code == 200 and r.text == "text"  # a str stays text/plain
+    assert r.headers["content-type"].startswith("text/plain")
+
+
+def test_non_finite_floats_are_500(api):
+    for body in ('{"a": 1e999}', "[-1e999]", "1e999"):
+        r = api.post("/json-echo", content=body)
+        assert r.status_code == 500, (body, r.text)
+        assert r.json() == {"detail": "Internal Server Error"}
+    r = api.post("/json-echo", content='{"a": "inf", "b": "nan"}')
+    assert r.status_code == 200 and r.json() == {"a": "inf", "b": "nan"}

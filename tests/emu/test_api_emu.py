@@ -49,7 +49,8 @@ CASES = [
     "test_post_json_and_async_handler", "test_invalid_json_is_422", "test_http_exception",
     "test_custom_exception_handler", "test_500_keeps_serving", "test_unserialisable_is_500",
     "test_json_body_surrogate_pairs", "test_router_prefix", "test_streaming_generator",
-    "test_cors",
+    "test_cors", "test_json_scalars_are_json", "test_non_finite_floats_are_500",
+    "test_trailing_slash_redirects",
 ]
 # validation_cases.CASES that run on the chip (the rest run on every host backend).
 VALIDATION = [

@@ -86,7 +86,7 @@ def request_line():
     a(("target-pct-nul", "404", req(b"GET /%00 HTTP/1.1")))
     a(("target-fragment", "404", req(b"GET /# HTTP/1.1")))
     a(("target-dotdot", "404", req(b"GET /../../etc/passwd HTTP/1.1")))
-    a(("target-double-slash", "404", req(b"GET // HTTP/1.1")))
+    a(("target-double-slash", "307", req(b"GET // HTTP/1.1")))
     a(("target-many-questions", "200", req(b"GET /??? HTTP/1.1")))
     a(("http10-no-host", "200", b"GET / HTTP/1.0\r\n\r\n"))
     return c

@@ -57,6 +57,11 @@ def format_record(name, expect, raw):
 def route_status(method, path):
     methods = _ROUTES.get(path)
     if methods is None:
+        # the app's trailing-slash redirect (GET/HEAD to the form that exists)
+        other = path[:-1] if path.endswith("/") else path + "/"
+        if method in ("GET", "HEAD") and other and not other.startswith("//") and \
+                "GET" in _ROUTES.get(other, ()):
+            return 307
         return 404
     if method not in methods:
         return 405

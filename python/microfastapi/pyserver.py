@@ -33,8 +33,9 @@ try:
 except (ImportError, AttributeError):
     _IOBase = object
 
+# The same table as mfa_conn_reason() in cmodules/mfa/mfa_conn.c (a test compares the two).
 REASONS = {
-    100: "Continue", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
+    100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
     206: "Partial Content", 301: "Moved Permanently", 302: "Found", 303: "See Other",
     304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect",
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
@@ -51,6 +52,12 @@ POLLIN = getattr(select, "POLLIN", 1)
 POLLOUT = getattr(select, "POLLOUT", 4)
 POLLERR = getattr(select, "POLLERR", 8)
 POLLHUP = getattr(select, "POLLHUP", 16)
+
+# Lingering close after the last answer (see Server._linger): at most LINGER_MS in all, as
+# _mfa's MFA_CONN_LINGER_MS; where the socket cannot half-close (MicroPython), the client sees
+# no EOF until the close, so the drain also ends once the input was quiet for LINGER_QUIET_MS.
+LINGER_MS = 1000
+LINGER_QUIET_MS = 200
 
 _EPOLL = hasattr(select, "epoll")
 _RECV = 2048
@@ -138,6 +145,8 @@ class _Conn:
         self.quiet = None    # ticks of the last bytes drained while lingering
         self.eof = False     # the peer half-closed: answer what it sent, then close
         self.error = False   # closing after a protocol-error answer (always lingers)
+        self.reused = False  # has answered a request: may be evicted while idle (see _accept)
+        self.shut = False    # half-closed (shutdown(SHUT_WR)) while lingering
 
 
 class Server(_IOBase):
@@ -173,8 +182,10 @@ class Server(_IOBase):
         else:
             self._poller = select.poll()
         self._poller.register(s if not _EPOLL else s.fileno(), POLLIN)
-        self._stats = {"connections": 0, "accepted": 0, "requests": 0, "responses": 0,
-                       "errors": 0, "rejected": 0, "timeouts": 0}
+        # The keys of _mfa.Server.stats() (docs/internals.md); "connections", "max_conns" and
+        # "ready" are filled in by stats().
+        self._stats = {"accepted": 0, "requests": 0, "responses": 0, "errors": 0,
+                       "rejected": 0, "evicted": 0, "timeouts": 0, "resets": 0}
 
     # ---- helpers ----------------------------------------------------------------------
 
@@ -204,7 +215,11 @@ class Server(_IOBase):
             c.sock.close()
         except Exception:
             pass
-        self._stats["connections"] = len(self._conns)
+
+    def _reset(self, c):
+        """The transport failed (reset by the peer, ...): counted in stats()["resets"]."""
+        self._stats["resets"] += 1
+        self._close(c)
 
     def _write(self, c, data):
         c.out += data
@@ -218,7 +233,7 @@ class Server(_IOBase):
             except OSError as e:
                 if _again(e):
                     break
-                self._close(c)
+                self._reset(c)
                 return
             if not n:
                 break
@@ -257,6 +272,7 @@ class Server(_IOBase):
         c.linger = c.quiet = ticks_ms()
         try:
             c.sock.shutdown(1)  # SHUT_WR where the socket has it (CPython)
+            c.shut = True
             return False
         except (AttributeError, OSError):
             pass
@@ -299,17 +315,34 @@ class Server(_IOBase):
             self._stats["accepted"] += 1
             self._conns[self._key(sock)] = c
             self._poller.register(self._key(sock), POLLIN)
-            self._stats["connections"] = len(self._conns)
-            if len(self._conns) > self.max_conns:
+            if len(self._conns) > self.max_conns and not self._evict_idle(c):
                 self._stats["rejected"] += 1
                 self._error(c, 503, "server busy")
+
+    def _evict_idle(self, new):
+        """Pool full: close the oldest idle keep-alive connection to make room for `new`, as
+        _mfa does (a client reusing it reconnects, as it must after any keep-alive close). Only
+        one that has answered a request is idle: one that has not sent its first request yet is
+        a client about to, and evicting those lets a burst of new connections close each
+        other. True when one was closed."""
+        oldest = None
+        for c in self._conns.values():
+            if c is not new and c.reused and c.state == _HEAD and not c.buf and not c.out \
+                    and not c.closed and (oldest is None or
+                                          ticks_diff(c.started, oldest.started) < 0):
+                oldest = c
+        if oldest is None:
+            return False
+        self._stats["evicted"] += 1
+        self._close(oldest)
+        return True
 
     def _read(self, c, now):
         try:
             data = c.sock.recv(_RECV)
         except OSError as e:
             if not _again(e):
-                self._close(c)
+                self._reset(c)
             return
         if not data:
             self._close(c)
@@ -403,7 +436,8 @@ class Server(_IOBase):
                     self._error(c, 408, "request body timeout")
             elif c.state == _CLOSING:
                 if c.linger is not None:
-                    if ticks_diff(now, c.quiet) > 200 or ticks_diff(now, c.linger) > 2000:
+                    if ticks_diff(now, c.linger) > LINGER_MS or \
+                            (not c.shut and ticks_diff(now, c.quiet) > LINGER_QUIET_MS):
                         self._close(c)
                 elif age > self.idle_timeout_ms + self.header_timeout_ms:
                     self._close(c)  # a client that never reads its error
@@ -441,7 +475,7 @@ class Server(_IOBase):
             data = c.sock.recv(_RECV)
         except OSError as e:
             if not _again(e):
-                self._close(c)
+                self._reset(c)
             return
         if not data:
             # The peer half-closed: answer what we owe (pipelined requests already received
@@ -498,7 +532,9 @@ class Server(_IOBase):
     def respond(self, req, status, headers, body):
         body = encode_body(body)
         c = req._conn
-        head, keep = self._head_bytes(req, status, headers, "Content-Length: %d\r\n" % len(body))
+        # RFC 9110 8.6: no Content-Length on 1xx and 204 answers (a 304 keeps it, as in _mfa).
+        cl = "Content-Length: %d\r\n" % len(body) if status >= 200 and status != 204 else ""
+        head, keep = self._head_bytes(req, status, headers, cl)
         if c.closed:
             return
         self._stats["responses"] += 1
@@ -523,6 +559,7 @@ class Server(_IOBase):
             return
         c.state = _HEAD
         c.head = None
+        c.reused = True
         c.started = ticks_ms()
         self._flush(c)  # (parses a pipelined request, or closes after a half-close)
 
@@ -584,6 +621,7 @@ class Server(_IOBase):
     def stats(self):
         d = dict(self._stats)
         d["connections"] = len(self._conns)
+        d["max_conns"] = self.max_conns
         d["ready"] = len(self._ready)
         return d
 

@@ -1,23 +1,36 @@
-# A small app driving _mfa.Server directly (no microfastapi), for tests/net/test_server_unix.py
-# and tests/bench/server_bench.py. Usage: micropython mfa_server_app.py KEY=VALUE...
-# (port, max_conns, max_body, header_timeout_ms, body_timeout_ms, idle_timeout_ms; port=0 picks
-# a free one). Prints "listening PORT" when ready.
+# A small app driving a server directly (no routing), for the server contract suite
+# (tests/net/test_server_unix.py) and tests/bench/server_bench.py.
+# Usage: micropython|python3 mfa_server_app.py [server=mfa|py] KEY=VALUE...
+# server=mfa (the default) is _mfa.Server, server=py microfastapi.pyserver.Server (on MicroPython
+# or CPython; python/ must be on the path). The other keys are the servers' own (port,
+# max_conns, max_body, header_timeout_ms, body_timeout_ms, idle_timeout_ms; port=0 picks a free
+# one). Prints "listening PORT" when ready.
 #   GET /            {"hello": "world"}
 #   ANY /echo        {"method", "path", "query", "len", "sum", "headers"} of the request
 #   GET /big?n=N     N bytes of 'x'
 #   GET /stream?n=N  N chunks of 1000 bytes, chunked
+#   GET /status?n=N  an empty answer with status N
 #   GET /stats       the server's stats() plus gc figures (after gc.collect())
 #   GET /quit        answers, then the script exits
 import sys
 import gc
-import _mfa
 
 opts = {"port": 0}
+kind = "mfa"
 for a in sys.argv[1:]:
     k, v = a.split("=")
-    opts[k] = int(v)
-srv = _mfa.Server("127.0.0.1", **opts)
+    if k == "server":
+        kind = v
+    else:
+        opts[k] = int(v)
+if kind == "mfa":
+    from _mfa import Server
+else:
+    from microfastapi.pyserver import Server
+srv = Server("127.0.0.1", **opts)
 print("listening", srv.port)
+if hasattr(sys.stdout, "flush"):
+    sys.stdout.flush()  # CPython buffers a pipe
 
 JSON = [("Content-Type", "application/json")]
 HELLO = b'{"hello": "world"}'
@@ -49,10 +62,13 @@ def handle(r):
     elif p == "/stream":
         srv.stream_start(r, 200, [("Content-Type", "text/plain")])
         streams.append([r, qint(r.query, "n", 10)])
+    elif p == "/status":
+        srv.respond(r, qint(r.query, "n", 200), [], b"")
     elif p == "/stats":
         gc.collect()
         st = srv.stats()
-        st["mem_alloc"] = gc.mem_alloc()
+        if hasattr(gc, "mem_alloc"):  # MicroPython only
+            st["mem_alloc"] = gc.mem_alloc()
         srv.respond(r, 200, JSON, repr(st).replace("'", '"'))
     elif p == "/quit":
         srv.respond(r, 200, [], "bye")

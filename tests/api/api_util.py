@@ -2,7 +2,6 @@
 directory uses). Backends: the same tests run in-process (TestClient on CPython) and over
 real HTTP against the app served by CPython (pyserver) and by both unix MicroPython binaries.
 """
-import os
 import pathlib
 import socket
 import subprocess
@@ -12,6 +11,8 @@ import time
 import pytest
 import requests
 
+from tests.support import app_argv, free_port  # noqa: F401 (free_port: for the test files)
+
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 PYDIR = ROOT / "python"
@@ -19,14 +20,6 @@ sys.path[:0] = [str(PYDIR), str(HERE)]
 
 HTTP_BACKENDS = ["cpython", "unix-pure", "unix"]
 BACKENDS = ["testclient"] + HTTP_BACKENDS
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class HTTPClient:
@@ -116,11 +109,4 @@ def stop(proc):
 
 
 def server_argv(name, unix_binary_path=None):
-    app = str(HERE / "apitest_app.py")
-    env = dict(os.environ)
-    env.pop("MFA_BACKEND", None)
-    if name == "cpython":
-        env["PYTHONPATH"] = "%s:%s" % (PYDIR, HERE)
-        return [sys.executable, app], env
-    env["MICROPYPATH"] = "%s:%s:.frozen" % (PYDIR, HERE)
-    return [str(unix_binary_path), app], env
+    return app_argv(name, HERE / "apitest_app.py", unix_binary_path, [HERE])

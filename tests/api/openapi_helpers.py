@@ -9,18 +9,12 @@ import time
 
 import requests
 
+from tests.support import free_port  # noqa: F401 (for the test files)
+
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 PYDIR = ROOT / "python"
 EXAMPLES = PYDIR / "examples"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def mp_env(*extra):

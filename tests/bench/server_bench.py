@@ -18,6 +18,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+from tests.support import free_port  # noqa: E402
 
 PYSERVER_APP = """
 import sys
@@ -45,14 +47,6 @@ async def index(req):
 print("listening", sys.argv[1])
 app.run(host="127.0.0.1", port=int(sys.argv[1]))
 """
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def microdot_path():

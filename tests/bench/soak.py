@@ -34,8 +34,9 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 HOSTILE = ROOT / "tests" / "hostile"
-sys.path[:0] = [str(HOSTILE)]
+sys.path[:0] = [str(HOSTILE), str(ROOT)]
 import sim  # noqa: E402
+from tests.support import exchange, free_port  # noqa: E402
 
 TIMEOUT = 10.0
 GET = b"GET / HTTP/1.1\r\nHost: soak\r\n\r\n"
@@ -149,24 +150,7 @@ class Stats:
 
 
 def exchange_hostile(addr, raw):
-    s = socket.create_connection(addr, timeout=TIMEOUT)
-    data = b""
-    try:
-        try:
-            s.sendall(raw)
-            s.shutdown(socket.SHUT_WR)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        while True:
-            try:
-                x = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not x:
-                break
-            data += x
-    finally:
-        s.close()
+    data, _ = exchange(addr, raw, TIMEOUT)
     statuses = []
     while data:
         i = data.find(b"\r\n\r\n")
@@ -280,7 +264,7 @@ def rss_kb(pid):
 
 
 def start_server(args):
-    port = args.port or _free_port()
+    port = args.port or free_port()
     binary = args.binary
     app = str(HOSTILE / "hostile_app.py")
     env = dict(os.environ)
@@ -311,14 +295,6 @@ def start_server(args):
                 proc.kill()
                 raise SystemExit("server did not start")
             time.sleep(0.05)
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def main():

@@ -16,6 +16,8 @@ import time
 
 import pytest
 
+from tests.support import app_argv, exchange, free_port
+
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 PYDIR = ROOT / "python"
@@ -28,23 +30,8 @@ LIMITS = {"max_conns": 8, "max_body": 16384, "header_timeout_ms": 1000,
 IO_TIMEOUT = 5.0
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def server_argv(name, binary=None, app=None):
-    app = str(app or HERE / "hostile_app.py")
-    env = dict(os.environ)
-    env.pop("MFA_BACKEND", None)
-    if name == "cpython":
-        env["PYTHONPATH"] = "%s:%s" % (PYDIR, HERE)
-        return [sys.executable, app], env
-    env["MICROPYPATH"] = "%s:%s:.frozen" % (PYDIR, HERE)
-    return [str(binary), app], env
+    return app_argv(name, app or HERE / "hostile_app.py", binary, [HERE])
 
 
 class Server:
@@ -99,35 +86,7 @@ class Server:
     def exchange(self, raw, timeout=IO_TIMEOUT, half_close=True):
         """Send raw bytes on a new connection, half-close, read until the server closes.
         Returns (bytes received, how it ended: 'eof', 'reset' or 'timeout')."""
-        s = self.connect(timeout)
-        end = "eof"
-        data = b""
-        try:
-            try:
-                s.sendall(raw)
-                if half_close:
-                    s.shutdown(socket.SHUT_WR)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the server answered and closed early; read what it sent
-            deadline = time.time() + timeout
-            while True:
-                if time.time() > deadline:
-                    end = "timeout"
-                    break
-                try:
-                    x = s.recv(65536)
-                except socket.timeout:
-                    end = "timeout"
-                    break
-                except ConnectionResetError:
-                    end = "reset"
-                    break
-                if not x:
-                    break
-                data += x
-        finally:
-            s.close()
-        return data, end
+        return exchange(("127.0.0.1", self.port), raw, timeout, half_close)
 
     def get(self, path="/", timeout=IO_TIMEOUT):
         """One GET with Connection: close; returns (status, headers dict, body)."""

@@ -59,42 +59,18 @@ def pick_cases():
 # Runs in the namespace: each case on its own connection, half-close, read until the server
 # closes (or a timeout); prints one JSON line per case.
 EXCHANGE = r"""
-import base64, json, socket, sys, time
+import base64, json, sys, time
+sys.path.insert(0, %r)
+from tests.support import exchange
 addr, timeout = sys.argv[1], float(sys.argv[2])
 for line in sys.stdin:
     c = json.loads(line)
-    raw = base64.b64decode(c["raw"])
     t0 = time.time()
-    s = socket.create_connection((addr, 80), timeout=timeout)
-    end, data = "eof", b""
-    try:
-        try:
-            s.sendall(raw)
-            if c.get("half_close", True):
-                s.shutdown(socket.SHUT_WR)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        deadline = time.time() + timeout
-        while True:
-            if time.time() > deadline:
-                end = "timeout"
-                break
-            try:
-                x = s.recv(65536)
-            except socket.timeout:
-                end = "timeout"
-                break
-            except ConnectionResetError:
-                end = "reset"
-                break
-            if not x:
-                break
-            data += x
-    finally:
-        s.close()
+    data, end = exchange((addr, 80), base64.b64decode(c["raw"]), timeout,
+                         c.get("half_close", True))
     print(json.dumps({"name": c["name"], "end": end, "data": base64.b64encode(data).decode(),
                       "wall_s": round(time.time() - t0, 2)}), flush=True)
-"""
+""" % str(ROOT)
 
 HOSTILE_APP_PRE = "import sys\nsys.argv[:] = ['app', '80', %s]\n" % LIMITS
 

@@ -649,6 +649,154 @@ static inline bool is_ctl(unsigned char c) {
     return (c < 0x20 && c != '\t') || c == 0x7f;
 }
 
+// After a whole extension element (a name, a token value, a closing quote): ';' starts another,
+// CR ends the line, white space goes to `ows` (the state that says what may follow it).
+static unsigned ext_end(unsigned char c, unsigned ows, mfa_http_err_t *err) {
+    if (c == ';') {
+        return S_EXT_NAME0;
+    }
+    if (c == '\r') {
+        return S_SIZE_LF;
+    }
+    if (is_ows(c)) {
+        return ows;
+    }
+    *err = MFA_HTTP_E_CHUNK_EXT;
+    return ows;
+}
+
+// One byte of a chunk-size line: the hex size, its extensions, the LF after the CR.
+static unsigned size_line_step(mfa_chunked_t *d, unsigned st, unsigned char c,
+    mfa_http_err_t *err) {
+    if (st != S_SIZE_LF && ++d->count > MFA_HTTP_MAX_CHUNK_LINE && c != '\r') {
+        *err = MFA_HTTP_E_CHUNK_LINE_TOO_LONG;
+        return st;
+    }
+    int h;
+    switch (st) {
+        case S_SIZE0:
+        case S_SIZE:
+            h = hexval(c);
+            if (h >= 0 && d->size <= (MFA_HTTP_MAX_CONTENT_LENGTH >> 4)) {
+                d->size = d->size * 16 + (unsigned)h;
+                return S_SIZE;
+            }
+            if (h < 0 && st == S_SIZE) {
+                st = ext_end(c, S_EXT_BWS, err);  // the size ends: CR, ';' or BWS
+            }
+            if (h >= 0 || st == S_SIZE0 || *err != MFA_HTTP_E_OK) {
+                *err = MFA_HTTP_E_CHUNK_SIZE;  // too large, no digit, or not a size at all
+            }
+            return st;
+        case S_EXT_BWS:
+            if (c == ';') {
+                return S_EXT_NAME0;
+            }
+            break;
+        case S_EXT_NAME0:
+            if (mfa_http_tchar[c]) {
+                return S_EXT_NAME;
+            }
+            break;
+        case S_EXT_NAME:
+            if (mfa_http_tchar[c]) {
+                return st;
+            }
+            return c == '=' ? S_EXT_EQ_BWS : ext_end(c, S_EXT_AFTER, err);
+        case S_EXT_EQ_BWS:
+            if (mfa_http_tchar[c]) {
+                return S_EXT_VAL;
+            }
+            if (c == '"') {
+                return S_EXT_QS;
+            }
+            break;
+        case S_EXT_VAL:
+            if (mfa_http_tchar[c]) {
+                return st;
+            }
+            return ext_end(c, S_EXT_BWS, err);
+        case S_EXT_QS:
+            if (c == '"') {
+                return S_EXT_QEND;
+            }
+            if (c == '\\') {
+                return S_EXT_QP;
+            }
+            if (is_ctl(c)) {
+                *err = MFA_HTTP_E_CHUNK_EXT;
+            }
+            return st;
+        case S_EXT_QP:
+            if (is_ctl(c)) {
+                *err = MFA_HTTP_E_CHUNK_EXT;
+            }
+            return S_EXT_QS;
+        case S_EXT_AFTER:
+            if (c == '=') {
+                return S_EXT_EQ_BWS;
+            }
+            if (c == ';') {
+                return S_EXT_NAME0;
+            }
+            break;
+        case S_EXT_QEND:
+            return ext_end(c, S_EXT_BWS, err);
+        default: // S_SIZE_LF
+            if (c != '\n') {
+                *err = MFA_HTTP_E_CR;
+            }
+            d->count = 0;
+            return d->size == 0 ? S_TR_START : S_DATA;
+    }
+    // The states that allow only white space besides what was tested above.
+    if (!is_ows(c)) {
+        *err = MFA_HTTP_E_CHUNK_EXT;
+    }
+    return st;
+}
+
+// One byte of the trailer section, counted against MAX_HEAD like a head, or of the final CRLF.
+static unsigned trailer_step(mfa_chunked_t *d, unsigned st, unsigned char c,
+    mfa_http_err_t *err) {
+    if (++d->count > MFA_HTTP_MAX_HEAD) {
+        *err = MFA_HTTP_E_TRAILER_TOO_LARGE;
+        return st;
+    }
+    switch (st) {
+        case S_TR_START:
+            if (c == '\r') {
+                return S_END_LF;
+            }
+            if (mfa_http_tchar[c]) {
+                return S_TR_NAME;
+            }
+            *err = is_ows(c) ? MFA_HTTP_E_OBS_FOLD : c == '\n' ? MFA_HTTP_E_LF : MFA_HTTP_E_TRAILER;
+            return st;
+        case S_TR_NAME:
+            if (c == ':') {
+                return S_TR_VALUE;
+            }
+            if (!mfa_http_tchar[c]) {
+                *err = is_ows(c) ? MFA_HTTP_E_HEADER_SPACE : MFA_HTTP_E_TRAILER;
+            }
+            return st;
+        case S_TR_VALUE:
+            if (c == '\r') {
+                return S_TR_LF;
+            }
+            if (is_ctl(c)) {
+                *err = c == '\n' ? MFA_HTTP_E_LF : MFA_HTTP_E_TRAILER;
+            }
+            return st;
+        default: // S_TR_LF, S_END_LF
+            if (c != '\n') {
+                *err = MFA_HTTP_E_CR;
+            }
+            return st == S_TR_LF ? S_TR_START : S_DONE;
+    }
+}
+
 ptrdiff_t mfa_chunked_decode(mfa_chunked_t *d, const char *src, size_t len, char *dst,
     size_t *dst_len) {
     const unsigned char *s = (const unsigned char *)src;
@@ -677,189 +825,16 @@ ptrdiff_t mfa_chunked_decode(mfa_chunked_t *d, const char *src, size_t len, char
             continue;
         }
         unsigned char c = s[i++];
-        if (st <= S_EXT_QEND) {
-            if (++d->count > MFA_HTTP_MAX_CHUNK_LINE && c != '\r') {
-                err = MFA_HTTP_E_CHUNK_LINE_TOO_LONG;
-                break;
+        if (st <= S_SIZE_LF) {
+            st = size_line_step(d, st, c, &err);
+        } else if (st == S_DATA_CR || st == S_DATA_LF) {
+            // the CRLF that ends a chunk's data
+            if (c != (st == S_DATA_CR ? '\r' : '\n')) {
+                err = MFA_HTTP_E_CHUNK_DATA;
             }
-        }
-        int h;
-        switch (st) {
-            case S_SIZE0:
-            case S_SIZE:
-                h = hexval(c);
-                if (h >= 0) {
-                    if (d->size > (MFA_HTTP_MAX_CONTENT_LENGTH >> 4)) {
-                        err = MFA_HTTP_E_CHUNK_SIZE;
-                    } else {
-                        d->size = d->size * 16 + (unsigned)h;
-                        st = S_SIZE;
-                    }
-                } else if (st == S_SIZE0) {
-                    err = MFA_HTTP_E_CHUNK_SIZE;
-                } else if (c == '\r') {
-                    st = S_SIZE_LF;
-                } else if (c == ';') {
-                    st = S_EXT_NAME0;
-                } else if (is_ows(c)) {
-                    st = S_EXT_BWS;
-                } else {
-                    err = MFA_HTTP_E_CHUNK_SIZE;
-                }
-                break;
-            case S_EXT_BWS:
-                if (c == ';') {
-                    st = S_EXT_NAME0;
-                } else if (!is_ows(c)) {
-                    err = MFA_HTTP_E_CHUNK_EXT;
-                }
-                break;
-            case S_EXT_NAME0:
-                if (mfa_http_tchar[c]) {
-                    st = S_EXT_NAME;
-                } else if (!is_ows(c)) {
-                    err = MFA_HTTP_E_CHUNK_EXT;
-                }
-                break;
-            case S_EXT_NAME:
-                if (mfa_http_tchar[c]) {
-                    // stay
-                } else if (c == '=') {
-                    st = S_EXT_EQ_BWS;
-                } else if (c == ';') {
-                    st = S_EXT_NAME0;
-                } else if (c == '\r') {
-                    st = S_SIZE_LF;
-                } else if (is_ows(c)) {
-                    st = S_EXT_AFTER;
-                } else {
-                    err = MFA_HTTP_E_CHUNK_EXT;
-                }
-                break;
-            case S_EXT_EQ_BWS:
-                if (mfa_http_tchar[c]) {
-                    st = S_EXT_VAL;
-                } else if (c == '"') {
-                    st = S_EXT_QS;
-                } else if (!is_ows(c)) {
-                    err = MFA_HTTP_E_CHUNK_EXT;
-                }
-                break;
-            case S_EXT_VAL:
-                if (mfa_http_tchar[c]) {
-                    // stay
-                } else if (c == ';') {
-                    st = S_EXT_NAME0;
-                } else if (c == '\r') {
-                    st = S_SIZE_LF;
-                } else if (is_ows(c)) {
-                    st = S_EXT_BWS;
-                } else {
-                    err = MFA_HTTP_E_CHUNK_EXT;
-                }
-                break;
-            case S_EXT_QS:
-                if (c == '"') {
-                    st = S_EXT_QEND;
-                } else if (c == '\\') {
-                    st = S_EXT_QP;
-                } else if (is_ctl(c)) {
-                    err = MFA_HTTP_E_CHUNK_EXT;
-                }
-                break;
-            case S_EXT_QP:
-                if (is_ctl(c)) {
-                    err = MFA_HTTP_E_CHUNK_EXT;
-                }
-                st = S_EXT_QS;
-                break;
-            case S_EXT_AFTER:
-                if (c == '=') {
-                    st = S_EXT_EQ_BWS;
-                } else if (c == ';') {
-                    st = S_EXT_NAME0;
-                } else if (!is_ows(c)) {
-                    err = MFA_HTTP_E_CHUNK_EXT;
-                }
-                break;
-            case S_EXT_QEND:
-                if (c == ';') {
-                    st = S_EXT_NAME0;
-                } else if (c == '\r') {
-                    st = S_SIZE_LF;
-                } else if (is_ows(c)) {
-                    st = S_EXT_BWS;
-                } else {
-                    err = MFA_HTTP_E_CHUNK_EXT;
-                }
-                break;
-            case S_SIZE_LF:
-                if (c != '\n') {
-                    err = MFA_HTTP_E_CR;
-                }
-                d->count = 0;
-                st = d->size == 0 ? S_TR_START : S_DATA;
-                break;
-            case S_DATA_CR:
-                if (c != '\r') {
-                    err = MFA_HTTP_E_CHUNK_DATA;
-                }
-                st = S_DATA_LF;
-                break;
-            case S_DATA_LF:
-                if (c != '\n') {
-                    err = MFA_HTTP_E_CHUNK_DATA;
-                }
-                st = S_SIZE0;
-                break;
-            default:
-                // Trailer section: counted against MAX_HEAD like a head.
-                if (++d->count > MFA_HTTP_MAX_HEAD) {
-                    err = MFA_HTTP_E_TRAILER_TOO_LARGE;
-                    break;
-                }
-                switch (st) {
-                    case S_TR_START:
-                        if (c == '\r') {
-                            st = S_END_LF;
-                        } else if (mfa_http_tchar[c]) {
-                            st = S_TR_NAME;
-                        } else if (is_ows(c)) {
-                            err = MFA_HTTP_E_OBS_FOLD;
-                        } else if (c == '\n') {
-                            err = MFA_HTTP_E_LF;
-                        } else {
-                            err = MFA_HTTP_E_TRAILER;
-                        }
-                        break;
-                    case S_TR_NAME:
-                        if (c == ':') {
-                            st = S_TR_VALUE;
-                        } else if (!mfa_http_tchar[c]) {
-                            err = is_ows(c) ? MFA_HTTP_E_HEADER_SPACE : MFA_HTTP_E_TRAILER;
-                        }
-                        break;
-                    case S_TR_VALUE:
-                        if (c == '\r') {
-                            st = S_TR_LF;
-                        } else if (is_ctl(c)) {
-                            err = c == '\n' ? MFA_HTTP_E_LF : MFA_HTTP_E_TRAILER;
-                        }
-                        break;
-                    case S_TR_LF:
-                        if (c != '\n') {
-                            err = MFA_HTTP_E_CR;
-                        }
-                        st = S_TR_START;
-                        break;
-                    default: // S_END_LF
-                        if (c != '\n') {
-                            err = MFA_HTTP_E_CR;
-                        }
-                        st = S_DONE;
-                        break;
-                }
-                break;
+            st = st == S_DATA_CR ? S_DATA_LF : S_SIZE0;
+        } else {
+            st = trailer_step(d, st, c, &err);
         }
         if (err != MFA_HTTP_E_OK) {
             break;

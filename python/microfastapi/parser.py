@@ -518,7 +518,6 @@ class ChunkedDecoder:
         n = len(data)
         i = 0
         st = self._state
-        t = _TCHAR
         while i < n and st != _S_DONE:
             c = data[i]
             if st == _S_DATA:
@@ -532,149 +531,15 @@ class ChunkedDecoder:
                     st = _S_DATA_CR
                 continue
             i += 1
-            if st <= _S_EXT_QEND:
-                self._line += 1
-                if self._line > MAX_CHUNK_LINE and c != 13:
-                    raise _err(E_CHUNK_LINE_TOO_LONG)
-            if st == _S_SIZE0 or st == _S_SIZE:
-                h = _hexval(c)
-                if h >= 0:
-                    if self._size > _MAX_CHUNK_SIZE_DIV16:
-                        raise _err(E_CHUNK_SIZE)
-                    self._size = self._size * 16 + h
-                    st = _S_SIZE
-                elif st == _S_SIZE0:
-                    raise _err(E_CHUNK_SIZE)
-                elif c == 13:
-                    st = _S_SIZE_LF
-                elif c == 59:
-                    st = _S_EXT_NAME0
-                elif c == 32 or c == 9:
-                    st = _S_EXT_BWS
-                else:
-                    raise _err(E_CHUNK_SIZE)
-            elif st == _S_EXT_BWS:
-                if c == 59:
-                    st = _S_EXT_NAME0
-                elif c != 32 and c != 9:
-                    raise _err(E_CHUNK_EXT)
-            elif st == _S_EXT_NAME0:
-                if t[c]:
-                    st = _S_EXT_NAME
-                elif c != 32 and c != 9:
-                    raise _err(E_CHUNK_EXT)
-            elif st == _S_EXT_NAME:
-                if t[c]:
-                    pass
-                elif c == 61:
-                    st = _S_EXT_EQ_BWS
-                elif c == 59:
-                    st = _S_EXT_NAME0
-                elif c == 13:
-                    st = _S_SIZE_LF
-                elif c == 32 or c == 9:
-                    st = _S_EXT_AFTER
-                else:
-                    raise _err(E_CHUNK_EXT)
-            elif st == _S_EXT_EQ_BWS:
-                if t[c]:
-                    st = _S_EXT_VAL
-                elif c == 34:
-                    st = _S_EXT_QS
-                elif c != 32 and c != 9:
-                    raise _err(E_CHUNK_EXT)
-            elif st == _S_EXT_VAL:
-                if t[c]:
-                    pass
-                elif c == 59:
-                    st = _S_EXT_NAME0
-                elif c == 13:
-                    st = _S_SIZE_LF
-                elif c == 32 or c == 9:
-                    st = _S_EXT_BWS
-                else:
-                    raise _err(E_CHUNK_EXT)
-            elif st == _S_EXT_QS:
-                if c == 34:
-                    st = _S_EXT_QEND
-                elif c == 92:
-                    st = _S_EXT_QP
-                elif (c < 0x20 and c != 9) or c == 0x7F:
-                    raise _err(E_CHUNK_EXT)
-            elif st == _S_EXT_QP:
-                if (c < 0x20 and c != 9) or c == 0x7F:
-                    raise _err(E_CHUNK_EXT)
-                st = _S_EXT_QS
-            elif st == _S_EXT_AFTER:
-                if c == 61:
-                    st = _S_EXT_EQ_BWS
-                elif c == 59:
-                    st = _S_EXT_NAME0
-                elif c != 32 and c != 9:
-                    raise _err(E_CHUNK_EXT)
-            elif st == _S_EXT_QEND:
-                if c == 59:
-                    st = _S_EXT_NAME0
-                elif c == 13:
-                    st = _S_SIZE_LF
-                elif c == 32 or c == 9:
-                    st = _S_EXT_BWS
-                else:
-                    raise _err(E_CHUNK_EXT)
-            elif st == _S_SIZE_LF:
-                if c != 10:
-                    raise _err(E_CR)
-                self._line = 0
-                if self._size == 0:
-                    st = _S_TR_START
-                else:
-                    st = _S_DATA
-            elif st == _S_DATA_CR:
-                if c != 13:
+            if st <= _S_SIZE_LF:
+                st = self._size_line(st, c)
+            elif st == _S_DATA_CR or st == _S_DATA_LF:
+                # the CRLF that ends a chunk's data
+                if c != (13 if st == _S_DATA_CR else 10):
                     raise _err(E_CHUNK_DATA)
-                st = _S_DATA_LF
-            elif st == _S_DATA_LF:
-                if c != 10:
-                    raise _err(E_CHUNK_DATA)
-                st = _S_SIZE0
+                st = _S_DATA_LF if st == _S_DATA_CR else _S_SIZE0
             else:
-                # trailer section: counted against MAX_HEAD
-                self._line += 1
-                if self._line > MAX_HEAD:
-                    raise _err(E_TRAILER_TOO_LARGE)
-                if st == _S_TR_START:
-                    if c == 13:
-                        st = _S_END_LF
-                    elif t[c]:
-                        st = _S_TR_NAME
-                    elif c == 32 or c == 9:
-                        raise _err(E_OBS_FOLD)
-                    elif c == 10:
-                        raise _err(E_LF)
-                    else:
-                        raise _err(E_TRAILER)
-                elif st == _S_TR_NAME:
-                    if c == 58:
-                        st = _S_TR_VALUE
-                    elif not t[c]:
-                        if c == 32 or c == 9:
-                            raise _err(E_HEADER_SPACE)
-                        raise _err(E_TRAILER)
-                elif st == _S_TR_VALUE:
-                    if c == 13:
-                        st = _S_TR_LF
-                    elif (c < 0x20 and c != 9) or c == 0x7F:
-                        if c == 10:
-                            raise _err(E_LF)
-                        raise _err(E_TRAILER)
-                elif st == _S_TR_LF:
-                    if c != 10:
-                        raise _err(E_CR)
-                    st = _S_TR_START
-                elif st == _S_END_LF:
-                    if c != 10:
-                        raise _err(E_CR)
-                    st = _S_DONE
+                st = self._trailer(st, c)
         self._state = st
         if st == _S_DONE:
             self.done = True
@@ -683,3 +548,110 @@ class ChunkedDecoder:
         if len(out) == 1:
             return out[0], i
         return b"".join(out), i
+
+    def _size_line(self, st, c):
+        """One byte of a chunk-size line: the hex size, its extensions, the LF after the CR
+        (mfa_http.c's size_line_step)."""
+        if st != _S_SIZE_LF:
+            self._line += 1
+            if self._line > MAX_CHUNK_LINE and c != 13:
+                raise _err(E_CHUNK_LINE_TOO_LONG)
+        t = _TCHAR
+        if st == _S_SIZE0 or st == _S_SIZE:
+            h = _hexval(c)
+            if h >= 0 and self._size <= _MAX_CHUNK_SIZE_DIV16:
+                self._size = self._size * 16 + h
+                return _S_SIZE
+            if h >= 0 or st == _S_SIZE0:
+                raise _err(E_CHUNK_SIZE)  # too large, or no digit
+            try:
+                return _ext_end(c, _S_EXT_BWS)  # the size ends: CR, ';' or BWS
+            except ParseError:
+                raise _err(E_CHUNK_SIZE)
+        if st == _S_EXT_BWS:
+            if c == 59:
+                return _S_EXT_NAME0
+        elif st == _S_EXT_NAME0:
+            if t[c]:
+                return _S_EXT_NAME
+        elif st == _S_EXT_NAME:
+            if t[c]:
+                return st
+            return _S_EXT_EQ_BWS if c == 61 else _ext_end(c, _S_EXT_AFTER)
+        elif st == _S_EXT_EQ_BWS:
+            if t[c]:
+                return _S_EXT_VAL
+            if c == 34:
+                return _S_EXT_QS
+        elif st == _S_EXT_VAL:
+            if t[c]:
+                return st
+            return _ext_end(c, _S_EXT_BWS)
+        elif st == _S_EXT_QS:
+            if c == 34:
+                return _S_EXT_QEND
+            if c == 92:
+                return _S_EXT_QP
+            if (c < 0x20 and c != 9) or c == 0x7F:
+                raise _err(E_CHUNK_EXT)
+            return st
+        elif st == _S_EXT_QP:
+            if (c < 0x20 and c != 9) or c == 0x7F:
+                raise _err(E_CHUNK_EXT)
+            return _S_EXT_QS
+        elif st == _S_EXT_AFTER:
+            if c == 61:
+                return _S_EXT_EQ_BWS
+            if c == 59:
+                return _S_EXT_NAME0
+        elif st == _S_EXT_QEND:
+            return _ext_end(c, _S_EXT_BWS)
+        else:  # _S_SIZE_LF
+            if c != 10:
+                raise _err(E_CR)
+            self._line = 0
+            return _S_TR_START if self._size == 0 else _S_DATA
+        # the states that allow only white space besides what was tested above
+        if c != 32 and c != 9:
+            raise _err(E_CHUNK_EXT)
+        return st
+
+    def _trailer(self, st, c):
+        """One byte of the trailer section, counted against MAX_HEAD like a head, or of the
+        final CRLF (mfa_http.c's trailer_step)."""
+        self._line += 1
+        if self._line > MAX_HEAD:
+            raise _err(E_TRAILER_TOO_LARGE)
+        if st == _S_TR_START:
+            if c == 13:
+                return _S_END_LF
+            if _TCHAR[c]:
+                return _S_TR_NAME
+            raise _err(E_OBS_FOLD if c == 32 or c == 9 else E_LF if c == 10 else E_TRAILER)
+        if st == _S_TR_NAME:
+            if c == 58:
+                return _S_TR_VALUE
+            if not _TCHAR[c]:
+                raise _err(E_HEADER_SPACE if c == 32 or c == 9 else E_TRAILER)
+            return st
+        if st == _S_TR_VALUE:
+            if c == 13:
+                return _S_TR_LF
+            if (c < 0x20 and c != 9) or c == 0x7F:
+                raise _err(E_LF if c == 10 else E_TRAILER)
+            return st
+        if c != 10:  # _S_TR_LF, _S_END_LF
+            raise _err(E_CR)
+        return _S_TR_START if st == _S_TR_LF else _S_DONE
+
+
+def _ext_end(c, ows):
+    """After a whole extension element (a name, a token value, a closing quote): ';' starts
+    another, CR ends the line, white space goes to `ows` (mfa_http.c's ext_end)."""
+    if c == 59:
+        return _S_EXT_NAME0
+    if c == 13:
+        return _S_SIZE_LF
+    if c == 32 or c == 9:
+        return ows
+    raise _err(E_CHUNK_EXT)

@@ -563,6 +563,8 @@ class MicroFastApi(APIRouter):
               "header_timeout_ms": self.header_timeout_ms,
               "body_timeout_ms": self.body_timeout_ms, "idle_timeout_ms": self.idle_timeout_ms}
         kw.update(limits)
+        if name != "_mfa":
+            kw["parser"] = backend.parser  # pyserver parses with what backend chose
         self.server = cls(host=host, port=port, **kw)
         self.backend = name
         self.host = host

@@ -42,16 +42,30 @@ if PARSER != "_mfa" or unquote is None or parse_qsl is None:
         parse_qsl = _pyparser.parse_qsl
 
 
+if _mfa is not None and hasattr(_mfa, "ChunkedDecoder"):
+    ChunkedDecoder = _mfa.ChunkedDecoder
+else:
+    from .parser import ChunkedDecoder
+
+
 def chunked_decoder():
     """A fresh ChunkedDecoder (C when _mfa has one)."""
-    if _mfa is not None and hasattr(_mfa, "ChunkedDecoder"):
-        return _mfa.ChunkedDecoder()
-    from .parser import ChunkedDecoder
     return ChunkedDecoder()
 
 
+class _Parser:
+    """parse_request, ParseError and ChunkedDecoder as chosen above, for pyserver."""
+
+
+parser = _Parser()
+parser.parse_request = parse_request
+parser.ParseError = ParseError
+parser.ChunkedDecoder = ChunkedDecoder
+
+
 def server_class():
-    """(Server class, backend name): `_mfa.Server` when the C module has it, else pyserver."""
+    """(Server class, backend name): `_mfa.Server` when the C module has it, else pyserver
+    (which takes the parser above as its `parser` argument)."""
     if _mfa is not None and hasattr(_mfa, "Server"):
         return _mfa.Server, "_mfa"
     from .pyserver import Server

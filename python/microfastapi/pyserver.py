@@ -25,28 +25,13 @@ except ImportError:
     def ticks_diff(a, b):
         return a - b
 
-from . import backend
+from .wire import REASONS, Request, check_headers, encode_body
 
 try:
     import io
     _IOBase = io.IOBase
 except (ImportError, AttributeError):
     _IOBase = object
-
-# The same table as mfa_conn_reason() in cmodules/mfa/mfa_conn.c (a test compares the two).
-REASONS = {
-    100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
-    206: "Partial Content", 301: "Moved Permanently", 302: "Found", 303: "See Other",
-    304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect",
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-    405: "Method Not Allowed", 406: "Not Acceptable", 408: "Request Timeout", 409: "Conflict",
-    410: "Gone", 411: "Length Required", 412: "Precondition Failed",
-    413: "Content Too Large", 414: "URI Too Long", 415: "Unsupported Media Type",
-    417: "Expectation Failed", 422: "Unprocessable Content", 429: "Too Many Requests",
-    431: "Request Header Fields Too Large", 500: "Internal Server Error",
-    501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
-    504: "Gateway Timeout", 505: "HTTP Version Not Supported",
-}
 
 POLLIN = getattr(select, "POLLIN", 1)
 POLLOUT = getattr(select, "POLLOUT", 4)
@@ -70,19 +55,6 @@ _READY = 2  # complete request handed to (or waiting for) the app
 _CLOSING = 3  # answering an error, closing once sent
 
 
-def encode_body(body):
-    if body is None:
-        return b""
-    if isinstance(body, str):
-        return body.encode()
-    return body
-
-
-def _check(s):
-    if "\r" in s or "\n" in s or "\0" in s:
-        raise ValueError("CR, LF or NUL in header %r" % (s,))
-
-
 def _addr(addr):
     if isinstance(addr, tuple):
         return (str(addr[0]), addr[1])
@@ -94,34 +66,6 @@ def _addr(addr):
         return (ip, a[2])
     except Exception:
         return (str(addr), 0)
-
-
-class Request:
-    """A complete request: the parser's attributes (read through to the head object) plus
-    body and client. Four instance attributes only, to keep the per-request allocation small."""
-
-    def __init__(self, head, body, client, conn):
-        self._head = head
-        self.body = body
-        self.client = client
-        self._conn = conn
-
-    method = property(lambda self: self._head.method)
-    path = property(lambda self: self._head.path)
-    query = property(lambda self: self._head.query)
-    version = property(lambda self: self._head.version)
-    header_len = property(lambda self: self._head.header_len)
-    content_length = property(lambda self: self._head.content_length)
-    chunked = property(lambda self: self._head.chunked)
-    keep_alive = property(lambda self: self._head.keep_alive)
-    expect_continue = property(lambda self: self._head.expect_continue)
-    headers = property(lambda self: self._head.headers)
-
-    def header(self, name, default=None):
-        return self._head.header(name, default)
-
-    def __repr__(self):
-        return "<Request %s %s>" % (self.method, self.path)
 
 
 class _Conn:
@@ -154,7 +98,12 @@ class Server(_IOBase):
 
     def __init__(self, host="0.0.0.0", port=80, max_conns=8, max_body=16384,
                  header_timeout_ms=10000, body_timeout_ms=10000, idle_timeout_ms=5000,
-                 backlog=4):
+                 backlog=4, parser=None):
+        # `parser`: what parses heads and chunked bodies (parse_request, ParseError,
+        # ChunkedDecoder): backend.parser as the app passes it, else the pure-Python twin.
+        if parser is None:
+            from . import parser
+        self._parser = parser
         self.max_conns = max_conns
         self.max_body = max_body
         self.header_timeout_ms = header_timeout_ms
@@ -361,8 +310,8 @@ class Server(_IOBase):
             if not c.buf:
                 return
             try:
-                head = backend.parse_request(c.buf, c.last_len)
-            except backend.ParseError as e:
+                head = self._parser.parse_request(c.buf, c.last_len)
+            except self._parser.ParseError as e:
                 self._error(c, e.args[0], e.args[1])
                 return
             except Exception:
@@ -382,7 +331,7 @@ class Server(_IOBase):
             c.started = now
             c.body = None
             if head.chunked:
-                c.dec = backend.chunked_decoder()
+                c.dec = self._parser.ChunkedDecoder()
                 c.body = bytearray()
             if head.expect_continue and (head.chunked or cl):
                 if head.version == "1.1":
@@ -395,7 +344,7 @@ class Server(_IOBase):
                 if c.buf:
                     try:
                         data, used = c.dec.feed(c.buf)
-                    except backend.ParseError as e:
+                    except self._parser.ParseError as e:
                         self._error(c, e.args[0], e.args[1])
                         return
                     c.buf = c.buf[used:]
@@ -515,7 +464,7 @@ class Server(_IOBase):
             pass
 
     def _head_bytes(self, req, status, headers, extra):
-        _check_headers(headers)
+        check_headers(headers)
         c = req._conn
         keep = c.keep_alive and not c.close_after
         lines = ["HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, "Unknown"))]
@@ -656,9 +605,3 @@ class Server(_IOBase):
 def _again(e):
     code = e.args[0] if e.args else 0
     return code in (11, 35, 115)  # EAGAIN/EWOULDBLOCK (Linux, lwIP; BSD), EINPROGRESS
-
-
-def _check_headers(headers):
-    for k, v in headers:
-        _check(k)
-        _check(v)

@@ -14,29 +14,7 @@ except ImportError:  # pragma: no cover
     import ujson as json
 
 from . import backend
-from .pyserver import REASONS, encode_body
-
-
-class _Raw:
-    """The parser's head plus what the server adds (body, client)."""
-
-    def __init__(self, head, body, client):
-        self.head = head
-        self.method = head.method
-        self.path = head.path
-        self.query = head.query
-        self.version = head.version
-        self.headers = head.headers
-        self.keep_alive = head.keep_alive
-        self.content_length = head.content_length
-        self.chunked = head.chunked
-        self.expect_continue = head.expect_continue
-        self.header_len = head.header_len
-        self.body = body
-        self.client = client
-
-    def header(self, name, default=None):
-        return self.head.header(name, default)
+from .wire import REASONS, Request, check_headers, encode_body
 
 
 class TestResponse:
@@ -120,10 +98,7 @@ class TestClient:
     # ---- the server surface the app talks to ------------------------------------------
 
     def respond(self, req, status, headers, body):
-        for k, v in headers:
-            for s in (k, v):
-                if "\r" in s or "\n" in s or "\0" in s:
-                    raise ValueError("CR/LF/NUL in header %r" % k)
+        check_headers(headers)
         body = encode_body(body)
         self._resp = [status, list(headers), body, False]
 
@@ -194,7 +169,7 @@ class TestClient:
                 raise ValueError("incomplete chunked body")
         elif head.content_length is not None:
             body = body[:head.content_length]
-        raw = _Raw(head, body, self.client)
+        raw = Request(head, body, self.client)
         self._resp = None
         self.app.handle_sync(raw, self)
         while self.app._streams:

@@ -87,7 +87,8 @@ def mfa_step(app, raw=RAW, framed=False, preparsed=False):
     the way the server does it (see the module docstring for framed/preparsed). Checks that
     the answer is a 2xx."""
     from microfastapi import backend
-    from microfastapi.pyserver import Request, Server, encode_body
+    from microfastapi.pyserver import Server
+    from microfastapi.wire import Request, encode_body
 
     class Conn:
         keep_alive = True

@@ -176,7 +176,7 @@ def test_reason_phrases_agree():
                re.findall(r'case (\d+): return "([^"]*)";', src)}
     sys.path.insert(0, PYDIR)
     try:
-        from microfastapi.pyserver import REASONS
+        from microfastapi.wire import REASONS
     finally:
         sys.path.remove(PYDIR)
     assert len(c_table) > 30 and c_table == REASONS

@@ -1,6 +1,6 @@
 // _mfa: the C hot path of microfastapi.
 //
-// This file only assembles the module: each part (parser, server, link) lives in its own
+// This file only assembles the module: each part (the parser, the server) lives in its own
 // modmfa_*.c binding file and exports its objects through a header; the globals table below
 // lists them.
 

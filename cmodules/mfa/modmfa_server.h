@@ -1,6 +1,7 @@
 // _mfa.Server and its request objects (docs/internals.md, "Server"), and the small interface
 // between the binding (modmfa_server.c) and the transport compiled for this port: mfa_posix.c
-// (unix) or mfa_lwip.c (MICROPY_PY_LWIP). Exactly one transport defines MFA_TRANSPORT.
+// (unix) or mfa_lwip.c (MICROPY_PY_LWIP): the one chosen below (MFA_SERVER_POSIX or
+// MFA_SERVER_LWIP) is compiled, the other is empty.
 #ifndef MFA_MODMFA_SERVER_H
 #define MFA_MODMFA_SERVER_H
 

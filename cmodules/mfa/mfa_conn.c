@@ -161,6 +161,20 @@ static void body_free(mfa_pool_t *pool, mfa_conn_t *c) {
 
 // ---- pool ------------------------------------------------------------------------------------
 
+// A slot back to FREE with nothing in it. What belongs to the slot itself stays: its buffers,
+// its index and its generation (which tells a stale handle from the connection now in it).
+static void slot_reset(mfa_conn_t *c) {
+    uint8_t *in = c->in, *out = c->out;
+    uint16_t index = c->index;
+    uint32_t gen = c->gen;
+    memset(c, 0, sizeof(*c));
+    c->in = in;
+    c->out = out;
+    c->index = index;
+    c->gen = gen;
+    c->content_length = -1;
+}
+
 void mfa_pool_init(mfa_pool_t *pool, mfa_conn_t *conns, size_t n, const mfa_conn_io_t *io,
     void *ctx) {
     uint32_t max_body = pool->max_body;
@@ -175,13 +189,9 @@ void mfa_pool_init(mfa_pool_t *pool, mfa_conn_t *conns, size_t n, const mfa_conn
     pool->body_timeout_ms = bt;
     pool->idle_timeout_ms = it;
     for (size_t i = 0; i < n; i++) {
-        mfa_conn_t *c = &conns[i];
-        uint8_t *in = c->in, *out = c->out;
-        memset(c, 0, sizeof(*c));
-        c->in = in;
-        c->out = out;
-        c->index = (uint16_t)i;
-        c->content_length = -1;
+        conns[i].index = (uint16_t)i;
+        conns[i].gen = 0;
+        slot_reset(&conns[i]);
     }
 }
 
@@ -191,18 +201,8 @@ void mfa_conn_close(mfa_pool_t *pool, mfa_conn_t *c, bool abort) {
     }
     pool->io->close(pool->ctx, c, abort);
     body_free(pool, c);
-    c->state = MFA_CONN_FREE;
-    c->flags = 0;
     c->gen++;
-    c->handle = 0;
-    c->tstate = NULL;
-    c->in_len = c->last_len = c->head_len = 0;
-    c->content_length = -1;
-    c->out_off = c->out_len = 0;
-    c->ref = NULL;
-    c->ref_obj = NULL;
-    c->ref_off = c->ref_len = 0;
-    c->tail_len = 0;
+    slot_reset(c);
     pool->open--;
 }
 
@@ -234,15 +234,8 @@ mfa_conn_t *mfa_pool_accept(mfa_pool_t *pool, uintptr_t handle, uint32_t now_ms)
         pool->stats.errors++;
         return NULL;
     }
-    uint32_t gen = slot->gen;
-    uint16_t index = slot->index;
-    uint8_t *in = slot->in, *out = slot->out;
-    memset(slot, 0, sizeof(*slot));
-    slot->gen = gen + 1;
-    slot->index = index;
-    slot->in = in;
-    slot->out = out;
-    slot->content_length = -1;
+    slot->gen++;
+    slot_reset(slot);
     slot->state = MFA_CONN_HEAD;
     slot->handle = handle;
     slot->started_ms = slot->last_used_ms = slot->write_ms = now_ms;
@@ -253,29 +246,40 @@ mfa_conn_t *mfa_pool_accept(mfa_pool_t *pool, uintptr_t handle, uint32_t now_ms)
 
 // ---- sending ---------------------------------------------------------------------------------
 
+// What is queued, sent in this order: the output buffer, then a body referenced in place (a
+// bytes object of the app), then the few bytes that must follow that body (its chunk's CRLF).
+typedef enum {
+    OUT_BUF,
+    OUT_REF,
+    OUT_TAIL,
+} out_part_t;
+
 // Send as much as the transport takes. Returns false when the connection died (now FREE).
 static bool conn_flush(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
     const mfa_conn_io_t *io = pool->io;
     for (;;) {
         const uint8_t *p;
         size_t n;
-        int which;
+        out_part_t part;
+        bool more;  // another part follows this one (lets the transport batch segments)
         if (c->out_off < c->out_len) {
             p = c->out + c->out_off;
             n = c->out_len - c->out_off;
-            which = 0;
+            part = OUT_BUF;
+            more = c->ref != NULL || c->tail_len;
         } else if (c->ref) {
             p = c->ref + c->ref_off;
             n = c->ref_len - c->ref_off;
-            which = 1;
+            part = OUT_REF;
+            more = c->tail_len;
         } else if (c->tail_len) {
             p = c->tail;
             n = c->tail_len;
-            which = 2;
+            part = OUT_TAIL;
+            more = false;
         } else {
             break;
         }
-        bool more = which == 0 ? (c->ref != NULL || c->tail_len) : which == 1 ? c->tail_len : false;
         int r = n ? io->send(pool->ctx, c, p, n, more) : 0;
         if (r < 0) {
             conn_dead(pool, c);
@@ -285,12 +289,12 @@ static bool conn_flush(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             c->write_ms = now;
         }
         size_t taken = (size_t)r;
-        if (which == 0) {
+        if (part == OUT_BUF) {
             c->out_off += taken;
             if (c->out_off == c->out_len) {
                 c->out_off = c->out_len = 0;
             }
-        } else if (which == 1) {
+        } else if (part == OUT_REF) {
             c->ref_off += taken;
             if (c->ref_off == c->ref_len) {
                 c->ref = NULL;
@@ -374,134 +378,160 @@ static bool body_reserve(mfa_pool_t *pool, mfa_conn_t *c, size_t need) {
     return true;
 }
 
-// Parse and collect what the input buffer holds, as far as it goes.
+// What the request line and headers say, kept in the slot as offsets into the input buffer.
+static void head_store(mfa_conn_t *c, const mfa_http_request_t *req) {
+    c->flags &= (uint16_t) ~MFA_CF_REQUEST;
+    if (req->flags & MFA_HTTP_F_KEEP_ALIVE) {
+        c->flags |= MFA_CF_KEEP_ALIVE;
+    }
+    if (req->minor_version == 0) {
+        c->flags |= MFA_CF_HTTP10;
+    }
+    if (req->method_len == 4 && memcmp(req->method, "HEAD", 4) == 0) {
+        c->flags |= MFA_CF_HEAD_METHOD;
+    }
+    c->method_len = (uint16_t)req->method_len;
+    c->path_off = (uint16_t)(req->path - (const char *)c->in);
+    c->path_len = (uint16_t)req->path_len;
+    c->query_off = (uint16_t)(req->query_len ? req->query - (const char *)c->in : 0);
+    c->query_len = (uint16_t)req->query_len;
+    c->http_flags = (uint8_t)req->flags;
+    c->minor_version = (uint8_t)req->minor_version;
+    c->content_length = -1;
+}
+
+// A body larger than the input buffer can hold: one allocation of exactly its size, and the
+// body bytes that came with the head move there.
+static bool body_external(mfa_pool_t *pool, mfa_conn_t *c, size_t cl) {
+    c->body = pool->io->alloc(pool->ctx, cl);
+    if (!c->body) {
+        return false;
+    }
+    c->body_cap = cl;
+    c->flags |= MFA_CF_BODY_EXT;
+    size_t have = c->in_len - c->head_len;
+    size_t take = have < cl ? have : cl;
+    memcpy(c->body, c->in + c->head_len, take);
+    c->body_len = take;
+    memmove(c->in + c->head_len, c->in + c->head_len + take, have - take);
+    c->in_len -= take;
+    return true;
+}
+
+// The head is complete: check the body's size, ask for it (100 Continue) and give it a place.
+// False when the connection was answered (an error) or closed.
+static bool body_start(mfa_pool_t *pool, mfa_conn_t *c, unsigned http_flags, uint64_t cl,
+    uint32_t now) {
+    if (http_flags & MFA_HTTP_F_CONTENT_LENGTH) {
+        if (cl > pool->max_body) {
+            conn_error(pool, c, 413, "request body too large", now);
+            return false;
+        }
+        c->content_length = (int64_t)cl;
+    }
+    c->state = MFA_CONN_BODY;
+    c->started_ms = now;
+    body_free(pool, c);
+    bool chunked = http_flags & MFA_HTTP_F_CHUNKED;
+    if (chunked) {
+        c->flags |= MFA_CF_CHUNKED_IN;
+        mfa_chunked_init(&c->chunked);
+    }
+    if ((http_flags & MFA_HTTP_F_EXPECT_CONTINUE) && (chunked || cl)) {
+        // The body is acceptable (size checked above): tell the client to send it.
+        if (!out_append(c, continue_response, sizeof(continue_response) - 1, now)
+            || !conn_flush(pool, c, now)) {
+            if (c->state != MFA_CONN_FREE) {
+                mfa_conn_close(pool, c, true);
+            }
+            return false;
+        }
+    }
+    if (cl && c->head_len + cl > MFA_CONN_IN_BUF && !body_external(pool, c, (size_t)cl)) {
+        conn_error(pool, c, 503, "out of memory", now);
+        return false;
+    }
+    return true;
+}
+
+// Parse the head in the input buffer. True when it was complete and the body stage began.
+static bool conn_head(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
+    if (c->in_len == 0) {
+        return false;
+    }
+    mfa_http_request_t req;
+    mfa_http_header_t headers[MFA_HTTP_MAX_HEADERS];
+    size_t nh = MFA_HTTP_MAX_HEADERS;
+    int r = mfa_http_parse_request((const char *)c->in, c->in_len, c->last_len, &req, headers,
+        &nh);
+    if (r == MFA_HTTP_INCOMPLETE) {
+        c->last_len = c->in_len;
+        return false;
+    }
+    if (r < 0) {
+        conn_error(pool, c, mfa_http_err_status(req.error), mfa_http_err_reason(req.error), now);
+        return false;
+    }
+    c->head_len = (size_t)r;
+    c->last_len = 0;
+    head_store(c, &req);
+    uint64_t cl = (req.flags & MFA_HTTP_F_CONTENT_LENGTH) ? req.content_length : 0;
+    return body_start(pool, c, req.flags, cl, now);
+}
+
+// Decode what arrived of a chunked body into the body buffer. True when the body is complete.
+static bool body_chunked(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
+    size_t avail = c->in_len - c->head_len;
+    if (avail == 0) {
+        return false;
+    }
+    char *src = (char *)c->in + c->head_len;
+    size_t out_n = 0;
+    ptrdiff_t r = mfa_chunked_decode(&c->chunked, src, avail, src, &out_n);
+    if (r == MFA_HTTP_ERROR) {
+        mfa_http_err_t e = (mfa_http_err_t)c->chunked.error;
+        conn_error(pool, c, mfa_http_err_status(e), mfa_http_err_reason(e), now);
+        return false;
+    }
+    if (out_n) {
+        if (c->body_len + out_n > pool->max_body) {
+            conn_error(pool, c, 413, "request body too large", now);
+            return false;
+        }
+        if (!body_reserve(pool, c, out_n)) {
+            conn_error(pool, c, 503, "out of memory", now);
+            return false;
+        }
+        memcpy(c->body + c->body_len, src, out_n);
+        c->body_len += out_n;
+    }
+    size_t used = r == MFA_HTTP_INCOMPLETE ? avail : (size_t)r;
+    memmove(src, src + used, avail - used);
+    c->in_len -= used;
+    return r != MFA_HTTP_INCOMPLETE;
+}
+
+// True when all of a Content-Length body (or no body) is there.
+static bool body_fixed_done(const mfa_conn_t *c) {
+    size_t cl = c->content_length > 0 ? (size_t)c->content_length : 0;
+    return (c->flags & MFA_CF_BODY_EXT) ? c->body_len >= cl : c->in_len - c->head_len >= cl;
+}
+
+// Parse and collect what the input buffer holds, as far as it goes: a head, then its body;
+// a complete request is handed on (READY) and waits for its answer.
 static void conn_advance(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
-    while (c->ref == NULL) {
-        if (c->state == MFA_CONN_HEAD) {
-            if (c->in_len == 0) {
-                return;
-            }
-            mfa_http_request_t req;
-            mfa_http_header_t headers[MFA_HTTP_MAX_HEADERS];
-            size_t nh = MFA_HTTP_MAX_HEADERS;
-            int r = mfa_http_parse_request((const char *)c->in, c->in_len, c->last_len, &req,
-                headers, &nh);
-            if (r == MFA_HTTP_INCOMPLETE) {
-                c->last_len = c->in_len;
-                return;
-            }
-            if (r < 0) {
-                conn_error(pool, c, mfa_http_err_status(req.error),
-                    mfa_http_err_reason(req.error), now);
-                return;
-            }
-            c->head_len = (size_t)r;
-            c->last_len = 0;
-            c->flags &= (uint16_t) ~MFA_CF_REQUEST;
-            if (req.flags & MFA_HTTP_F_KEEP_ALIVE) {
-                c->flags |= MFA_CF_KEEP_ALIVE;
-            }
-            if (req.minor_version == 0) {
-                c->flags |= MFA_CF_HTTP10;
-            }
-            if (req.method_len == 4 && memcmp(req.method, "HEAD", 4) == 0) {
-                c->flags |= MFA_CF_HEAD_METHOD;
-            }
-            c->method_len = (uint16_t)req.method_len;
-            c->path_off = (uint16_t)(req.path - (const char *)c->in);
-            c->path_len = (uint16_t)req.path_len;
-            c->query_off = (uint16_t)(req.query_len ? req.query - (const char *)c->in : 0);
-            c->query_len = (uint16_t)req.query_len;
-            c->http_flags = (uint8_t)req.flags;
-            c->minor_version = (uint8_t)req.minor_version;
-            c->content_length = -1;
-            uint64_t cl = 0;
-            if (req.flags & MFA_HTTP_F_CONTENT_LENGTH) {
-                cl = req.content_length;
-                if (cl > pool->max_body) {
-                    conn_error(pool, c, 413, "request body too large", now);
-                    return;
-                }
-                c->content_length = (int64_t)cl;
-            }
-            c->state = MFA_CONN_BODY;
-            c->started_ms = now;
-            body_free(pool, c);
-            if (req.flags & MFA_HTTP_F_CHUNKED) {
-                c->flags |= MFA_CF_CHUNKED_IN;
-                mfa_chunked_init(&c->chunked);
-            }
-            if ((req.flags & MFA_HTTP_F_EXPECT_CONTINUE) && ((req.flags & MFA_HTTP_F_CHUNKED) || cl)) {
-                // The body is acceptable (size checked above): tell the client to send it.
-                if (!out_append(c, continue_response, sizeof(continue_response) - 1, now)
-                    || !conn_flush(pool, c, now)) {
-                    if (c->state != MFA_CONN_FREE) {
-                        mfa_conn_close(pool, c, true);
-                    }
-                    return;
-                }
-            }
-            if (cl && c->head_len + cl > MFA_CONN_IN_BUF) {
-                // Too big for the input buffer: one allocation of exactly its size.
-                c->body = pool->io->alloc(pool->ctx, (size_t)cl);
-                if (!c->body) {
-                    conn_error(pool, c, 503, "out of memory", now);
-                    return;
-                }
-                c->body_cap = (size_t)cl;
-                c->flags |= MFA_CF_BODY_EXT;
-                size_t have = c->in_len - c->head_len;
-                size_t take = have < cl ? have : (size_t)cl;
-                memcpy(c->body, c->in + c->head_len, take);
-                c->body_len = take;
-                memmove(c->in + c->head_len, c->in + c->head_len + take, have - take);
-                c->in_len -= take;
-            }
-            continue;
-        }
-        if (c->state != MFA_CONN_BODY) {
-            return;
-        }
-        if (c->flags & MFA_CF_CHUNKED_IN) {
-            size_t avail = c->in_len - c->head_len;
-            if (avail == 0) {
-                return;
-            }
-            char *src = (char *)c->in + c->head_len;
-            size_t out_n = 0;
-            ptrdiff_t r = mfa_chunked_decode(&c->chunked, src, avail, src, &out_n);
-            if (r == MFA_HTTP_ERROR) {
-                mfa_http_err_t e = (mfa_http_err_t)c->chunked.error;
-                conn_error(pool, c, mfa_http_err_status(e), mfa_http_err_reason(e), now);
-                return;
-            }
-            if (out_n) {
-                if (c->body_len + out_n > pool->max_body) {
-                    conn_error(pool, c, 413, "request body too large", now);
-                    return;
-                }
-                if (!body_reserve(pool, c, out_n)) {
-                    conn_error(pool, c, 503, "out of memory", now);
-                    return;
-                }
-                memcpy(c->body + c->body_len, src, out_n);
-                c->body_len += out_n;
-            }
-            size_t used = r == MFA_HTTP_INCOMPLETE ? avail : (size_t)r;
-            memmove(src, src + used, avail - used);
-            c->in_len -= used;
-            if (r == MFA_HTTP_INCOMPLETE) {
-                return;
-            }
-            conn_ready(pool, c);
-            return;
-        }
-        size_t cl = c->content_length > 0 ? (size_t)c->content_length : 0;
-        if ((c->flags & MFA_CF_BODY_EXT) ? c->body_len < cl : c->in_len - c->head_len < cl) {
-            return;
-        }
-        conn_ready(pool, c);
+    if (c->ref != NULL) {
+        return;  // an answer is still being sent from the app's object
+    }
+    if (c->state == MFA_CONN_HEAD && !conn_head(pool, c, now)) {
         return;
+    }
+    if (c->state != MFA_CONN_BODY) {
+        return;
+    }
+    bool done = (c->flags & MFA_CF_CHUNKED_IN) ? body_chunked(pool, c, now) : body_fixed_done(c);
+    if (done && c->state == MFA_CONN_BODY) {
+        conn_ready(pool, c);
     }
 }
 

@@ -689,6 +689,28 @@ void mfa_conn_release_body(mfa_pool_t *pool, mfa_conn_t *c) {
     body_free(pool, c);
 }
 
+uint8_t *mfa_conn_take_body(mfa_conn_t *c, size_t *len, size_t *cap) {
+    uint8_t *b = c->body;
+    if (!b || !(c->flags & (MFA_CF_BODY_EXT | MFA_CF_CHUNKED_IN))) {
+        *len = *cap = 0;
+        return NULL;
+    }
+    *len = c->body_len;
+    *cap = c->body_cap;
+    // The flags stay: conn_finish must still know the body is not in the input buffer.
+    c->body = NULL;
+    c->body_len = c->body_cap = 0;
+    return b;
+}
+
+void mfa_conn_fail(mfa_pool_t *pool, mfa_conn_t *c, int status, const char *reason,
+    uint32_t now_ms) {
+    if (c->state == MFA_CONN_FREE) {
+        return;
+    }
+    conn_error(pool, c, status, reason, now_ms);
+}
+
 const uint8_t *mfa_conn_body(const mfa_conn_t *c, size_t *len) {
     if (c->flags & (MFA_CF_BODY_EXT | MFA_CF_CHUNKED_IN)) {
         *len = c->body ? c->body_len : 0;

@@ -314,7 +314,7 @@ static bool conn_flush(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
         // time is over, so a client still sending gets our answer instead of a reset.
         io->shutdown(pool->ctx, c);
         c->flags |= MFA_CF_SHUT;
-        c->started_ms = now;
+        c->started_ms = c->shut_ms = now;
     }
     return true;
 }
@@ -553,6 +553,10 @@ static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             return;
         }
         if (c->state == MFA_CONN_CLOSING) {
+            // Still sending (e.g. the rest of a body answered 413/503 at its head): the
+            // linger goes on while bytes arrive, so the close does not reset the connection
+            // before the client has read our answer.
+            c->started_ms = now;
             continue;
         }
         if (c->state == MFA_CONN_HEAD && c->in_len == 0) {
@@ -601,7 +605,8 @@ static void conn_timeouts(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             }
             break;
         case MFA_CONN_CLOSING:
-            if ((c->flags & MFA_CF_SHUT) && elapsed(now, c->started_ms, MFA_CONN_LINGER_MS)) {
+            if ((c->flags & MFA_CF_SHUT) && (elapsed(now, c->started_ms, MFA_CONN_LINGER_MS)
+                || elapsed(now, c->shut_ms, pool->body_timeout_ms + MFA_CONN_LINGER_MS))) {
                 mfa_conn_close(pool, c, false);
             }
             break;

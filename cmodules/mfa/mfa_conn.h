@@ -57,7 +57,8 @@
 
 // How long a closing connection keeps reading (and discarding) after its last byte was sent,
 // so that a client still sending (e.g. a body we refused with 413) reads our answer instead of
-// a reset. Costs a slot for at most this long.
+// a reset: until nothing has arrived for this long (at most body_timeout_ms + this after the
+// answer was sent). Costs a slot meanwhile.
 #ifndef MFA_CONN_LINGER_MS
 #define MFA_CONN_LINGER_MS (1000)
 #endif
@@ -151,6 +152,7 @@ struct _mfa_conn_t {
     uint8_t tail[16];
     uint8_t tail_len;
     uint32_t write_ms;          // last send progress (stalled-writer timeout)
+    uint32_t shut_ms;           // CLOSING: when our side was half-closed (the linger's cap)
 
     // client address, filled by the transport
     char addr[48];

@@ -615,6 +615,41 @@ static void test_out_of_memory(void) {
     teardown();
 }
 
+// A body refused at its head (here 413) goes on arriving: the connection lingers while it does
+// (its close would reset the connection and destroy the answer), then closes once the client
+// has been quiet for MFA_CONN_LINGER_MS; a client that never stops is closed at the cap.
+static void test_linger_while_the_client_sends(void) {
+    setup(100);  // body timeout 2000 ms
+    connect(1);
+    client_send(1, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nxxxx");
+    step();
+    CHECK(strstr(client_read(1), "413 Content Too Large") != NULL);
+    CHECK(fakes[1].shut && !fakes[1].closed);
+    for (int i = 0; i < 5; i++) {  // 3 s of body, longer than the linger time
+        now += MFA_CONN_LINGER_MS * 6 / 10;
+        client_send(1, "yyyyyyyy");
+        step();
+        CHECK(!fakes[1].closed);
+    }
+    now += MFA_CONN_LINGER_MS + 1;
+    step();
+    CHECK(fakes[1].closed && !fakes[1].aborted);
+    // one that never stops: closed at body timeout + linger after the answer
+    connect(2);
+    client_send(2, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
+    step();
+    CHECK(strstr(client_read(2), "413") != NULL);
+    uint32_t t0 = now;
+    while (!fakes[2].closed && now - t0 < 10000) {
+        now += 100;
+        client_send(2, "z");
+        step();
+    }
+    CHECK(fakes[2].closed && now - t0 > 2000 + MFA_CONN_LINGER_MS
+        && now - t0 <= 2000 + MFA_CONN_LINGER_MS + 200);
+    teardown();
+}
+
 int main(void) {
     test_simple_keepalive();
     test_pipelining_in_order();
@@ -632,6 +667,7 @@ int main(void) {
     test_bad_response_headers();
     test_slow_client();
     test_out_of_memory();
+    test_linger_while_the_client_sends();
     printf("test_mfa_conn: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

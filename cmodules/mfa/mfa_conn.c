@@ -318,7 +318,7 @@ static bool conn_flush(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
         // time is over, so a client still sending gets our answer instead of a reset.
         io->shutdown(pool->ctx, c);
         c->flags |= MFA_CF_SHUT;
-        c->started_ms = now;
+        c->started_ms = c->shut_ms = now;
     }
     return true;
 }
@@ -583,6 +583,10 @@ static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             return;
         }
         if (c->state == MFA_CONN_CLOSING) {
+            // Still sending (e.g. the rest of a body answered 413/503 at its head): the
+            // linger goes on while bytes arrive, so the close does not reset the connection
+            // before the client has read our answer.
+            c->started_ms = now;
             continue;
         }
         if (c->state == MFA_CONN_HEAD && c->in_len == 0) {
@@ -631,7 +635,8 @@ static void conn_timeouts(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             }
             break;
         case MFA_CONN_CLOSING:
-            if ((c->flags & MFA_CF_SHUT) && elapsed(now, c->started_ms, MFA_CONN_LINGER_MS)) {
+            if ((c->flags & MFA_CF_SHUT) && (elapsed(now, c->started_ms, MFA_CONN_LINGER_MS)
+                || elapsed(now, c->shut_ms, pool->body_timeout_ms + MFA_CONN_LINGER_MS))) {
                 mfa_conn_close(pool, c, false);
             }
             break;
@@ -717,6 +722,28 @@ mfa_conn_t *mfa_pool_next_ready(mfa_pool_t *pool) {
 
 void mfa_conn_release_body(mfa_pool_t *pool, mfa_conn_t *c) {
     body_free(pool, c);
+}
+
+uint8_t *mfa_conn_take_body(mfa_conn_t *c, size_t *len, size_t *cap) {
+    uint8_t *b = c->body;
+    if (!b || !(c->flags & (MFA_CF_BODY_EXT | MFA_CF_CHUNKED_IN))) {
+        *len = *cap = 0;
+        return NULL;
+    }
+    *len = c->body_len;
+    *cap = c->body_cap;
+    // The flags stay: conn_finish must still know the body is not in the input buffer.
+    c->body = NULL;
+    c->body_len = c->body_cap = 0;
+    return b;
+}
+
+void mfa_conn_fail(mfa_pool_t *pool, mfa_conn_t *c, int status, const char *reason,
+    uint32_t now_ms) {
+    if (c->state == MFA_CONN_FREE) {
+        return;
+    }
+    conn_error(pool, c, status, reason, now_ms);
 }
 
 const uint8_t *mfa_conn_body(const mfa_conn_t *c, size_t *len) {

@@ -57,7 +57,8 @@
 
 // How long a closing connection keeps reading (and discarding) after its last byte was sent,
 // so that a client still sending (e.g. a body we refused with 413) reads our answer instead of
-// a reset. Costs a slot for at most this long.
+// a reset: until nothing has arrived for this long (at most body_timeout_ms + this after the
+// answer was sent). Costs a slot meanwhile.
 #ifndef MFA_CONN_LINGER_MS
 #define MFA_CONN_LINGER_MS (1000)
 #endif
@@ -151,6 +152,7 @@ struct _mfa_conn_t {
     uint8_t tail[16];
     uint8_t tail_len;
     uint32_t write_ms;          // last send progress (stalled-writer timeout)
+    uint32_t shut_ms;           // CLOSING: when our side was half-closed (the linger's cap)
 
     // client address, filled by the transport
     char addr[48];
@@ -219,6 +221,15 @@ static inline const uint8_t *mfa_conn_head(const mfa_conn_t *c) {
 const uint8_t *mfa_conn_body(const mfa_conn_t *c, size_t *len);
 // Free a READY request's separately allocated body early (once the caller has copied it).
 void mfa_conn_release_body(mfa_pool_t *pool, mfa_conn_t *c);
+// Take a READY request's separately allocated body (a Content-Length body that did not fit the
+// input buffer, or a chunked body) so that it can be handed on without a copy: returns the
+// allocation made through io->alloc/realloc (the caller frees it now, with *cap) and the body
+// length, or NULL when the body lives in the input buffer (mfa_conn_body) or is empty.
+uint8_t *mfa_conn_take_body(mfa_conn_t *c, size_t *len, size_t *cap);
+// Answer a handed request with a server error instead of the application (e.g. 503 when the
+// binding could not allocate what hands the request on) and close once it is sent.
+void mfa_conn_fail(mfa_pool_t *pool, mfa_conn_t *c, int status, const char *reason,
+    uint32_t now_ms);
 
 // ---- answering (only for a handed request; the caller checks c->gen) ----
 

@@ -11,28 +11,44 @@
 #include "py/mphal.h"
 #include "py/stream.h"
 #include "py/objstr.h"
+#include "py/nlr.h"
 
 #include "modmfa_server.h"
 
 #if MFA_SERVER_ENABLED
 
 // ---- body storage (one allocation per large request body, never per byte) ---------------
+//
+// Each allocation has one byte more than asked for, so that a complete body can become the
+// request's `bytes` object as it is (bytes are NUL-terminated) instead of being copied: a body
+// needs its own size once, not twice. They never raise: NULL is answered 503 by mfa_conn.
 
 void *mfa_srv_alloc(void *ctx, size_t n) {
     (void)ctx;
-    return m_malloc_maybe(n);
+    return m_malloc_maybe(n + 1);
 }
 
 void *mfa_srv_realloc(void *ctx, void *p, size_t old_n, size_t new_n) {
     (void)ctx;
     (void)old_n;
-    return m_renew_maybe(uint8_t, p, old_n, new_n, true);
+    return m_renew_maybe(uint8_t, p, old_n + 1, new_n + 1, true);
 }
 
 void mfa_srv_free(void *ctx, void *p, size_t n) {
     (void)ctx;
     (void)n;
-    m_del(uint8_t, p, n);
+    m_del(uint8_t, p, n + 1);
+}
+
+// A bytes object over data[:len], which has room for len + 1 bytes and belongs to the object
+// from now on (the hash is left 0: MicroPython computes it when it is first needed).
+static mp_obj_t bytes_adopt(uint8_t *data, size_t len) {
+    mp_obj_str_t *o = mp_obj_malloc(mp_obj_str_t, &mp_type_bytes);
+    data[len] = 0;
+    o->hash = 0;
+    o->len = len;
+    o->data = data;
+    return MP_OBJ_FROM_PTR(o);
 }
 
 static uint32_t now_ms(void) {
@@ -50,10 +66,11 @@ typedef struct _mfa_request_obj_t {
     uint8_t http_flags;
     uint8_t minor_version;
     int64_t content_length;     // -1: None
-    mp_obj_t head;              // bytes: request line + headers + blank line
     mp_obj_t body;              // bytes
     mp_obj_t client;            // (addr, port)
     mp_obj_t headers;           // list, built on first use
+    size_t head_len;
+    char head[];                // request line + headers + blank line (a copy), NUL-terminated
 } mfa_request_obj_t;
 
 static const mp_obj_type_t mfa_request_type;
@@ -61,7 +78,8 @@ static const MP_DEFINE_STR_OBJ(mfa_srv_version_10_obj, "1.0");
 static const MP_DEFINE_STR_OBJ(mfa_srv_version_11_obj, "1.1");
 
 static const char *req_head(mfa_request_obj_t *r, size_t *len) {
-    return mp_obj_str_get_data(r->head, len);
+    *len = r->head_len;
+    return r->head;
 }
 
 static mp_obj_t new_str(const char *s, size_t n) {
@@ -200,8 +218,12 @@ static MP_DEFINE_CONST_OBJ_TYPE(
     locals_dict, &mfa_request_locals_dict
     );
 
+// The Python object of a READY request (raises MemoryError: see mfa_server_poll). Allocations:
+// the object with the head inline, the body's bytes header (a body in its own allocation is
+// adopted, one in the input buffer is copied) and the client tuple.
 static mp_obj_t request_new(mfa_server_obj_t *srv, mfa_conn_t *c) {
-    mfa_request_obj_t *r = mp_obj_malloc(mfa_request_obj_t, &mfa_request_type);
+    mfa_request_obj_t *r = mp_obj_malloc_var(mfa_request_obj_t, head, char, c->head_len + 1,
+        &mfa_request_type);
     r->srv = srv;
     r->gen = c->gen;
     r->index = c->index;
@@ -214,13 +236,32 @@ static mp_obj_t request_new(mfa_server_obj_t *srv, mfa_conn_t *c) {
     r->minor_version = c->minor_version;
     r->content_length = (c->flags & MFA_CF_CHUNKED_IN) ? -1 : c->content_length;
     r->headers = MP_OBJ_NULL;
-    r->head = mp_obj_new_bytes(mfa_conn_head(c), c->head_len);
-    size_t blen;
-    const uint8_t *b = mfa_conn_body(c, &blen);
-    r->body = blen ? mp_obj_new_bytes(b, blen) : mp_const_empty_bytes;
-    mfa_conn_release_body(&srv->pool, c);
+    r->body = mp_const_empty_bytes;
+    r->client = mp_const_none;
+    r->head_len = c->head_len;
+    memcpy(r->head, mfa_conn_head(c), c->head_len);
+    r->head[c->head_len] = 0;
     mp_obj_t t[2] = { mp_obj_new_str(c->addr, strlen(c->addr)), MP_OBJ_NEW_SMALL_INT(c->port) };
     r->client = mp_obj_new_tuple(2, t);
+    size_t blen, bcap;
+    uint8_t *ext = mfa_conn_take_body(c, &blen, &bcap);
+    if (ext) {
+        if (bcap > blen) {
+            // A chunked body's buffer grew by doubling: give the rest back (in place).
+            uint8_t *shrunk = m_renew_maybe(uint8_t, ext, bcap + 1, blen + 1, false);
+            ext = shrunk ? shrunk : ext;
+        }
+        // From here the buffer is only referenced from this frame: if the header allocation
+        // fails, the GC takes it back.
+        r->body = bytes_adopt(ext, blen);
+    } else {
+        const uint8_t *b = mfa_conn_body(c, &blen);
+        if (blen) {
+            uint8_t *d = m_new(uint8_t, blen + 1);
+            memcpy(d, b, blen);
+            r->body = bytes_adopt(d, blen);
+        }
+    }
     return MP_OBJ_FROM_PTR(r);
 }
 
@@ -303,6 +344,12 @@ static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, si
     return MP_OBJ_FROM_PTR(srv);
 }
 
+// Whether an exception caught by nlr is a MemoryError (the only one answered for the app).
+static bool is_memory_error(void *exc) {
+    return mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(((mp_obj_base_t *)exc)->type),
+        MP_OBJ_FROM_PTR(&mp_type_MemoryError));
+}
+
 static mp_obj_t mfa_server_poll(mp_obj_t self_in) {
     mfa_server_obj_t *srv = get_server(self_in);
     mfa_conn_t *c = mfa_pool_next_ready(&srv->pool);
@@ -310,7 +357,25 @@ static mp_obj_t mfa_server_poll(mp_obj_t self_in) {
         mfa_tr_step(srv, now_ms());
         c = mfa_pool_next_ready(&srv->pool);
     }
-    return c ? request_new(srv, c) : mp_const_none;
+    while (c) {
+        // A request that cannot be handed on for want of memory is answered 503 here and its
+        // connection released, instead of MemoryError out of poll() leaving the connection
+        // handed out with no object to answer it through.
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            mp_obj_t req = request_new(srv, c);
+            nlr_pop();
+            return req;
+        }
+        if (!is_memory_error(nlr.ret_val)) {
+            nlr_jump(nlr.ret_val);
+        }
+        MFA_TR_ENTER
+        mfa_conn_fail(&srv->pool, c, 503, "out of memory", now_ms());
+        MFA_TR_EXIT
+        c = mfa_pool_next_ready(&srv->pool);
+    }
+    return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mfa_server_poll_obj, mfa_server_poll);
 
@@ -353,7 +418,8 @@ static void raise_resp(mfa_resp_err_t e) {
 }
 
 // A body for the wire: bytes and str are sent in place; other buffers are copied to bytes (the
-// caller may change them after respond() returns).
+// caller may change them after respond() returns). MP_OBJ_NULL when there is no memory for the
+// copy (*len says how much was needed).
 static mp_obj_t body_obj(mp_obj_t body, const uint8_t **p, size_t *len) {
     if (body == mp_const_none) {
         *p = NULL;
@@ -371,9 +437,23 @@ static mp_obj_t body_obj(mp_obj_t body, const uint8_t **p, size_t *len) {
         *len = bi.len;
         return body;
     }
-    mp_obj_t b = mp_obj_new_bytes(bi.buf, bi.len);
-    *p = (const uint8_t *)mp_obj_str_get_data(b, len);
-    return b;
+    *len = bi.len;
+    uint8_t *d = m_new_maybe(uint8_t, bi.len + 1);
+    mp_obj_str_t *o = d ? m_new_obj_maybe(mp_obj_str_t) : NULL;
+    if (!o) {
+        if (d) {
+            m_del(uint8_t, d, bi.len + 1);
+        }
+        return MP_OBJ_NULL;
+    }
+    memcpy(d, bi.buf, bi.len);
+    d[bi.len] = 0;
+    o->base.type = &mp_type_bytes;
+    o->hash = 0;
+    o->len = bi.len;
+    o->data = d;
+    *p = d;
+    return MP_OBJ_FROM_PTR(o);
 }
 
 static mp_obj_t mfa_server_respond(size_t n_args, const mp_obj_t *args) {
@@ -393,6 +473,13 @@ static mp_obj_t mfa_server_respond(size_t n_args, const mp_obj_t *args) {
     mp_obj_t keep = body_obj(n_args > 4 ? args[4] : mp_const_none, &p, &len);
     if (!c) {
         return mp_const_none;  // the client has gone: nothing to answer
+    }
+    if (keep == MP_OBJ_NULL) {
+        // No room for the copy of the body: the client gets 503, the app goes on.
+        MFA_TR_ENTER
+        mfa_conn_fail(&srv->pool, c, 503, "out of memory", now_ms());
+        MFA_TR_EXIT
+        return mp_const_none;
     }
     MFA_TR_ENTER
     mfa_resp_err_t e = mfa_conn_respond(&srv->pool, c, (int)status, hs, nh, p, len,
@@ -434,6 +521,9 @@ static mp_obj_t mfa_server_stream_send(mp_obj_t self_in, mp_obj_t req, mp_obj_t 
     const uint8_t *p;
     size_t len;
     mp_obj_t keep = body_obj(data, &p, &len);
+    if (keep == MP_OBJ_NULL) {
+        m_malloc_fail(len + 1);
+    }
     if (!c) {
         mp_raise_OSError(MP_ECONNRESET);
     }

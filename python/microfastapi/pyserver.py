@@ -3,7 +3,9 @@
 Non-blocking sockets and one select.poll (epoll on CPython, so the server's fileno() can be
 waited on by asyncio). Keep-alive, pipelining (the next request of a connection is handed out
 only after the previous one is answered), `100 Continue`, chunked request bodies, 413 / 503 /
-408 and parse errors answered here. Nothing a client does raises out of poll().
+408 and parse errors answered here. Nothing a client does raises out of poll(), and memory
+is a resource like any other: a request that cannot be held (MemoryError while reading,
+parsing or queueing its answer) is answered 503 and its connection closed, the others go on.
 """
 
 try:
@@ -38,9 +40,10 @@ POLLOUT = getattr(select, "POLLOUT", 4)
 POLLERR = getattr(select, "POLLERR", 8)
 POLLHUP = getattr(select, "POLLHUP", 16)
 
-# Lingering close after the last answer (see Server._linger): at most LINGER_MS in all, as
-# _mfa's MFA_CONN_LINGER_MS; where the socket cannot half-close (MicroPython), the client sees
-# no EOF until the close, so the drain also ends once the input was quiet for LINGER_QUIET_MS.
+# Lingering close after the last answer (see Server._linger), as _mfa's MFA_CONN_LINGER_MS:
+# drain until the input has been quiet for LINGER_MS, at most body_timeout_ms + LINGER_MS in
+# all; where the socket cannot half-close (MicroPython), the client sees no EOF until the
+# close, so there the drain ends once the input was quiet for LINGER_QUIET_MS.
 LINGER_MS = 1000
 LINGER_QUIET_MS = 200
 
@@ -77,8 +80,10 @@ class _Conn:
         self.state = _HEAD
         self.head = None
         self.dec = None
-        self.body = None
+        self.body = None     # chunked: the decoded body so far; Content-Length: bytearray(cl)
+        self.got = 0         # bytes of a Content-Length body received into `body`
         self.out = bytearray()
+        self.off = 0         # bytes of `out` already sent (sending never copies `out`)
         self.close_after = False
         self.keep_alive = True
         self.streaming = False
@@ -142,7 +147,7 @@ class Server(_IOBase):
         return sock.fileno() if _EPOLL else sock
 
     def _want(self, c):
-        if len(c.out) > _OUT_HIGH:
+        if len(c.out) - c.off > _OUT_HIGH:
             ev = POLLOUT  # a client that does not read: stop reading its pipelined requests
         else:
             ev = POLLIN | POLLOUT if c.out else POLLIN
@@ -175,10 +180,12 @@ class Server(_IOBase):
         self._flush(c)
 
     def _flush(self, c):
-        # (MicroPython's bytearray has no slice deletion: slices replace the buffer)
-        while c.out:
+        # Sent bytes are skipped by an offset, not sliced off (a slice is a copy of the rest,
+        # and could fail for want of memory after its bytes left). `out` is empty whenever
+        # nothing is pending; compacted when the sent part grows large.
+        while c.off < len(c.out):
             try:
-                n = c.sock.send(c.out)
+                n = c.sock.send(memoryview(c.out)[c.off:] if c.off else c.out)
             except OSError as e:
                 if _again(e):
                     break
@@ -186,7 +193,13 @@ class Server(_IOBase):
                 return
             if not n:
                 break
-            c.out = c.out[n:] if n < len(c.out) else bytearray()
+            c.off += n
+        if c.off >= len(c.out):
+            c.out = bytearray()
+            c.off = 0
+        elif c.off > _OUT_HIGH:
+            c.out = c.out[c.off:]
+            c.off = 0
         if c.state == _HEAD and not c.closed and not c.close_after and len(c.out) <= _OUT_HIGH:
             # Between requests, with the answers leaving: parse a pipelined request (held back
             # while the backlog was high, see _want), or close if the peer half-closed.
@@ -244,6 +257,7 @@ class Server(_IOBase):
         """Answer a protocol error and close."""
         self._stats["errors"] += 1
         body = reason.encode()
+        c.body = c.dec = None  # what was read of the request is not needed any more
         c.state = _CLOSING
         c.close_after = True
         c.error = True
@@ -257,13 +271,23 @@ class Server(_IOBase):
         while True:
             try:
                 sock, addr = self._lsock.accept()
-            except OSError:
+            except (OSError, MemoryError):
                 return
-            sock.setblocking(False)
-            c = _Conn(sock, _addr(addr), now)
+            try:
+                sock.setblocking(False)
+                c = _Conn(sock, _addr(addr), now)
+                self._poller.register(self._key(sock), POLLIN)
+            except MemoryError:
+                # No room even for the connection's state: refuse it (a close, not an answer).
+                self._stats["errors"] += 1
+                try:
+                    self._poller.unregister(self._key(sock))
+                except Exception:
+                    pass
+                sock.close()
+                continue
             self._stats["accepted"] += 1
             self._conns[self._key(sock)] = c
-            self._poller.register(self._key(sock), POLLIN)
             if len(self._conns) > self.max_conns and not self._evict_idle(c):
                 self._stats["rejected"] += 1
                 self._error(c, 503, "server busy")
@@ -286,7 +310,33 @@ class Server(_IOBase):
         self._close(oldest)
         return True
 
+    def _oom(self, c):
+        """MemoryError while this connection's input was read, parsed or held: drop what it
+        had and answer 503 (behind any answer still queued, so the order stays right), then
+        close. When the app still owes an answer on it (READY, or streaming), what was read
+        ahead (pipelined bytes) is dropped and the connection closes after that answer."""
+        c.buf = bytearray()
+        c.body = None
+        c.dec = None
+        c.last_len = 0
+        c.got = 0
+        if c.closed:
+            return
+        if c.state == _READY:
+            c.eof = True
+            return
+        if c.state == _CLOSING:
+            self._close(c)
+            return
+        try:
+            self._error(c, 503, "out of memory")
+        except MemoryError:
+            self._close(c)
+
     def _read(self, c, now):
+        if c.state == _BODY and c.dec is None and c.body is not None:
+            self._read_body(c, now)
+            return
         try:
             data = c.sock.recv(_RECV)
         except OSError as e:
@@ -304,8 +354,32 @@ class Server(_IOBase):
         c.buf += data
         self._advance(c, now)
 
+    def _read_body(self, c, now):
+        """A Content-Length body too big for one recv(): straight into its own buffer."""
+        try:
+            n = _recv_into(c.sock, memoryview(c.body)[c.got:])
+        except OSError as e:
+            if not _again(e):
+                self._close(c)
+            return
+        if n is None:
+            return
+        if not n:
+            self._close(c)
+            return
+        c.got += n
+        if c.got == len(c.body):
+            self._advance(c, now)
+
     def _advance(self, c, now):
-        """Parse what the buffer holds; hand out a request when one is complete."""
+        """Parse what the buffer holds; hand out a request when one is complete. MemoryError
+        on the way: 503 for this connection (see _oom)."""
+        try:
+            self._advance1(c, now)
+        except MemoryError:
+            self._oom(c)
+
+    def _advance1(self, c, now):
         if c.state == _HEAD:
             if not c.buf:
                 return
@@ -333,6 +407,14 @@ class Server(_IOBase):
             if head.chunked:
                 c.dec = self._parser.ChunkedDecoder()
                 c.body = bytearray()
+            elif cl and len(c.buf) < cl:
+                # Not all here yet: one buffer of the body's size, received into in place
+                # (growing `buf` recv by recv would need the old and the new copy each time).
+                c.body = bytearray(cl)
+                c.got = len(c.buf)
+                if c.got:
+                    memoryview(c.body)[:c.got] = c.buf
+                c.buf = bytearray()
             if head.expect_continue and (head.chunked or cl):
                 if head.version == "1.1":
                     self._write(c, b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -356,40 +438,56 @@ class Server(_IOBase):
                     return
                 body = bytes(c.body)
                 c.dec = None
+            elif c.body is not None:
+                if c.got < len(c.body):
+                    return
+                body = bytes(c.body)  # the one copy (bytes for the app); the buffer goes
             else:
                 cl = head.content_length or 0
                 if len(c.buf) < cl:
                     return
-                body = bytes(c.buf[:cl])
-                c.buf = c.buf[cl:]
+                if len(c.buf) == cl:
+                    body = bytes(c.buf) if cl else b""
+                    c.buf = bytearray()
+                else:
+                    body = bytes(memoryview(c.buf)[:cl])
+                    c.buf = c.buf[cl:]
             c.body = None
+            req = Request(head, body, c.client, c)
             c.state = _READY
             c.keep_alive = head.keep_alive
-            self._stats["requests"] += 1
-            self._ready.append(Request(head, body, c.client, c))
             self._want(c)
+            self._stats["requests"] += 1
+            self._ready.append(req)
 
     def _timeouts(self, now):
         for c in list(self._conns.values()):
-            age = ticks_diff(now, c.started)
-            if c.state == _HEAD:
-                if c.buf:
-                    if age > self.header_timeout_ms:
-                        self._stats["timeouts"] += 1
-                        self._error(c, 408, "request header timeout")
-                elif age > self.idle_timeout_ms and not c.out:
-                    self._close(c)
-            elif c.state == _BODY:
-                if age > self.body_timeout_ms:
+            try:
+                self._timeout(c, now)
+            except MemoryError:
+                self._close(c)  # could not even queue the 408
+
+    def _timeout(self, c, now):
+        age = ticks_diff(now, c.started)
+        if c.state == _HEAD:
+            if c.buf:
+                if age > self.header_timeout_ms:
                     self._stats["timeouts"] += 1
-                    self._error(c, 408, "request body timeout")
-            elif c.state == _CLOSING:
-                if c.linger is not None:
-                    if ticks_diff(now, c.linger) > LINGER_MS or \
-                            (not c.shut and ticks_diff(now, c.quiet) > LINGER_QUIET_MS):
-                        self._close(c)
-                elif age > self.idle_timeout_ms + self.header_timeout_ms:
-                    self._close(c)  # a client that never reads its error
+                    self._error(c, 408, "request header timeout")
+            elif age > self.idle_timeout_ms and not c.out:
+                self._close(c)
+        elif c.state == _BODY:
+            if age > self.body_timeout_ms:
+                self._stats["timeouts"] += 1
+                self._error(c, 408, "request body timeout")
+        elif c.state == _CLOSING:
+            if c.linger is not None:
+                quiet = LINGER_MS if c.shut else LINGER_QUIET_MS
+                if ticks_diff(now, c.quiet) > quiet or \
+                        ticks_diff(now, c.linger) > self.body_timeout_ms + LINGER_MS:
+                    self._close(c)
+            elif age > self.idle_timeout_ms + self.header_timeout_ms:
+                self._close(c)  # a client that never reads its error
 
     def _io(self, timeout_ms):
         now = ticks_ms()
@@ -406,17 +504,20 @@ class Server(_IOBase):
             c = self._conns.get(obj)
             if c is None:
                 continue
-            if ev & POLLOUT and c.out:
-                self._flush(c)
-                if c.closed:
-                    continue
-            if ev & (POLLIN | POLLERR | POLLHUP):
-                if c.state == _READY and not (ev & (POLLERR | POLLHUP)):
-                    # leave pipelined bytes in the kernel until the answer is out; but a
-                    # closed peer is noticed by recv() returning b''
-                    self._peek_close(c)
-                else:
-                    self._read(c, now)
+            try:
+                if ev & POLLOUT and c.out:
+                    self._flush(c)
+                    if c.closed:
+                        continue
+                if ev & (POLLIN | POLLERR | POLLHUP):
+                    if c.state == _READY and not (ev & (POLLERR | POLLHUP)):
+                        # leave pipelined bytes in the kernel until the answer is out; but a
+                        # closed peer is noticed by recv() returning b''
+                        self._peek_close(c)
+                    else:
+                        self._read(c, now)
+            except MemoryError:
+                self._oom(c)  # this connection's request; the others' events go on
         return now
 
     def _peek_close(self, c):
@@ -479,24 +580,32 @@ class Server(_IOBase):
         return "".join(lines).encode(), keep
 
     def respond(self, req, status, headers, body):
-        body = encode_body(body)
         c = req._conn
-        # RFC 9110 8.6: no Content-Length on 1xx and 204 answers (a 304 keeps it, as in _mfa).
-        cl = "Content-Length: %d\r\n" % len(body) if status >= 200 and status != 204 else ""
-        head, keep = self._head_bytes(req, status, headers, cl)
-        if c.closed:
-            return
-        self._stats["responses"] += 1
+        mark = len(c.out)
         try:
+            body = encode_body(body)
+            # RFC 9110 8.6: no Content-Length on 1xx and 204 answers (a 304 keeps it, as _mfa).
+            cl = "Content-Length: %d\r\n" % len(body) if status >= 200 and status != 204 else ""
+            head, keep = self._head_bytes(req, status, headers, cl)
+            if c.closed:
+                return
             c.out += head
             if not (req.method == "HEAD" or status == 304 or status == 204 or status < 200):
                 c.out += body
         except MemoryError:
-            # Not enough RAM to queue it: drop this connection, keep serving the others.
-            self._stats["errors"] += 1
-            c.out = bytearray()
-            self._close(c)
+            # Not enough RAM to frame or queue the answer: the client gets 503 instead and
+            # the connection closes; the app and the other connections go on.
+            if c.closed:
+                return
+            c.buf = bytearray()
+            try:
+                if len(c.out) != mark:
+                    c.out = c.out[:mark] if mark else bytearray()
+                self._error(c, 503, "out of memory")
+            except MemoryError:
+                self._close(c)
             return
+        self._stats["responses"] += 1
         self._done(c, keep)
 
     def _done(self, c, keep):
@@ -532,9 +641,9 @@ class Server(_IOBase):
         c = req._conn
         if c.closed:
             raise OSError(104, "connection closed by the client")
-        if len(c.out) > _OUT_HIGH:
+        if len(c.out) - c.off > _OUT_HIGH:
             self._flush(c)
-            if len(c.out) > _OUT_HIGH:
+            if len(c.out) - c.off > _OUT_HIGH:
                 return False
         if not data or c.chunked_out is None:
             return True
@@ -600,6 +709,14 @@ class Server(_IOBase):
             except Exception:
                 return -1
         return -1
+
+
+def _recv_into(sock, mv):
+    """Bytes read into mv; None when none are there now; 0 at EOF."""
+    f = getattr(sock, "recv_into", None)  # CPython (raises BlockingIOError when none)
+    if f is None:
+        return sock.readinto(mv)  # MicroPython: None when none (non-blocking)
+    return f(mv)
 
 
 def _again(e):

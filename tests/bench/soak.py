@@ -9,12 +9,16 @@ failed or the server died).
     python3 tests/bench/soak.py --binary build/unix-pure/micropython --heapsize 192k
     python3 tests/bench/soak.py --binary python3        # the package on CPython
     python3 tests/bench/soak.py --url http://192.168.7.2:80 -n 20000   # a running server
+    python3 tests/bench/soak.py --frozen --heapsize 150k --big 0.2     # under memory pressure
 
 Traffic mix per worker step: keep-alive session of 1-20 requests (55 %), pipelined burst of 10
 (10 %), one request with Connection: close (25 %), one hostile-corpus case sent with a
 half-close (10 %); plus one slowloris connection every 2 s (a partial head, then silence, until
 the server's header timeout closes it). Every answer is checked (status, and the closing
-behaviour); each hostile case counts as one request.
+behaviour); each hostile case counts as one request. `--big P`: a fraction P of the steps is
+instead one POST of a large body (1 byte to --big-max, 16 KB by default, uniformly), answered
+200 with its length, or 503 when the server has no room for it (counted as `big-503`, not an
+error: that is the answer to memory pressure).
 
 Heap figures (MicroPython only): `mem_free` after gc.collect() at the start (after warm-up) and
 the end, its minimum over periodic samples, and the low-water mark of gc.mem_free() without a
@@ -111,7 +115,11 @@ def http_get(addr, path, timeout=TIMEOUT):
 
 
 def debug(addr):
-    status, body = http_get(addr, "/_debug")
+    for _ in range(20):
+        status, body = http_get(addr, "/_debug")
+        if status != 503:  # 503: no room for it this moment (memory pressure): again
+            break
+        time.sleep(0.1)
     if status != 200:
         raise RuntimeError("/_debug answered %d" % status)
     return json.loads(body)
@@ -166,10 +174,44 @@ def exchange_hostile(addr, raw):
     return statuses
 
 
-def worker(addr, quota, seed, stats, hostile, stop):
+def big_post(addr, n, stats):
+    c = Conn(addr)
+    try:
+        try:
+            c.s.sendall(b"POST /echo HTTP/1.1\r\nHost: soak\r\nConnection: close\r\n"
+                        b"Content-Length: %d\r\n\r\n" % n + b"b" * n)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # answered (503) before the body was all sent: read the answer
+        while b"\r\n\r\n" not in c.buf:
+            c._fill()
+        st = int(c.buf[9:12])
+        if st == 200:
+            while not c.buf.endswith(b"}"):
+                c._fill()
+            if not c.buf.endswith(b'{"len": %d}' % n):
+                stats.error("big", "wrong answer %r" % c.buf[-40:])
+                return
+        if st == 200:
+            stats.ok("big-200")
+        elif st == 503:
+            stats.ok("big-503")
+        else:
+            stats.error("big", "status %d" % st)
+    finally:
+        c.close()
+
+
+def worker(addr, quota, seed, stats, hostile, stop, big=0.0, big_max=16384):
     rnd = random.Random(seed)
     done = 0
     while done < quota and not stop.is_set():
+        if big and rnd.random() < big:
+            try:
+                big_post(addr, rnd.randint(1, big_max), stats)
+            except (OSError, EOFError, ValueError) as e:
+                stats.error("big", "%s: %s" % (type(e).__name__, e))
+            done += 1
+            continue
         r = rnd.random()
         try:
             if r < 0.55:
@@ -310,6 +352,9 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--url", help="soak a server already running the hostile app")
     ap.add_argument("--samples", type=int, default=20, help="heap samples during the run")
+    ap.add_argument("--big", type=float, default=0.0,
+                    help="fraction of steps that POST a large body (see above)")
+    ap.add_argument("--big-max", type=int, default=16384, help="largest body of --big")
     ap.add_argument("--json", help="write the figures to this file")
     ap.add_argument("--server-log")
     ap.add_argument("--client-timeout", type=float, default=TIMEOUT,
@@ -343,7 +388,8 @@ def main():
         for i in range(args.workers):
             q = per + (n - per * args.workers if i == 0 else 0)
             threads.append(threading.Thread(target=worker, daemon=True,
-                                            args=(addr, q, 1000 + i, stats, hostile, stop)))
+                                            args=(addr, q, 1000 + i, stats, hostile, stop,
+                                                  args.big, args.big_max)))
         for t in threads:
             t.start()
         samples = []

@@ -32,6 +32,7 @@ typedef struct {
 
 static fake_t fakes[64];
 static size_t allocs, frees;
+static bool alloc_fails;   // the next body allocations fail (a full heap)
 
 static int f_recv(void *ctx, mfa_conn_t *c, uint8_t *buf, size_t n) {
     (void)ctx;
@@ -85,6 +86,9 @@ static void f_close(void *ctx, mfa_conn_t *c, bool abort) {
 
 static void *f_alloc(void *ctx, size_t n) {
     (void)ctx;
+    if (alloc_fails) {
+        return NULL;
+    }
     allocs++;
     return malloc(n);
 }
@@ -92,6 +96,9 @@ static void *f_alloc(void *ctx, size_t n) {
 static void *f_realloc(void *ctx, void *p, size_t old_n, size_t new_n) {
     (void)ctx;
     (void)old_n;
+    if (alloc_fails) {
+        return NULL;
+    }
     return realloc(p, new_n);
 }
 
@@ -116,6 +123,7 @@ static uint32_t now;
 static void setup(uint32_t max_body) {
     memset(fakes, 0, sizeof(fakes));
     allocs = frees = 0;
+    alloc_fails = false;
     for (int i = 0; i < 64; i++) {
         fakes[i].send_room = (size_t)-1;
     }
@@ -534,6 +542,114 @@ static void test_slow_client(void) {
     teardown();
 }
 
+// Memory is a resource like any other: a body that cannot be stored, or a request the binding
+// cannot hand on, is answered 503 and its connection released; the other connections go on.
+static void test_out_of_memory(void) {
+    setup(20000);
+    static char req[16000];
+    strcpy(req, "PUT /big HTTP/1.1\r\nHost: x\r\nContent-Length: 10000\r\n\r\n");
+    size_t hl = strlen(req);
+    memset(req + hl, 'b', 10000);
+    req[hl + 10000] = 0;
+    // 1. the body allocation fails
+    connect(1);
+    alloc_fails = true;
+    client_send(1, req);
+    step();
+    CHECK(strncmp(client_read(1), "HTTP/1.1 503 Service Unavailable\r\n", 34) == 0);
+    CHECK(!mfa_pool_has_ready(&pool));
+    alloc_fails = false;
+    // 2. the body is stored, then handed over without a copy (take), and the request answered
+    mfa_conn_t *c2 = connect(2);
+    client_send(2, req);
+    for (int i = 0; i < 10; i++) {
+        step();
+    }
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    CHECK(r == c2);
+    size_t blen, bcap;
+    uint8_t *b = mfa_conn_take_body(r, &blen, &bcap);
+    CHECK(b != NULL && blen == 10000 && bcap == 10000 && b[0] == 'b' && b[9999] == 'b');
+    CHECK(mfa_conn_take_body(r, &blen, &bcap) == NULL && blen == 0);
+    f_free(NULL, b, bcap);  // the caller owns it now
+    respond_str(r, 200, "ok");
+    CHECK(strncmp(client_read(2), "HTTP/1.1 200 OK\r\n", 17) == 0);
+    CHECK(c2->state == MFA_CONN_HEAD);
+    // 3. a chunked body is taken the same way; a body in the input buffer is not
+    client_send(2, "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "3\r\nabc\r\n0\r\n\r\nPOST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+    step();
+    r = mfa_pool_next_ready(&pool);
+    CHECK(r == c2);
+    b = mfa_conn_take_body(r, &blen, &bcap);
+    CHECK(b != NULL && blen == 3 && bcap >= 3 && memcmp(b, "abc", 3) == 0);
+    f_free(NULL, b, bcap);
+    respond_str(r, 200, "ok");
+    client_read(2);
+    r = mfa_pool_next_ready(&pool);
+    CHECK(r == c2);
+    CHECK(mfa_conn_take_body(r, &blen, &bcap) == NULL);
+    const uint8_t *ib = mfa_conn_body(r, &blen);
+    CHECK(blen == 2 && memcmp(ib, "hi", 2) == 0);
+    // 4. the binding could not hand the request on: 503, the connection closes, the pool
+    // slot comes back, another connection is served
+    uint32_t errors = pool.stats.errors;
+    mfa_conn_fail(&pool, r, 503, "out of memory", now);
+    const char *out = client_read(2);
+    CHECK(strncmp(out, "HTTP/1.1 503 Service Unavailable\r\n", 34) == 0);
+    CHECK(strstr(out, "Connection: close\r\n") != NULL && strstr(out, "out of memory") != NULL);
+    CHECK(pool.stats.errors == errors + 1);
+    CHECK(mfa_conn_respond(&pool, r, 200, NULL, 0, NULL, 0, NULL, now) == MFA_RESP_NOT_HANDED);
+    fakes[2].eof = true;
+    now += 10;
+    step();
+    CHECK(c2->state == MFA_CONN_FREE && fakes[2].closed);
+    CHECK(pool.open == 1);  // only connection 1 (lingering after its 503)
+    connect(3);
+    client_send(3, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    r = mfa_pool_next_ready(&pool);
+    CHECK(r != NULL && r->handle == 3);
+    respond_str(r, 200, "{}");
+    CHECK(strncmp(client_read(3), "HTTP/1.1 200 OK\r\n", 17) == 0);
+    teardown();
+}
+
+// A body refused at its head (here 413) goes on arriving: the connection lingers while it does
+// (its close would reset the connection and destroy the answer), then closes once the client
+// has been quiet for MFA_CONN_LINGER_MS; a client that never stops is closed at the cap.
+static void test_linger_while_the_client_sends(void) {
+    setup(100);  // body timeout 2000 ms
+    connect(1);
+    client_send(1, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nxxxx");
+    step();
+    CHECK(strstr(client_read(1), "413 Content Too Large") != NULL);
+    CHECK(fakes[1].shut && !fakes[1].closed);
+    for (int i = 0; i < 5; i++) {  // 3 s of body, longer than the linger time
+        now += MFA_CONN_LINGER_MS * 6 / 10;
+        client_send(1, "yyyyyyyy");
+        step();
+        CHECK(!fakes[1].closed);
+    }
+    now += MFA_CONN_LINGER_MS + 1;
+    step();
+    CHECK(fakes[1].closed && !fakes[1].aborted);
+    // one that never stops: closed at body timeout + linger after the answer
+    connect(2);
+    client_send(2, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
+    step();
+    CHECK(strstr(client_read(2), "413") != NULL);
+    uint32_t t0 = now;
+    while (!fakes[2].closed && now - t0 < 10000) {
+        now += 100;
+        client_send(2, "z");
+        step();
+    }
+    CHECK(fakes[2].closed && now - t0 > 2000 + MFA_CONN_LINGER_MS
+        && now - t0 <= 2000 + MFA_CONN_LINGER_MS + 200);
+    teardown();
+}
+
 int main(void) {
     test_simple_keepalive();
     test_pipelining_in_order();
@@ -550,6 +666,8 @@ int main(void) {
     test_big_response_and_stream();
     test_bad_response_headers();
     test_slow_client();
+    test_out_of_memory();
+    test_linger_while_the_client_sends();
     printf("test_mfa_conn: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

@@ -376,10 +376,19 @@ static mp_obj_t body_obj(mp_obj_t body, const uint8_t **p, size_t *len) {
     return b;
 }
 
+// A final answer's status: 200-599 (1xx are not final answers; `100 Continue` is the server's).
+static mp_int_t get_status(mp_obj_t st) {
+    mp_int_t status = mp_obj_get_int(st);
+    if (status < 200 || status > 599 || mp_obj_is_bool(st)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("status must be an int from 200 to 599"));
+    }
+    return status;
+}
+
 static mp_obj_t mfa_server_respond(size_t n_args, const mp_obj_t *args) {
     mfa_server_obj_t *srv = get_server(args[0]);
     mfa_conn_t *c = request_conn(srv, args[1]);
-    mp_int_t status = mp_obj_get_int(args[2]);
+    mp_int_t status = get_status(args[2]);
     mfa_header_t hs[MFA_MAX_RESP_HEADERS];
     size_t nh = get_headers(args[3], hs);
     for (size_t i = 0; i < nh; i++) {
@@ -410,7 +419,7 @@ static mp_obj_t mfa_server_stream_start(size_t n_args, const mp_obj_t *args) {
     mfa_conn_t *c = request_conn(srv, req);
     mfa_header_t hs[MFA_MAX_RESP_HEADERS];
     size_t nh = get_headers(headers, hs);
-    mp_int_t st = mp_obj_get_int(status);
+    mp_int_t st = get_status(status);
     for (size_t i = 0; i < nh; i++) {
         if (!mfa_conn_header_ok(hs[i].name, hs[i].name_len)
             || !mfa_conn_header_ok(hs[i].value, hs[i].value_len)) {
@@ -482,6 +491,35 @@ static mp_obj_t mfa_server_stream_end(mp_obj_t self_in, mp_obj_t req) {
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(mfa_server_stream_end_obj, mfa_server_stream_end);
+
+// gone(req): True when req can no longer be answered (its client reset or closed its side, the
+// server closed the connection, or req was answered already).
+static mp_obj_t mfa_server_gone(mp_obj_t self_in, mp_obj_t req) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    mfa_conn_t *c = request_conn(srv, req);
+    if (!c || (c->flags & MFA_CF_PEER_EOF)) {
+        return mp_const_true;
+    }
+    MFA_TR_ENTER
+    bool g = mfa_tr_peer_gone(srv, c);
+    MFA_TR_EXIT
+    return mp_obj_new_bool(g);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mfa_server_gone_obj, mfa_server_gone);
+
+// abort(req): reset req's connection now (queued bytes are dropped): a streamed body that
+// failed must not look complete, a task whose client went is not answered. No-op when gone.
+static mp_obj_t mfa_server_abort(mp_obj_t self_in, mp_obj_t req) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    mfa_conn_t *c = request_conn(srv, req);
+    if (c) {
+        MFA_TR_ENTER
+        mfa_conn_close(&srv->pool, c, true);
+        MFA_TR_EXIT
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mfa_server_abort_obj, mfa_server_abort);
 
 static mp_obj_t mfa_server_wait(mp_obj_t self_in, mp_obj_t timeout_in) {
     mfa_server_obj_t *srv = get_server(self_in);
@@ -590,6 +628,8 @@ static const mp_rom_map_elem_t mfa_server_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_stream_send), MP_ROM_PTR(&mfa_server_stream_send_obj) },
     { MP_ROM_QSTR(MP_QSTR_stream_end), MP_ROM_PTR(&mfa_server_stream_end_obj) },
     { MP_ROM_QSTR(MP_QSTR_wait), MP_ROM_PTR(&mfa_server_wait_obj) },
+    { MP_ROM_QSTR(MP_QSTR_gone), MP_ROM_PTR(&mfa_server_gone_obj) },
+    { MP_ROM_QSTR(MP_QSTR_abort), MP_ROM_PTR(&mfa_server_abort_obj) },
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mfa_server_close_obj) },
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&mfa_server_close_obj) },
     { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&mfa_server_stats_obj) },

@@ -63,6 +63,9 @@ bool mfa_tr_pending(mfa_server_obj_t *srv);
 void mfa_tr_wait(mfa_server_obj_t *srv, mp_int_t timeout_ms);
 // Close the listener (connections are closed by the binding through the pool).
 void mfa_tr_close(mfa_server_obj_t *srv);
+// Whether the peer of c has gone: reset, or closed (half-closed) its side with nothing unread
+// left in the transport. Never blocks, consumes nothing (Server.gone()).
+bool mfa_tr_peer_gone(mfa_server_obj_t *srv, mfa_conn_t *c);
 #if defined(MFA_SERVER_POSIX) && defined(__linux__)
 // fileno() on unix (Linux): an fd that is readable when poll() may return something (an epoll
 // set of the listener, the connections and an eventfd for ready requests). It does not wake

@@ -26,6 +26,7 @@ except ImportError:
         return a - b
 
 from . import backend
+from . import log
 
 try:
     import io
@@ -460,7 +461,7 @@ class Server(_IOBase):
             self._timeouts(now)
         except Exception as e:  # never let a client take the loop down
             self._stats["errors"] += 1
-            print("pyserver: poll error:", repr(e))
+            log.exception(e, "pyserver: poll error: %r", e)
         while self._ready:
             req = self._ready.pop(0)
             if not req._conn.closed:
@@ -481,6 +482,7 @@ class Server(_IOBase):
             pass
 
     def _head_bytes(self, req, status, headers, extra):
+        _check_status(status)
         _check_headers(headers)
         c = req._conn
         keep = c.keep_alive and not c.close_after
@@ -570,6 +572,26 @@ class Server(_IOBase):
         self._stats["responses"] += 1
         self._done(c, c.keep_alive and not c.close_after)
 
+    def gone(self, req):
+        """True when `req` can no longer be answered: its connection was reset or closed, the
+        client closed (or half-closed) its side, or the request was answered already."""
+        c = req._conn
+        return c.closed or c.eof or c.state != _READY
+
+    def abort(self, req):
+        """Reset the connection of `req` now (what is queued is dropped); no-op when gone."""
+        c = req._conn
+        if c.closed:
+            return
+        if _SO_LINGER is not None:
+            try:
+                c.sock.setsockopt(socket.SOL_SOCKET, _SO_LINGER, _LINGER_0)
+            except Exception:
+                pass  # (then the close sends FIN: the client still sees a cut answer)
+        c.out = bytearray()
+        c.streaming = False
+        self._close(c)
+
     def close(self):
         for c in list(self._conns.values()):
             self._close(c)
@@ -618,6 +640,27 @@ class Server(_IOBase):
 def _again(e):
     code = e.args[0] if e.args else 0
     return code in (11, 35, 115)  # EAGAIN/EWOULDBLOCK (Linux, lwIP; BSD), EINPROGRESS
+
+
+def _so_linger():
+    v = getattr(socket, "SO_LINGER", None)
+    if v is None:
+        try:
+            import sys
+            if sys.platform == "linux":
+                v = 13  # MicroPython's unix port has the option but not the name
+        except Exception:
+            pass
+    return v
+
+
+_SO_LINGER = _so_linger()
+_LINGER_0 = b"\x01\x00\x00\x00\x00\x00\x00\x00"  # struct linger {1, 0}: close = reset
+
+
+def _check_status(status):
+    if not isinstance(status, int) or isinstance(status, bool) or status < 200 or status > 599:
+        raise ValueError("status must be an int from 200 to 599, not %r" % (status,))
 
 
 def _check_headers(headers):

@@ -78,6 +78,14 @@ def check_header(name, value):
             raise ValueError("header %r contains CR, LF or NUL" % (name,))
 
 
+def check_status(code):
+    """A final answer's status: an int from 200 to 599 (1xx are interim answers the server
+    sends itself; FastAPI allows any 3-digit code >= 200, HTTP defines classes 2xx-5xx)."""
+    if isinstance(code, int) and not isinstance(code, bool) and 200 <= code <= 599:
+        return code
+    raise ValueError("status_code must be an int from 200 to 599, not %r" % (code,))
+
+
 def header_pairs(headers):
     """dict or list of pairs -> list of (str, str) pairs, checked."""
     if headers is None:
@@ -98,9 +106,11 @@ class Response:
     """
 
     media_type = None
+    _status = 200
 
     def __init__(self, content=b"", status_code=200, headers=None, media_type=None):
-        self.status_code = status_code
+        if status_code != 200:
+            self._status = check_status(status_code)
         self.headers = header_pairs(headers)
         self.body = self.render(content)
         mt = media_type or self.media_type
@@ -109,6 +119,14 @@ class Response:
 
     def render(self, content):
         return content
+
+    @property
+    def status_code(self):
+        return self._status
+
+    @status_code.setter
+    def status_code(self, code):
+        self._status = check_status(code)
 
     def get_header(self, name, default=None):
         name = name.lower()

@@ -323,3 +323,66 @@ def test_undecodable_json_is_422(any_srv, body):
     r = any_srv.post("/json", data=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 422
     assert r.json()["detail"][0]["type"] == "json_invalid"
+
+
+# ---- the TestClient and the log module, inside each interpreter ---------------------------
+
+IN_PROCESS = r"""
+import os, sys
+from microfastapi.testclient import TestClient
+from microfastapi import log
+import conc_app
+lines = []
+log.sinks[:] = [lambda lvl, text: lines.append((lvl, text))]
+c = TestClient(conc_app.app)
+assert c.get("/sleep?ms=30&tag=t").json() == {"slept": 30, "tag": "t"}
+assert c.get("/ticks?n=2&ms=10").text == "tick 1\ntick 0\n"
+assert c.get("/async-ticks").text == "tick 2\ntick 1\ntick 0\n"
+r = c.get("/boom")
+assert r.aborted and r.content == b"one\ntwo\n", (r.aborted, r.content)
+assert not c.get("/ticks?n=1&ms=1").aborted
+assert lines[-1][0] == log.ERROR and lines[-1][1].startswith(
+    "GET /boom: stream failed after 2 chunks: ValueError: generator failed\n"), lines
+assert "Traceback" in lines[-1][1]
+assert c.get("/status/100").status_code == 500
+log.level = log.WARNING
+log.info("hidden")
+assert lines[-1][1] != "hidden"
+log.level = log.INFO
+
+# FileSink: at most max_bytes per file, one older file kept, lines whole.
+path = sys.argv[1]
+sink = log.FileSink(path, max_bytes=1000)
+for i in range(200):
+    sink(log.INFO, "line %03d " % i + "x" * 30)
+a, b = open(path).read(), open(path + ".1").read()
+assert 0 < len(a) <= 1000 and 900 < len(b) <= 1000, (len(a), len(b))
+assert a.endswith("line 199 " + "x" * 30 + "\n") and a.startswith("INFO: line ")
+sink2 = log.FileSink(path, max_bytes=1000)  # picks up the existing size
+assert sink2.size == len(a)
+sink(log.DEBUG, "below the sink's level")
+assert "below" not in open(path).read()
+def broken(lvl, text):
+    raise OSError(28, "no space")
+log.sinks.append(broken)
+log.error("still fine")
+assert broken not in log.sinks and lines[-1][1] == "still fine"
+print("IN-PROCESS OK")
+"""
+
+
+@pytest.mark.parametrize("kind", INTERPRETERS)
+def test_testclient_and_log_in_process(request, kind, tmp_path):
+    """The TestClient runs awaiting handlers and async iterators in a real event loop (on
+    MicroPython this used to crash the VM), and the log module behaves the same everywhere."""
+    env = dict(os.environ)
+    env.pop("MFA_BACKEND", None)
+    if kind == "cpython":
+        env["PYTHONPATH"] = "%s:%s" % (PYDIR, HERE)
+        exe = sys.executable
+    else:
+        exe = str(request.getfixturevalue("unix_mfa" if kind == "unix" else "unix_pure"))
+        env["MICROPYPATH"] = "%s:%s:.frozen" % (PYDIR, HERE)
+    out = subprocess.run([exe, "-c", IN_PROCESS, str(tmp_path / "log.txt")], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "IN-PROCESS OK" in out.stdout, out.stdout + out.stderr

@@ -276,6 +276,7 @@ static void l_close(void *ctx, mfa_conn_t *c, bool abort) {
 
 const mfa_conn_io_t mfa_tr_io = {
     l_recv, l_send, l_shutdown, l_close, mfa_srv_alloc, mfa_srv_realloc, mfa_srv_free,
+    mfa_srv_event,
 };
 
 // ---- transport interface ---------------------------------------------------------------------

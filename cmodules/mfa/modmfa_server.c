@@ -35,6 +35,24 @@ void mfa_srv_free(void *ctx, void *p, size_t n) {
     m_del(uint8_t, p, n);
 }
 
+void mfa_srv_event(void *ctx, mfa_conn_t *c, int event) {
+    mfa_server_obj_t *srv = ctx;
+    if (c->state == MFA_CONN_READY && (c->flags & MFA_CF_HANDED)) {
+        return;  // the app is answering this request: it sees the failure itself (gone())
+    }
+    if (srv->ev_n >= MFA_SERVER_EVENTS) {
+        if (srv->ev_lost < 0xffff) {
+            srv->ev_lost++;
+        }
+        return;
+    }
+    mfa_srv_event_t *e = &srv->ev[srv->ev_n++];
+    e->kind = (uint8_t)event;
+    e->port = c->port;
+    memcpy(e->addr, c->addr, sizeof(e->addr));
+    e->addr[sizeof(e->addr) - 1] = 0;
+}
+
 static uint32_t now_ms(void) {
     return (uint32_t)mp_hal_ticks_ms();
 }
@@ -286,6 +304,8 @@ static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, si
     mfa_server_obj_t *srv = mp_obj_malloc_with_finaliser(mfa_server_obj_t, type);
     srv->closed = true;  // until the pool and the listener exist
     srv->tr = NULL;
+    srv->ev_n = 0;
+    srv->ev_lost = 0;
     srv->conns = m_new0(mfa_conn_t, n);
     for (mp_int_t i = 0; i < n; i++) {
         srv->conns[i].in = m_new(uint8_t, MFA_CONN_IN_BUF);
@@ -521,6 +541,34 @@ static mp_obj_t mfa_server_abort(mp_obj_t self_in, mp_obj_t req) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(mfa_server_abort_obj, mfa_server_abort);
 
+// events(): None, or the client-side failures since the last call, oldest first, as
+// (kind, addr, port) tuples; ("more", "", n) last when n did not fit.
+static mp_obj_t mfa_server_events(mp_obj_t self_in) {
+    mfa_server_obj_t *srv = MP_OBJ_TO_PTR(self_in);
+    if (!srv->ev_n && !srv->ev_lost) {
+        return mp_const_none;
+    }
+    static const char *const names[] = { "?", "reset", "header timeout", "body timeout",
+                                         "write timeout" };
+    mp_obj_t list = mp_obj_new_list(0, NULL);
+    for (size_t i = 0; i < srv->ev_n; i++) {
+        const mfa_srv_event_t *e = &srv->ev[i];
+        const char *k = e->kind < MP_ARRAY_SIZE(names) ? names[e->kind] : names[0];
+        mp_obj_t t[3] = { mp_obj_new_str(k, strlen(k)), mp_obj_new_str(e->addr, strlen(e->addr)),
+                          MP_OBJ_NEW_SMALL_INT(e->port) };
+        mp_obj_list_append(list, mp_obj_new_tuple(3, t));
+    }
+    if (srv->ev_lost) {
+        mp_obj_t t[3] = { MP_OBJ_NEW_QSTR(MP_QSTR_more), MP_OBJ_NEW_QSTR(MP_QSTR_),
+                          MP_OBJ_NEW_SMALL_INT(srv->ev_lost) };
+        mp_obj_list_append(list, mp_obj_new_tuple(3, t));
+    }
+    srv->ev_n = 0;
+    srv->ev_lost = 0;
+    return list;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mfa_server_events_obj, mfa_server_events);
+
 static mp_obj_t mfa_server_wait(mp_obj_t self_in, mp_obj_t timeout_in) {
     mfa_server_obj_t *srv = get_server(self_in);
     if (mfa_pool_has_ready(&srv->pool)) {
@@ -630,6 +678,7 @@ static const mp_rom_map_elem_t mfa_server_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_wait), MP_ROM_PTR(&mfa_server_wait_obj) },
     { MP_ROM_QSTR(MP_QSTR_gone), MP_ROM_PTR(&mfa_server_gone_obj) },
     { MP_ROM_QSTR(MP_QSTR_abort), MP_ROM_PTR(&mfa_server_abort_obj) },
+    { MP_ROM_QSTR(MP_QSTR_events), MP_ROM_PTR(&mfa_server_events_obj) },
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mfa_server_close_obj) },
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&mfa_server_close_obj) },
     { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&mfa_server_stats_obj) },

@@ -650,6 +650,7 @@ class MicroFastApi(APIRouter):
             self._pump_all()
         raw = srv.poll()
         if raw is None:
+            _log_events(srv)
             return False
         self.handle_sync(raw, srv)
         return True
@@ -695,6 +696,7 @@ class MicroFastApi(APIRouter):
                     if n & 7 == 0:
                         await asyncio.sleep(0)
                     continue
+                _log_events(srv)
                 if self._tasks:
                     now = _ticks()
                     if _ticks_diff(now, reaped) >= _REAP_MS:
@@ -742,6 +744,17 @@ def _client_name(raw):
         return "%s:%s" % (c[0], c[1])
     except Exception:
         return "?"
+
+
+def _log_events(srv):
+    """One INFO line per client-side failure the server saw (reset, timeouts)."""
+    ev = srv.events()
+    if ev:
+        for kind, addr, port in ev:
+            if kind == "more":
+                log.info("%d more client failures not shown", port)
+            else:
+                log.info("client %s:%d: %s", addr, port, kind)
 
 
 def _oserror(e):

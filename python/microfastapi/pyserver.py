@@ -56,6 +56,7 @@ POLLHUP = getattr(select, "POLLHUP", 16)
 _EPOLL = hasattr(select, "epoll")
 _RECV = 2048
 _OUT_HIGH = 4096  # stream_send refuses more while this much is unsent
+_EVENTS = 4  # client-side failures kept for events() (as _mfa's MFA_SERVER_EVENTS)
 
 # connection states
 _HEAD = 0   # reading a request head
@@ -174,6 +175,8 @@ class Server(_IOBase):
         else:
             self._poller = select.poll()
         self._poller.register(s if not _EPOLL else s.fileno(), POLLIN)
+        self._events = []  # client-side failures not taken by events() yet
+        self._lost = 0
         self._stats = {"connections": 0, "accepted": 0, "requests": 0, "responses": 0,
                        "errors": 0, "rejected": 0, "timeouts": 0}
 
@@ -219,6 +222,7 @@ class Server(_IOBase):
             except OSError as e:
                 if _again(e):
                     break
+                self._event("reset", c)
                 self._close(c)
                 return
             if not n:
@@ -287,6 +291,16 @@ class Server(_IOBase):
                         "Connection: close\r\n\r\n" % (status, REASONS.get(status, ""),
                                                        len(body))).encode() + body)
 
+    def _event(self, kind, c):
+        """A client-side failure, kept for events() (at most _EVENTS, more are counted).
+        Not for a connection whose request the app holds: the app sees that one itself."""
+        if c.state == _READY:
+            return
+        if len(self._events) < _EVENTS:
+            self._events.append((kind, c.client[0], c.client[1]))
+        else:
+            self._lost += 1
+
     # ---- the network work -------------------------------------------------------------
 
     def _accept(self, now):
@@ -310,6 +324,7 @@ class Server(_IOBase):
             data = c.sock.recv(_RECV)
         except OSError as e:
             if not _again(e):
+                self._event("reset", c)
                 self._close(c)
             return
         if not data:
@@ -395,18 +410,21 @@ class Server(_IOBase):
                 if c.buf:
                     if age > self.header_timeout_ms:
                         self._stats["timeouts"] += 1
+                        self._event("header timeout", c)
                         self._error(c, 408, "request header timeout")
                 elif age > self.idle_timeout_ms and not c.out:
                     self._close(c)
             elif c.state == _BODY:
                 if age > self.body_timeout_ms:
                     self._stats["timeouts"] += 1
+                    self._event("body timeout", c)
                     self._error(c, 408, "request body timeout")
             elif c.state == _CLOSING:
                 if c.linger is not None:
                     if ticks_diff(now, c.quiet) > 200 or ticks_diff(now, c.linger) > 2000:
                         self._close(c)
                 elif age > self.idle_timeout_ms + self.header_timeout_ms:
+                    self._event("write timeout", c)
                     self._close(c)  # a client that never reads its error
 
     def _io(self, timeout_ms):
@@ -442,6 +460,7 @@ class Server(_IOBase):
             data = c.sock.recv(_RECV)
         except OSError as e:
             if not _again(e):
+                self._event("reset", c)
                 self._close(c)
             return
         if not data:
@@ -571,6 +590,19 @@ class Server(_IOBase):
             c.out += b"0\r\n\r\n"
         self._stats["responses"] += 1
         self._done(c, c.keep_alive and not c.close_after)
+
+    def events(self):
+        """None, or the client-side failures since the last call: (kind, addr, port) tuples
+        ("reset", "header timeout", "body timeout", "write timeout"), then ("more", "", n) when
+        n did not fit."""
+        if not self._events and not self._lost:
+            return None
+        out = self._events
+        if self._lost:
+            out.append(("more", "", self._lost))
+        self._events = []
+        self._lost = 0
+        return out
 
     def gone(self, req):
         """True when `req` can no longer be answered: its connection was reset or closed, the

@@ -17,6 +17,8 @@ from microfastapi import log
 
 app = MicroFastApi(title="conc")
 app.max_conns = 6
+app.header_timeout_ms = 1000
+app.body_timeout_ms = 1000
 state = {"started": 0, "finished": 0, "cancelled": 0, "running": 0, "peak": 0}
 
 

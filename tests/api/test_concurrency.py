@@ -242,7 +242,39 @@ def test_client_reset_mid_stream_is_one_line(srv):
     log = srv.log()
     assert log.count("gone while streaming") == 3
     assert "Traceback" not in log and "ECONNRESET" not in log
+    assert ": reset" not in log  # (the server does not report what the app reports)
     assert wait_for(lambda: srv.state().get("connections") == 1)
+
+
+def test_server_side_client_failures_are_one_line_each(srv):
+    """Timeouts and resets that only the server sees: one INFO line each, no traceback."""
+    s = srv.conn()
+    s.sendall(b"GET /json HTTP/1.1\r\nHost: t\r\n")  # the head never ends
+    port = s.getsockname()[1]
+    data, how = read_all(s, timeout=5)
+    s.close()
+    assert data.startswith(b"HTTP/1.1 408"), data
+    s = srv.conn()
+    s.sendall(b"POST /json HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+    port2 = s.getsockname()[1]
+    data, how = read_all(s, timeout=5)
+    s.close()
+    assert data.startswith(b"HTTP/1.1 408"), data
+    s = srv.conn()
+    port3 = s.getsockname()[1]
+    s.sendall(b"GET /json HTTP/1.1\r\nHost: t\r\n\r\n")
+    s.recv(1000)
+    s.sendall(b"GET /js")
+    time.sleep(0.2)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    srv.get("/json")  # (the pure server notices the reset when it next polls)
+    want = ["client 127.0.0.1:%d: header timeout" % port,
+            "client 127.0.0.1:%d: body timeout" % port2,
+            "client 127.0.0.1:%d: reset" % port3]
+    assert wait_for(lambda: all(w in srv.log() for w in want)), srv.log()
+    log = srv.log()
+    assert all(log.count(w) == 1 for w in want) and "Traceback" not in log
 
 
 def test_quiet_level_hides_client_lines(request):

@@ -691,10 +691,15 @@ class MicroFastApi(APIRouter):
             while True:
                 raw = srv.poll()
                 if raw is not None:
-                    self._dispatch(raw, srv)
+                    co = self.handle(raw, srv)  # (self._dispatch, inlined: the hot path)
+                    if co is not None:
+                        self._spawn(raw, srv, self._answer_task(raw, srv, co))
                     n += 1
                     if n & 7 == 0:
-                        await asyncio.sleep(0)
+                        await asyncio.sleep(0)  # let the tasks run
+                        if self._tasks and _ticks_diff(_ticks(), reaped) >= _REAP_MS:
+                            reaped = _ticks()  # (also under a steady stream of requests)
+                            self._reap(srv)
                     continue
                 _log_events(srv)
                 if self._tasks:

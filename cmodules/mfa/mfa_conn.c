@@ -206,8 +206,15 @@ void mfa_conn_close(mfa_pool_t *pool, mfa_conn_t *c, bool abort) {
     pool->open--;
 }
 
+static void conn_event(mfa_pool_t *pool, mfa_conn_t *c, int event) {
+    if (pool->io->event) {
+        pool->io->event(pool->ctx, c, event);
+    }
+}
+
 static void conn_dead(mfa_pool_t *pool, mfa_conn_t *c) {
     pool->stats.resets++;
+    conn_event(pool, c, MFA_EVT_RESET);
     mfa_conn_close(pool, c, true);
 }
 
@@ -611,6 +618,7 @@ static void conn_timeouts(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
     if (queued(c) && elapsed(now, c->write_ms, pool->body_timeout_ms)) {
         // The client stopped reading.
         pool->stats.timeouts++;
+        conn_event(pool, c, MFA_EVT_WRITE_TIMEOUT);
         mfa_conn_close(pool, c, true);
         return;
     }
@@ -625,12 +633,14 @@ static void conn_timeouts(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
                 }
             } else if (elapsed(now, c->started_ms, pool->header_timeout_ms)) {
                 pool->stats.timeouts++;
+                conn_event(pool, c, MFA_EVT_HEADER_TIMEOUT);
                 conn_error(pool, c, 408, "request header timeout", now);
             }
             break;
         case MFA_CONN_BODY:
             if (!c->ref && elapsed(now, c->started_ms, pool->body_timeout_ms)) {
                 pool->stats.timeouts++;
+                conn_event(pool, c, MFA_EVT_BODY_TIMEOUT);
                 conn_error(pool, c, 408, "request body timeout", now);
             }
             break;

@@ -75,6 +75,14 @@
 
 typedef struct _mfa_conn_t mfa_conn_t;
 
+// Client-side failures, reported through mfa_conn_io_t.event (for the application's log).
+typedef enum {
+    MFA_EVT_RESET = 1,          // the connection died on a reset or I/O error
+    MFA_EVT_HEADER_TIMEOUT,     // answered 408: the request head did not arrive in time
+    MFA_EVT_BODY_TIMEOUT,       // answered 408: the body did not arrive in time
+    MFA_EVT_WRITE_TIMEOUT,      // the client stopped reading its answer (reset)
+} mfa_event_t;
+
 typedef struct _mfa_conn_io_t {
     // Read at most n bytes into buf. Returns bytes read (> 0), 0 when none are there now,
     // MFA_IO_EOF or MFA_IO_ERR.
@@ -91,6 +99,9 @@ typedef struct _mfa_conn_io_t {
     void *(*alloc)(void *ctx, size_t n);
     void *(*realloc)(void *ctx, void *p, size_t old_n, size_t new_n);
     void (*free)(void *ctx, void *p, size_t n);
+    // A client-side failure on c (mfa_event_t), before c is closed; may be NULL. Only records:
+    // it runs inside the transport's work (lwIP lock held).
+    void (*event)(void *ctx, mfa_conn_t *c, int event);
 } mfa_conn_io_t;
 
 // ---- connection ----

@@ -211,6 +211,13 @@ static int l_recv(void *ctx, mfa_conn_t *c, uint8_t *buf, size_t n) {
     return lc->eof ? MFA_IO_EOF : 0;
 }
 
+bool mfa_tr_peer_gone(mfa_server_obj_t *srv, mfa_conn_t *c) {
+    (void)srv;
+    mfa_lwip_conn_t *lc = c->tstate;
+    // eof: lwIP delivered the FIN (cb_recv with p == NULL); err/pcb: reset, the pcb is gone.
+    return lc == NULL || lc->err || lc->pcb == NULL || (lc->eof && lc->rx == NULL);
+}
+
 static int l_send(void *ctx, mfa_conn_t *c, const uint8_t *buf, size_t n, bool more) {
     (void)ctx;
     mfa_lwip_conn_t *lc = c->tstate;
@@ -269,6 +276,7 @@ static void l_close(void *ctx, mfa_conn_t *c, bool abort) {
 
 const mfa_conn_io_t mfa_tr_io = {
     l_recv, l_send, l_shutdown, l_close, mfa_srv_alloc, mfa_srv_realloc, mfa_srv_free,
+    mfa_srv_event,
 };
 
 // ---- transport interface ---------------------------------------------------------------------

@@ -76,6 +76,16 @@ static int p_recv(void *ctx, mfa_conn_t *c, uint8_t *buf, size_t n) {
     return again(errno) ? 0 : MFA_IO_ERR;
 }
 
+bool mfa_tr_peer_gone(mfa_server_obj_t *srv, mfa_conn_t *c) {
+    (void)srv;
+    uint8_t b;
+    ssize_t r = recv(fd_of(c), &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (r > 0) {
+        return false;  // unread bytes (a pipelined request): the client is still there
+    }
+    return r == 0 || !again(errno);
+}
+
 static int p_send(void *ctx, mfa_conn_t *c, const uint8_t *buf, size_t n, bool more) {
     (void)ctx;
     if (n > INT_MAX) {
@@ -118,6 +128,7 @@ static void p_close(void *ctx, mfa_conn_t *c, bool abort) {
 
 const mfa_conn_io_t mfa_tr_io = {
     p_recv, p_send, p_shutdown, p_close, mfa_srv_alloc, mfa_srv_realloc, mfa_srv_free,
+    mfa_srv_event,
 };
 
 static void set_nonblock(int fd) {

@@ -51,6 +51,24 @@ static mp_obj_t bytes_adopt(uint8_t *data, size_t len) {
     return MP_OBJ_FROM_PTR(o);
 }
 
+void mfa_srv_event(void *ctx, mfa_conn_t *c, int event) {
+    mfa_server_obj_t *srv = ctx;
+    if (c->state == MFA_CONN_READY && (c->flags & MFA_CF_HANDED)) {
+        return;  // the app is answering this request: it sees the failure itself (gone())
+    }
+    if (srv->ev_n >= MFA_SERVER_EVENTS) {
+        if (srv->ev_lost < 0xffff) {
+            srv->ev_lost++;
+        }
+        return;
+    }
+    mfa_srv_event_t *e = &srv->ev[srv->ev_n++];
+    e->kind = (uint8_t)event;
+    e->port = c->port;
+    memcpy(e->addr, c->addr, sizeof(e->addr));
+    e->addr[sizeof(e->addr) - 1] = 0;
+}
+
 static uint32_t now_ms(void) {
     return (uint32_t)mp_hal_ticks_ms();
 }
@@ -327,6 +345,8 @@ static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, si
     mfa_server_obj_t *srv = mp_obj_malloc_with_finaliser(mfa_server_obj_t, type);
     srv->closed = true;  // until the pool and the listener exist
     srv->tr = NULL;
+    srv->ev_n = 0;
+    srv->ev_lost = 0;
     srv->conns = m_new0(mfa_conn_t, n);
     for (mp_int_t i = 0; i < n; i++) {
         srv->conns[i].in = m_new(uint8_t, MFA_CONN_IN_BUF);
@@ -456,10 +476,19 @@ static mp_obj_t body_obj(mp_obj_t body, const uint8_t **p, size_t *len) {
     return MP_OBJ_FROM_PTR(o);
 }
 
+// A final answer's status: 200-599 (1xx are not final answers; `100 Continue` is the server's).
+static mp_int_t get_status(mp_obj_t st) {
+    mp_int_t status = mp_obj_get_int(st);
+    if (status < 200 || status > 599 || mp_obj_is_bool(st)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("status must be an int from 200 to 599"));
+    }
+    return status;
+}
+
 static mp_obj_t mfa_server_respond(size_t n_args, const mp_obj_t *args) {
     mfa_server_obj_t *srv = get_server(args[0]);
     mfa_conn_t *c = request_conn(srv, args[1]);
-    mp_int_t status = mp_obj_get_int(args[2]);
+    mp_int_t status = get_status(args[2]);
     mfa_header_t hs[MFA_MAX_RESP_HEADERS];
     size_t nh = get_headers(args[3], hs);
     for (size_t i = 0; i < nh; i++) {
@@ -497,7 +526,7 @@ static mp_obj_t mfa_server_stream_start(size_t n_args, const mp_obj_t *args) {
     mfa_conn_t *c = request_conn(srv, req);
     mfa_header_t hs[MFA_MAX_RESP_HEADERS];
     size_t nh = get_headers(headers, hs);
-    mp_int_t st = mp_obj_get_int(status);
+    mp_int_t st = get_status(status);
     for (size_t i = 0; i < nh; i++) {
         if (!mfa_conn_header_ok(hs[i].name, hs[i].name_len)
             || !mfa_conn_header_ok(hs[i].value, hs[i].value_len)) {
@@ -572,6 +601,63 @@ static mp_obj_t mfa_server_stream_end(mp_obj_t self_in, mp_obj_t req) {
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(mfa_server_stream_end_obj, mfa_server_stream_end);
+
+// gone(req): True when req can no longer be answered (its client reset or closed its side, the
+// server closed the connection, or req was answered already).
+static mp_obj_t mfa_server_gone(mp_obj_t self_in, mp_obj_t req) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    mfa_conn_t *c = request_conn(srv, req);
+    if (!c || (c->flags & MFA_CF_PEER_EOF)) {
+        return mp_const_true;
+    }
+    MFA_TR_ENTER
+    bool g = mfa_tr_peer_gone(srv, c);
+    MFA_TR_EXIT
+    return mp_obj_new_bool(g);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mfa_server_gone_obj, mfa_server_gone);
+
+// abort(req): reset req's connection now (queued bytes are dropped): a streamed body that
+// failed must not look complete, a task whose client went is not answered. No-op when gone.
+static mp_obj_t mfa_server_abort(mp_obj_t self_in, mp_obj_t req) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    mfa_conn_t *c = request_conn(srv, req);
+    if (c) {
+        MFA_TR_ENTER
+        mfa_conn_close(&srv->pool, c, true);
+        MFA_TR_EXIT
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mfa_server_abort_obj, mfa_server_abort);
+
+// events(): None, or the client-side failures since the last call, oldest first, as
+// (kind, addr, port) tuples; ("more", "", n) last when n did not fit.
+static mp_obj_t mfa_server_events(mp_obj_t self_in) {
+    mfa_server_obj_t *srv = MP_OBJ_TO_PTR(self_in);
+    if (!srv->ev_n && !srv->ev_lost) {
+        return mp_const_none;
+    }
+    static const char *const names[] = { "?", "reset", "header timeout", "body timeout",
+                                         "write timeout" };
+    mp_obj_t list = mp_obj_new_list(0, NULL);
+    for (size_t i = 0; i < srv->ev_n; i++) {
+        const mfa_srv_event_t *e = &srv->ev[i];
+        const char *k = e->kind < MP_ARRAY_SIZE(names) ? names[e->kind] : names[0];
+        mp_obj_t t[3] = { mp_obj_new_str(k, strlen(k)), mp_obj_new_str(e->addr, strlen(e->addr)),
+                          MP_OBJ_NEW_SMALL_INT(e->port) };
+        mp_obj_list_append(list, mp_obj_new_tuple(3, t));
+    }
+    if (srv->ev_lost) {
+        mp_obj_t t[3] = { MP_OBJ_NEW_QSTR(MP_QSTR_more), MP_OBJ_NEW_QSTR(MP_QSTR_),
+                          MP_OBJ_NEW_SMALL_INT(srv->ev_lost) };
+        mp_obj_list_append(list, mp_obj_new_tuple(3, t));
+    }
+    srv->ev_n = 0;
+    srv->ev_lost = 0;
+    return list;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mfa_server_events_obj, mfa_server_events);
 
 static mp_obj_t mfa_server_wait(mp_obj_t self_in, mp_obj_t timeout_in) {
     mfa_server_obj_t *srv = get_server(self_in);
@@ -680,6 +766,9 @@ static const mp_rom_map_elem_t mfa_server_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_stream_send), MP_ROM_PTR(&mfa_server_stream_send_obj) },
     { MP_ROM_QSTR(MP_QSTR_stream_end), MP_ROM_PTR(&mfa_server_stream_end_obj) },
     { MP_ROM_QSTR(MP_QSTR_wait), MP_ROM_PTR(&mfa_server_wait_obj) },
+    { MP_ROM_QSTR(MP_QSTR_gone), MP_ROM_PTR(&mfa_server_gone_obj) },
+    { MP_ROM_QSTR(MP_QSTR_abort), MP_ROM_PTR(&mfa_server_abort_obj) },
+    { MP_ROM_QSTR(MP_QSTR_events), MP_ROM_PTR(&mfa_server_events_obj) },
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mfa_server_close_obj) },
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&mfa_server_close_obj) },
     { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&mfa_server_stats_obj) },

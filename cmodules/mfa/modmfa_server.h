@@ -36,6 +36,17 @@
 #define MFA_TR_EXIT
 #endif
 
+// Client-side failures kept for Server.events() until the app takes them (more are counted).
+#ifndef MFA_SERVER_EVENTS
+#define MFA_SERVER_EVENTS (4)
+#endif
+
+typedef struct _mfa_srv_event_t {
+    uint8_t kind;               // mfa_event_t
+    uint16_t port;
+    char addr[48];
+} mfa_srv_event_t;
+
 typedef struct _mfa_server_obj_t {
     mp_obj_base_t base;
     mfa_pool_t pool;
@@ -43,6 +54,9 @@ typedef struct _mfa_server_obj_t {
     void *tr;                   // the transport's own state (GC heap)
     mp_uint_t port;             // bound port
     bool closed;
+    uint8_t ev_n;               // events in ev
+    uint16_t ev_lost;           // events that did not fit since the last events()
+    mfa_srv_event_t ev[MFA_SERVER_EVENTS];
 } mfa_server_obj_t;
 
 extern const mp_obj_type_t mfa_server_type;
@@ -51,6 +65,8 @@ extern const mp_obj_type_t mfa_server_type;
 void *mfa_srv_alloc(void *ctx, size_t n);
 void *mfa_srv_realloc(void *ctx, void *p, size_t old_n, size_t new_n);
 void mfa_srv_free(void *ctx, void *p, size_t n);
+// mfa_conn_io_t.event: records a client-side failure (no Python: lwIP lock may be held).
+void mfa_srv_event(void *ctx, mfa_conn_t *c, int event);
 
 // ---- implemented by the transport ----
 extern const mfa_conn_io_t mfa_tr_io;
@@ -64,6 +80,9 @@ bool mfa_tr_pending(mfa_server_obj_t *srv);
 void mfa_tr_wait(mfa_server_obj_t *srv, mp_int_t timeout_ms);
 // Close the listener (connections are closed by the binding through the pool).
 void mfa_tr_close(mfa_server_obj_t *srv);
+// Whether the peer of c has gone: reset, or closed (half-closed) its side with nothing unread
+// left in the transport. Never blocks, consumes nothing (Server.gone()).
+bool mfa_tr_peer_gone(mfa_server_obj_t *srv, mfa_conn_t *c);
 #if defined(MFA_SERVER_POSIX) && defined(__linux__)
 // fileno() on unix (Linux): an fd that is readable when poll() may return something (an epoll
 // set of the listener, the connections and an eventfd for ready requests). It does not wake

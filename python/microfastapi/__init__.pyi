@@ -1,4 +1,5 @@
 from .app import MicroFastApi as MicroFastApi, APIRouter as APIRouter
+from . import log as log
 from .exceptions import HTTPException as HTTPException, RequestValidationError as RequestValidationError
 from .request import Request as Request
 from .response import (Response as Response, JSONResponse as JSONResponse,

@@ -10,12 +10,8 @@ try:
 except ImportError:  # pragma: no cover
     import ujson as json
 
-try:
-    import sys
-except ImportError:  # pragma: no cover
-    sys = None
-
 from . import backend
+from . import log
 from .exceptions import HTTPException, RequestValidationError
 from .request import Request
 from .response import (Response, JSONResponse, RedirectResponse, StreamingResponse,
@@ -51,12 +47,11 @@ def run_sync(coro):
     raise RuntimeError("an async handler suspended: serve with app.run() or await app.serve()")
 
 
-def _print_exc(e):
-    if sys is not None and hasattr(sys, "print_exception"):
-        sys.print_exception(e)
-    else:
-        import traceback
-        traceback.print_exception(type(e), e, e.__traceback__)
+def _route_name(raw):
+    try:
+        return "%s %s" % (raw.method, raw.path)
+    except Exception:
+        return "?"
 
 
 class APIRouter:
@@ -194,7 +189,9 @@ class MicroFastApi(APIRouter):
         self.backend = None
         self.host = None
         self.port = None
-        self._streams = []
+        self._streams = []  # poll() mode streams (see _pump)
+        self._tasks = []    # serve() mode: [request, task] of each answer being awaited
+        self._loop = False  # running under an event loop (serve(), the TestClient)
         self._slow = False  # middleware or hooks present: take the full (coroutine) path
         if openapi_url:
             from .openapi import setup
@@ -324,14 +321,14 @@ class MicroFastApi(APIRouter):
                 try:
                     r = await r
                 except Exception as e2:
-                    r = self._internal_error(e2)
+                    r = self._internal_error(e2, raw)
         self.send(raw, srv, r)
 
     async def _full(self, raw, srv):
         try:
             resp = await self._chain(Request(self, raw, _NO_PARAMS), 0)
         except Exception as e:
-            resp = self._internal_error(e)
+            resp = self._internal_error(e, raw)
         self.send(raw, srv, resp)
 
     async def _chain(self, req, i):
@@ -391,20 +388,27 @@ class MicroFastApi(APIRouter):
     def error_response(self, req, e):
         """What to answer for an exception raised while handling `req` (may be a coroutine
         when a custom async handler answers)."""
+        raw = req.raw if req is not None else None
         h = self._handler_for(e)
         if h is not None:
             try:
                 return h(req, e)
             except Exception as e2:
-                return self._internal_error(e2)
-        if isinstance(e, HTTPException):
-            return JSONResponse({"detail": e.detail}, e.status_code, e.headers)
-        if isinstance(e, RequestValidationError):
-            return JSONResponse({"detail": e.errors}, 422)
-        return self._internal_error(e)
+                return self._internal_error(e2, raw)
+        try:
+            if isinstance(e, HTTPException):
+                return JSONResponse({"detail": e.detail}, e.status_code, e.headers)
+            if isinstance(e, RequestValidationError):
+                return JSONResponse({"detail": e.errors}, 422)
+        except Exception as e2:  # e.g. HTTPException(99): not a status we can send
+            return self._internal_error(e2, raw)
+        return self._internal_error(e, raw)
 
-    def _internal_error(self, e):
-        _print_exc(e)
+    def _internal_error(self, e, raw=None):
+        """Log a handler's exception (one line naming the route, then the traceback) and
+        return the 500 answer."""
+        log.exception(e, "%s: %s: %s", _route_name(raw) if raw is not None else "handler",
+                      type(e).__name__, e)
         detail = "Internal Server Error"
         if self.debug:
             detail = "%s: %s" % (type(e).__name__, e)
@@ -458,10 +462,15 @@ class MicroFastApi(APIRouter):
                 return
             srv.respond(raw, r.status_code, r.headers, r.body)
         except Exception as e:
-            r = self._internal_error(e)
+            r = self._internal_error(e, raw)
             srv.respond(raw, r.status_code, r.headers, r.body)
 
     # ---- streaming ----------------------------------------------------------------------
+    #
+    # A stream is [raw, srv, iterator, pending piece, is-async, chunks sent]. Under serve()
+    # (and the TestClient) every stream is pumped by a task of its own (_stream_task), so an
+    # async iterator may really await. Under poll() there is no event loop: streams are pumped
+    # a few pieces per poll() step (_pump), and an async iterator must not suspend.
 
     def _start_stream(self, raw, srv, resp):
         if isinstance(resp, FileResponse) and not resp.exists():
@@ -469,55 +478,80 @@ class MicroFastApi(APIRouter):
             return
         it = resp.iterator()
         srv.stream_start(raw, resp.status_code, resp.headers)
-        st = [raw, srv, it, None, hasattr(it, "__anext__")]
-        if not self._pump(st):
+        st = [raw, srv, it, None, hasattr(it, "__anext__"), 0]
+        if self._loop:
+            self._spawn(raw, srv, self._stream_task(st))
+        elif not self._pump(st):
             self._streams.append(st)
 
-    def _pump(self, st, nxt=None):
-        """Send up to stream_budget pieces; True when the stream is finished.
+    def _stream_failed(self, st, e):
+        """The body's iterator raised: abort the connection (no final chunk, so the client
+        sees a cut body, not a complete one) and say which route failed."""
+        raw, srv, it = st[0], st[1], st[2]
+        log.exception(e, "%s: stream failed after %d chunks: %s: %s", _route_name(raw), st[5],
+                      type(e).__name__, e)
+        self._stream_close(st, True)
 
-        `nxt` is a piece already produced by the caller (async iterators in serve())."""
-        raw, srv, it, pending, aio = st
-        budget = self.stream_budget
-        if nxt is not None:
-            pending = nxt
-        try:
-            while budget:
-                if pending is None:
-                    try:
-                        if aio:
-                            if nxt is not None:
-                                break  # serve() awaits the next piece itself
-                            pending = run_sync(it.__anext__())
-                        else:
-                            pending = next(it)
-                    except (StopIteration, _StopAsync):
-                        srv.stream_end(raw)
-                        return True
-                    if type(pending) is str:
-                        pending = pending.encode()
-                    if not pending:
-                        pending = None
-                        continue
-                if not srv.stream_send(raw, pending):
-                    st[3] = pending
-                    return False
-                pending = None
-                budget -= 1
-        except Exception as e:
-            # The producer failed or the client went away: end what was sent.
-            _print_exc(e)
-            if hasattr(it, "close"):
-                try:
-                    it.close()
-                except Exception:
-                    pass
+    def _stream_gone(self, st, why):
+        log.info("%s: client %s gone while streaming (%s)", _route_name(st[0]),
+                 _client_name(st[0]), why)
+        self._stream_close(st, True)
+
+    def _stream_close(self, st, abort):
+        raw, srv, it = st[0], st[1], st[2]
+        if hasattr(it, "close"):
             try:
-                srv.stream_end(raw)
+                it.close()
             except Exception:
                 pass
-            return True
-        st[3] = None
+        if abort:
+            try:
+                srv.abort(raw)
+            except Exception:
+                pass
+
+    def _next_piece(self, st):
+        """The next non-empty piece of a sync iterator (bytes), or None at its end."""
+        it = st[2]
+        while True:
+            try:
+                p = run_sync(it.__anext__()) if st[4] else next(it)
+            except (StopIteration, _StopAsync):
+                return None
+            if type(p) is str:
+                p = p.encode()
+            if p:
+                return p
+
+    def _pump(self, st):
+        """poll() mode: send up to stream_budget pieces; True when the stream is finished."""
+        raw, srv = st[0], st[1]
+        budget = self.stream_budget
+        while budget:
+            p = st[3]
+            if p is None:
+                try:
+                    p = self._next_piece(st)
+                except Exception as e:
+                    self._stream_failed(st, e)
+                    return True
+                if p is None:
+                    try:
+                        srv.stream_end(raw)
+                    except OSError as e:
+                        self._stream_gone(st, _oserror(e))
+                    return True
+            try:
+                sent = srv.stream_send(raw, p)
+            except OSError as e:
+                self._stream_gone(st, _oserror(e))
+                return True
+            if not sent:
+                st[3] = p
+                return False
+            st[3] = None
+            st[5] += 1
+            budget -= 1
         return False
 
     def _pump_all(self):
@@ -529,30 +563,124 @@ class MicroFastApi(APIRouter):
             else:
                 i += 1
 
-    async def _apump_all(self):
-        streams = self._streams
-        i = 0
-        while i < len(streams):
-            st = streams[i]
-            nxt = None
-            if st[4] and st[3] is None:
-                try:
-                    nxt = await st[2].__anext__()
-                    if type(nxt) is str:
-                        nxt = nxt.encode()
-                except _StopAsync:
-                    st[1].stream_end(st[0])
-                    streams.pop(i)
-                    continue
-                except Exception as e:
-                    _print_exc(e)
-                    st[1].stream_end(st[0])
-                    streams.pop(i)
-                    continue
-            if self._pump(st, nxt or None):
-                streams.pop(i)
-            else:
-                i += 1
+    async def _stream_task(self, st):
+        """serve() mode: one task per stream. Awaits the iterator (async ones may suspend),
+        waits a little while the connection's queue is full, yields to the other tasks every
+        stream_budget pieces."""
+        raw, srv = st[0], st[1]
+        try:
+            await self._stream_body(st)
+        except asyncio.CancelledError:
+            self._stream_close(st, False)  # (serve() aborted the connection)
+            raise
+        finally:
+            self._task_done(raw, srv)
+
+    async def _stream_body(self, st):
+        raw, srv, it, aio = st[0], st[1], st[2], st[4]
+        budget = self.stream_budget
+        while True:
+            try:
+                if aio:
+                    try:
+                        p = await it.__anext__()
+                    except _StopAsync:
+                        p = None
+                    if type(p) is str:
+                        p = p.encode()
+                    if p is not None and not p:
+                        continue
+                else:
+                    p = self._next_piece(st)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self._stream_failed(st, e)
+                return
+            if p is None:
+                break
+            try:
+                while not srv.stream_send(raw, p):
+                    await asyncio.sleep(0.005)  # the server sends from its queue meanwhile
+            except OSError as e:
+                self._stream_gone(st, _oserror(e))
+                return
+            st[5] += 1
+            budget -= 1
+            if not budget:
+                budget = self.stream_budget
+                await asyncio.sleep(0)
+        try:
+            srv.stream_end(raw)
+        except OSError as e:
+            self._stream_gone(st, _oserror(e))
+
+    # ---- handler tasks (serve() mode) ---------------------------------------------------
+    #
+    # An answer that needs awaiting (async handler, middleware, a streamed body) runs in a task
+    # of its own; the serve() loop keeps taking requests meanwhile. The servers hand out the
+    # next request of a connection only once the previous one is answered, so answers on one
+    # connection stay in order and there is at most one task per connection: at most
+    # max_conns tasks. When the client of a pending task has gone (reset, closed, or
+    # half-closed: srv.gone()), the task is cancelled and the connection reset.
+
+    def _dispatch(self, raw, srv):
+        co = self.handle(raw, srv)
+        if co is not None:
+            self._spawn(raw, srv, self._answer_task(raw, srv, co))
+
+    def _spawn(self, raw, srv, co):
+        self._tasks.append([raw, asyncio.create_task(co)])
+
+    async def _answer_task(self, raw, srv, co):
+        try:
+            await co
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            r = self._internal_error(e, raw)
+            try:
+                srv.respond(raw, r.status_code, r.headers, r.body)
+            except Exception:
+                pass
+        finally:
+            self._task_done(raw, srv)
+
+    def _task_done(self, raw, srv):
+        tasks = self._tasks
+        for i in range(len(tasks)):
+            if tasks[i][0] is raw:
+                tasks.pop(i)
+                break
+        if self.server is srv:
+            # The answer may have made a pipelined request of this connection ready, which does
+            # not wake the serve() loop: take what is ready now.
+            for _ in range(4):
+                nxt = srv.poll()
+                if nxt is None:
+                    break
+                self._dispatch(nxt, srv)
+
+    def _reap(self, srv):
+        """Cancel the tasks whose client has gone (and reset their connections)."""
+        for t in list(self._tasks):
+            raw, task = t
+            if task is None or not srv.gone(raw):
+                continue
+            t[1] = None  # (cancelled; _task_done removes the entry when the task ends)
+            log.info("%s: client %s gone, handler cancelled", _route_name(raw),
+                     _client_name(raw))
+            task.cancel()
+            try:
+                srv.abort(raw)
+            except Exception:
+                pass
+
+    def _cancel_all(self):
+        for raw, task in self._tasks:
+            if task is not None:
+                task.cancel()
+        self._tasks = []
 
     # ---- running ------------------------------------------------------------------------
 
@@ -579,6 +707,7 @@ class MicroFastApi(APIRouter):
             self._pump_all()
         raw = srv.poll()
         if raw is None:
+            _log_events(srv)
             return False
         self.handle_sync(raw, srv)
         return True
@@ -590,7 +719,7 @@ class MicroFastApi(APIRouter):
             try:
                 run_sync(co)
             except Exception as e:
-                r = self._internal_error(e)
+                r = self._internal_error(e, raw)
                 srv.respond(raw, r.status_code, r.headers, r.body)
 
     def run(self, host="0.0.0.0", port=80, **limits):
@@ -608,38 +737,46 @@ class MicroFastApi(APIRouter):
             self.shutdown()
 
     async def serve(self, host="0.0.0.0", port=80, **limits):
-        """Serve as an asyncio task; sleeps in the event loop's poller while idle."""
+        """Serve as an asyncio task; sleeps in the event loop's poller while idle. Handlers
+        that await run in tasks of their own (see "handler tasks" above)."""
         srv = self.start(host, port, **limits)
         print(self)
+        self._loop = True
         n = 0
+        reaped = _ticks()
         try:
             while True:
                 raw = srv.poll()
                 if raw is not None:
-                    co = self.handle(raw, srv)
+                    co = self.handle(raw, srv)  # (self._dispatch, inlined: the hot path)
                     if co is not None:
-                        try:
-                            await co
-                        except Exception as e:
-                            r = self._internal_error(e)
-                            srv.respond(raw, r.status_code, r.headers, r.body)
+                        self._spawn(raw, srv, self._answer_task(raw, srv, co))
                     n += 1
                     if n & 7 == 0:
-                        await asyncio.sleep(0)
+                        await asyncio.sleep(0)  # let the tasks run
+                        if self._tasks and _ticks_diff(_ticks(), reaped) >= _REAP_MS:
+                            reaped = _ticks()  # (also under a steady stream of requests)
+                            self._reap(srv)
                     continue
-                if self._streams:
-                    await self._apump_all()
-                    if self._streams:
-                        await _wait_readable(srv, 5)
+                _log_events(srv)
+                if self._tasks:
+                    now = _ticks()
+                    if _ticks_diff(now, reaped) >= _REAP_MS:
+                        reaped = now
+                        self._reap(srv)
+                    await _wait_readable(srv, _REAP_MS)
                     continue
                 await _wait_readable(srv, 1000)
         finally:
+            self._loop = False
+            self._cancel_all()
             self.shutdown()
 
     def shutdown(self):
         if self.server is not None:
             self.server.close()
             self.server = None
+
 
     # ---- display ------------------------------------------------------------------------
 
@@ -661,6 +798,45 @@ class MicroFastApi(APIRouter):
         return s + ", listening on %s:%d, %s" % (self.host, self.port, self.url())
 
     __repr__ = __str__
+
+
+def _client_name(raw):
+    try:
+        c = raw.client
+        return "%s:%s" % (c[0], c[1])
+    except Exception:
+        return "?"
+
+
+def _log_events(srv):
+    """One INFO line per client-side failure the server saw (reset, timeouts)."""
+    ev = srv.events()
+    if ev:
+        for kind, addr, port in ev:
+            if kind == "more":
+                log.info("%d more client failures not shown", port)
+            else:
+                log.info("client %s:%d: %s", addr, port, kind)
+
+
+def _oserror(e):
+    """'reset', 'closed', ... for the OSError a server raises when a client has gone."""
+    code = e.args[0] if e.args else None
+    return {104: "reset", 32: "closed", 110: "timed out"}.get(code, repr(e))
+
+
+try:
+    from time import ticks_ms as _ticks, ticks_diff as _ticks_diff
+except ImportError:
+    import time as _time
+
+    def _ticks():
+        return int(_time.monotonic() * 1000)
+
+    def _ticks_diff(a, b):
+        return a - b
+
+_REAP_MS = 50  # how often serve() asks the server whether pending tasks' clients are there
 
 
 def _local_ip():

@@ -27,7 +27,8 @@ except ImportError:
     def ticks_diff(a, b):
         return a - b
 
-from .wire import REASONS, Request, check_headers, encode_body
+from .wire import REASONS, Request, check_headers, check_status, encode_body
+from . import log
 
 try:
     import io
@@ -50,6 +51,7 @@ LINGER_QUIET_MS = 200
 _EPOLL = hasattr(select, "epoll")
 _RECV = 2048
 _OUT_HIGH = 4096  # stream_send refuses more while this much is unsent
+_EVENTS = 4  # client-side failures kept for events() (as _mfa's MFA_SERVER_EVENTS)
 
 # connection states
 _HEAD = 0   # reading a request head
@@ -136,6 +138,8 @@ class Server(_IOBase):
         else:
             self._poller = select.poll()
         self._poller.register(s if not _EPOLL else s.fileno(), POLLIN)
+        self._events = []  # client-side failures not taken by events() yet
+        self._lost = 0
         # The keys of _mfa.Server.stats() (docs/internals.md); "connections", "max_conns" and
         # "ready" are filled in by stats().
         self._stats = {"accepted": 0, "requests": 0, "responses": 0, "errors": 0,
@@ -171,8 +175,10 @@ class Server(_IOBase):
             pass
 
     def _reset(self, c):
-        """The transport failed (reset by the peer, ...): counted in stats()["resets"]."""
+        """The transport failed (reset by the peer, ...): counted in stats()["resets"] and
+        reported by events()."""
         self._stats["resets"] += 1
+        self._event("reset", c)
         self._close(c)
 
     def _write(self, c, data):
@@ -264,6 +270,16 @@ class Server(_IOBase):
         self._write(c, ("HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
                         "Connection: close\r\n\r\n" % (status, REASONS.get(status, ""),
                                                        len(body))).encode() + body)
+
+    def _event(self, kind, c):
+        """A client-side failure, kept for events() (at most _EVENTS, more are counted).
+        Not for a connection whose request the app holds: the app sees that one itself."""
+        if c.state == _READY:
+            return
+        if len(self._events) < _EVENTS:
+            self._events.append((kind, c.client[0], c.client[1]))
+        else:
+            self._lost += 1
 
     # ---- the network work -------------------------------------------------------------
 
@@ -473,12 +489,14 @@ class Server(_IOBase):
             if c.buf:
                 if age > self.header_timeout_ms:
                     self._stats["timeouts"] += 1
+                    self._event("header timeout", c)
                     self._error(c, 408, "request header timeout")
             elif age > self.idle_timeout_ms and not c.out:
                 self._close(c)
         elif c.state == _BODY:
             if age > self.body_timeout_ms:
                 self._stats["timeouts"] += 1
+                self._event("body timeout", c)
                 self._error(c, 408, "request body timeout")
         elif c.state == _CLOSING:
             if c.linger is not None:
@@ -487,6 +505,7 @@ class Server(_IOBase):
                         ticks_diff(now, c.linger) > self.body_timeout_ms + LINGER_MS:
                     self._close(c)
             elif age > self.idle_timeout_ms + self.header_timeout_ms:
+                self._event("write timeout", c)
                 self._close(c)  # a client that never reads its error
 
     def _io(self, timeout_ms):
@@ -544,7 +563,7 @@ class Server(_IOBase):
             self._timeouts(now)
         except Exception as e:  # never let a client take the loop down
             self._stats["errors"] += 1
-            print("pyserver: poll error:", repr(e))
+            log.exception(e, "pyserver: poll error: %r", e)
         while self._ready:
             req = self._ready.pop(0)
             if not req._conn.closed:
@@ -565,6 +584,7 @@ class Server(_IOBase):
             pass
 
     def _head_bytes(self, req, status, headers, extra):
+        check_status(status)
         check_headers(headers)
         c = req._conn
         keep = c.keep_alive and not c.close_after
@@ -665,6 +685,39 @@ class Server(_IOBase):
         self._stats["responses"] += 1
         self._done(c, c.keep_alive and not c.close_after)
 
+    def events(self):
+        """None, or the client-side failures since the last call: (kind, addr, port) tuples
+        ("reset", "header timeout", "body timeout", "write timeout"), then ("more", "", n) when
+        n did not fit."""
+        if not self._events and not self._lost:
+            return None
+        out = self._events
+        if self._lost:
+            out.append(("more", "", self._lost))
+        self._events = []
+        self._lost = 0
+        return out
+
+    def gone(self, req):
+        """True when `req` can no longer be answered: its connection was reset or closed, the
+        client closed (or half-closed) its side, or the request was answered already."""
+        c = req._conn
+        return c.closed or c.eof or c.state != _READY
+
+    def abort(self, req):
+        """Reset the connection of `req` now (what is queued is dropped); no-op when gone."""
+        c = req._conn
+        if c.closed:
+            return
+        if _SO_LINGER is not None:
+            try:
+                c.sock.setsockopt(socket.SOL_SOCKET, _SO_LINGER, _LINGER_0)
+            except Exception:
+                pass  # (then the close sends FIN: the client still sees a cut answer)
+        c.out = bytearray()
+        c.streaming = False
+        self._close(c)
+
     def close(self):
         for c in list(self._conns.values()):
             self._close(c)
@@ -722,3 +775,19 @@ def _recv_into(sock, mv):
 def _again(e):
     code = e.args[0] if e.args else 0
     return code in (11, 35, 115)  # EAGAIN/EWOULDBLOCK (Linux, lwIP; BSD), EINPROGRESS
+
+
+def _so_linger():
+    v = getattr(socket, "SO_LINGER", None)
+    if v is None:
+        try:
+            import sys
+            if sys.platform == "linux":
+                v = 13  # MicroPython's unix port has the option but not the name
+        except Exception:
+            pass
+    return v
+
+
+_SO_LINGER = _so_linger()
+_LINGER_0 = b"\x01\x00\x00\x00\x00\x00\x00\x00"  # struct linger {1, 0}: close = reset

@@ -10,7 +10,7 @@ except ImportError:  # pragma: no cover
     import ujson as json
 
 from . import backend
-from .exceptions import RequestValidationError
+from .exceptions import HTTPException, RequestValidationError
 
 
 def _surrogates(b):
@@ -65,6 +65,58 @@ def json_loads(b):
     if _FIX_SURROGATES and b"\\u" in b:
         b = _surrogates(bytes(b))
     return json.loads(b)
+
+
+_HEX = "0123456789abcdefABCDEF"
+
+
+def _form_unquote(s, field):
+    """Strict percent-decoding of one form key or value (str): '+' is a space, every '%' must
+    start a two-hex-digit escape and the decoded bytes must be UTF-8. Raises ValueError naming
+    the problem (form() turns it into a 400)."""
+    if "+" in s:
+        s = s.replace("+", " ")
+    if "%" not in s:
+        return s
+    out = bytearray()
+    i = 0
+    while True:
+        j = s.find("%", i)
+        if j < 0:
+            out += s[i:].encode()
+            break
+        out += s[i:j].encode()
+        h = s[j + 1:j + 3]
+        if len(h) != 2 or h[0] not in _HEX or h[1] not in _HEX:
+            raise ValueError("form field %r: invalid percent-escape %r" % (field, "%" + h))
+        out.append(int(h, 16))
+        i = j + 3
+    try:
+        return bytes(out).decode()
+    except UnicodeError:
+        raise ValueError("form field %r: percent-escapes are not UTF-8" % (field,))
+
+
+def parse_form(body):
+    """An application/x-www-form-urlencoded body (bytes) -> list of (key, value) str pairs,
+    strictly: a body that is not UTF-8, a bad percent-escape, or escapes that decode to bytes
+    that are not UTF-8 raise ValueError naming the problem."""
+    try:
+        s = body.decode()
+    except UnicodeError:
+        raise ValueError("form body is not valid UTF-8")
+    out = []
+    for piece in s.split("&"):
+        if not piece:
+            continue
+        i = piece.find("=")
+        if i < 0:
+            k = _form_unquote(piece, piece)
+            out.append((k, ""))
+        else:
+            k = _form_unquote(piece[:i], piece[:i])
+            out.append((k, _form_unquote(piece[i + 1:], k)))
+    return out
 
 
 class MultiDict:
@@ -336,9 +388,16 @@ class Request:
         return self._json
 
     def form(self):
-        """An application/x-www-form-urlencoded body as a MultiDict."""
+        """An application/x-www-form-urlencoded body as a MultiDict. A body that cannot be
+        decoded (not UTF-8, a '%' not followed by two hex digits, escapes that are not UTF-8)
+        raises HTTPException(400) naming the problem."""
         b = self.body
-        return MultiDict(backend.parse_qsl(b.decode()) if b else [])
+        if not b:
+            return MultiDict([])
+        try:
+            return MultiDict(parse_form(b))
+        except ValueError as e:
+            raise HTTPException(400, str(e))
 
     def __repr__(self):
         return "<Request %s %s>" % (self.method, self.url)

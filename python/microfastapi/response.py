@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover
     import uos as os
 
 from .exceptions import HTTPException
+from .wire import check_status  # noqa: F401 (also for response.check_status users)
 
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
@@ -113,9 +114,11 @@ class Response:
     """
 
     media_type = None
+    _status = 200
 
     def __init__(self, content=b"", status_code=200, headers=None, media_type=None):
-        self.status_code = status_code
+        if status_code != 200:
+            self._status = check_status(status_code)
         self.headers = header_pairs(headers)
         self.body = self.render(content)
         mt = media_type or self.media_type
@@ -124,6 +127,14 @@ class Response:
 
     def render(self, content):
         return content
+
+    @property
+    def status_code(self):
+        return self._status
+
+    @status_code.setter
+    def status_code(self, code):
+        self._status = check_status(code)
 
     def get_header(self, name, default=None):
         name = name.lower()

@@ -14,14 +14,34 @@ except ImportError:  # pragma: no cover
     import ujson as json
 
 from . import backend
-from .wire import REASONS, Request, check_headers, encode_body
+from .wire import REASONS, Request, check_headers, check_status, encode_body
+
+try:
+    import asyncio
+except ImportError:  # pragma: no cover
+    asyncio = None
+
+
+def _in_loop():
+    """True when called from inside a running event loop (then no new one can be run)."""
+    try:
+        asyncio.current_task()
+    except RuntimeError:
+        return False
+    except AttributeError:  # pragma: no cover (an asyncio without current_task)
+        return False
+    return True
+
+
 
 
 class TestResponse:
     """What the client received: status_code, headers (case-insensitive get), content, text,
-    json(), chunked (True when the app streamed it)."""
+    json(), chunked (True when the app streamed it), aborted (True when the server reset the
+    connection instead of ending the answer: a streamed body whose iterator raised)."""
 
-    def __init__(self, status_code, headers, content, chunked=False):
+    def __init__(self, status_code, headers, content, chunked=False, aborted=False):
+        self.aborted = aborted
         self.status_code = status_code
         self.header_list = headers
         self.content = content
@@ -98,11 +118,13 @@ class TestClient:
     # ---- the server surface the app talks to ------------------------------------------
 
     def respond(self, req, status, headers, body):
+        check_status(status)
         check_headers(headers)
         body = encode_body(body)
         self._resp = [status, list(headers), body, False]
 
     def stream_start(self, req, status, headers):
+        check_status(status)
         self._resp = [status, list(headers), bytearray(), True]
 
     def stream_send(self, req, data):
@@ -111,6 +133,44 @@ class TestClient:
 
     def stream_end(self, req):
         self._resp[2] = bytes(self._resp[2])
+
+    def gone(self, req):
+        return False  # the test is always there
+
+    def abort(self, req):
+        if self._resp is not None:
+            self._aborted = True
+
+    # ---- running the app --------------------------------------------------------------
+
+    def _dispatch(self, raw):
+        """Answer `raw` like app.serve() does: in an event loop (asyncio.run), so async
+        handlers and async stream iterators may really await. Inside a running loop (a test
+        that is itself async) no loop can be started: then async handlers must not suspend,
+        as under app.poll()."""
+        app = self.app
+        if asyncio is None or _in_loop():
+            app.handle_sync(raw, self)
+            while app._streams:
+                app._pump_all()
+            return
+        asyncio.run(self._drive(raw))
+
+    async def _drive(self, raw):
+        app = self.app
+        app._loop = True
+        try:
+            app._dispatch(raw, self)
+            while app._tasks:  # the answer's task, then its stream's task, if any
+                entry = app._tasks[0]
+                try:
+                    await entry[1]
+                except BaseException:
+                    pass
+                if app._tasks and app._tasks[0] is entry:
+                    app._tasks.pop(0)
+        finally:
+            app._loop = False
 
     # ---- requests ---------------------------------------------------------------------
 
@@ -171,13 +231,12 @@ class TestClient:
             body = body[:head.content_length]
         raw = Request(head, body, self.client)
         self._resp = None
-        self.app.handle_sync(raw, self)
-        while self.app._streams:
-            self.app._pump_all()
+        self._aborted = False
+        self._dispatch(raw)
         st, hdrs, content, chunked = self._resp
         if head.method == "HEAD":
             content = b""
-        r = TestResponse(st, hdrs, bytes(content), chunked)
+        r = TestResponse(st, hdrs, bytes(content), chunked, self._aborted)
         if self.cookies is not None:
             for v in r.headers.getlist("set-cookie"):
                 kv = v.split(";", 1)[0]

@@ -5,6 +5,7 @@ class TestResponse:
     header_list: list[tuple[str, str]]
     content: bytes
     chunked: bool
+    aborted: bool
     reason: str
     headers: Any
     text: str

@@ -30,6 +30,15 @@ def encode_body(body):
     return body
 
 
+def check_status(code):
+    """A final answer's status: an int from 200 to 599 (1xx are interim answers the server
+    sends itself; FastAPI allows any 3-digit code >= 200, HTTP defines classes 2xx-5xx).
+    Returns it; raises ValueError otherwise."""
+    if isinstance(code, int) and not isinstance(code, bool) and 200 <= code <= 599:
+        return code
+    raise ValueError("status_code must be an int from 200 to 599, not %r" % (code,))
+
+
 def check_headers(headers):
     """Refuse header names/values that could split the response (CR, LF or NUL)."""
     for k, v in headers:

@@ -12,7 +12,7 @@ sys.path.insert(0, str(EXAMPLES))
 CHECK = r"""
 import sys
 from microfastapi.testclient import TestClient
-import hello, streaming, pico_sensor_relay
+import hello, streaming, pico_sensor_relay, slow_sensor
 c = TestClient(hello.app)
 assert c.get("/items/3?q=x").json() == {"item_id": 3, "q": "x"}
 assert c.post("/items/3", json={"name": "n"}).status_code == 201
@@ -30,6 +30,11 @@ assert p.get("/relay").json() == {"1": True, "2": False}
 assert p.put("/relay/9/on").status_code == 404
 assert p.put("/relay/1/maybe").status_code == 422
 assert isinstance(p.get("/temperature").json()["celsius"], float)
+w = TestClient(slow_sensor.app)
+assert w.get("/reading").json() == {"celsius": 21.5}
+assert w.get("/live?n=2").text == "21.5\n21.5\n"
+assert w.get("/live?n=0").status_code == 400
+assert "data: " in s.get("/events?n=2").text
 print("EXAMPLES OK")
 """
 

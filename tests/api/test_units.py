@@ -135,8 +135,22 @@ def test_async_handler_that_suspends_in_poll_mode_is_500():
     async def s(req):
         await Suspend()
         return {}
-    r = TestClient(app).get("/s")
+    c = TestClient(app)
+    c._dispatch = lambda raw: app.handle_sync(raw, c)  # what app.poll() does
+    r = c.get("/s")
     assert r.status_code == 500
+
+
+def test_testclient_runs_async_handlers_in_an_event_loop():
+    """The TestClient answers like app.serve(): an async handler may really await."""
+    import asyncio
+    app = MicroFastApi()
+
+    @app.get("/s")
+    async def s(req):
+        await asyncio.sleep(0.01)
+        return {"slept": True}
+    assert TestClient(app).get("/s").json() == {"slept": True}
 
 
 def test_http_exception_detail_types():

@@ -109,8 +109,22 @@ static void f_free(void *ctx, void *p, size_t n) {
     free(p);
 }
 
+// Client-side failure events (mfa_conn_io_t.event), in order: (handle, event).
+static int events[16][2];
+static size_t n_events;
+
+static void f_event(void *ctx, mfa_conn_t *c, int event) {
+    (void)ctx;
+    CHECK(c->state != MFA_CONN_FREE);  // reported before the connection is released
+    if (n_events < 16) {
+        events[n_events][0] = (int)c->handle;
+        events[n_events][1] = event;
+    }
+    n_events++;
+}
+
 static const mfa_conn_io_t fake_io = {
-    f_recv, f_send, f_shutdown, f_close, f_alloc, f_realloc, f_free,
+    f_recv, f_send, f_shutdown, f_close, f_alloc, f_realloc, f_free, f_event,
 };
 
 #define NCONN 4
@@ -124,6 +138,7 @@ static void setup(uint32_t max_body) {
     memset(fakes, 0, sizeof(fakes));
     allocs = frees = 0;
     alloc_fails = false;
+    n_events = 0;
     for (int i = 0; i < 64; i++) {
         fakes[i].send_room = (size_t)-1;
     }
@@ -387,6 +402,10 @@ static void test_timeouts(void) {
     step();
     CHECK(strstr(client_read(3), "request body timeout") != NULL);
     CHECK(pool.stats.timeouts == 2);
+    // one event per timeout, none for the idle close
+    CHECK(n_events == 2);
+    CHECK(events[0][0] == 2 && events[0][1] == MFA_EVT_HEADER_TIMEOUT);
+    CHECK(events[1][0] == 3 && events[1][1] == MFA_EVT_BODY_TIMEOUT);
     teardown();
 }
 
@@ -461,6 +480,8 @@ static void test_reset_mid_request_and_response(void) {
     step();
     CHECK(c->state == MFA_CONN_FREE && c->ref_obj == NULL);
     CHECK(pool.stats.resets == 2);
+    CHECK(n_events == 2 && events[0][0] == 1 && events[0][1] == MFA_EVT_RESET);
+    CHECK(events[1][0] == 2 && events[1][1] == MFA_EVT_RESET);
     teardown();
 }
 

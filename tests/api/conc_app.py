@@ -1,0 +1,141 @@
+"""The app of test_concurrency.py (issue 19): handlers that await, streams that fail or await,
+status codes out of range, bodies that cannot be decoded, and a log sink the tests can read.
+
+    conc_app.py PORT [quiet]      (quiet: log.level = WARNING)
+
+Runs on CPython and both unix MicroPython binaries; also imported in-process (TestClient).
+"""
+import sys
+
+try:
+    import asyncio
+except ImportError:  # pragma: no cover
+    import uasyncio as asyncio
+
+from microfastapi import MicroFastApi, StreamingResponse, Response, HTTPException
+from microfastapi import log
+
+app = MicroFastApi(title="conc")
+app.max_conns = 6
+app.header_timeout_ms = 1000
+app.body_timeout_ms = 1000
+state = {"started": 0, "finished": 0, "cancelled": 0, "running": 0, "peak": 0}
+
+
+@app.get("/json")
+def json_route(req):
+    return {"ok": True}
+
+
+@app.get("/state")
+def get_state(req):
+    d = dict(state)
+    d["tasks"] = len(app._tasks)
+    srv = app.server
+    if srv is not None:
+        d["connections"] = srv.stats()["connections"]
+    return d
+
+
+@app.get("/sleep")
+async def sleep(req):
+    ms = int(req.query.get("ms", "100"))
+    await asyncio.sleep(ms / 1000)
+    return {"slept": ms, "tag": req.query.get("tag")}
+
+
+@app.get("/hang")
+async def hang(req):
+    """Awaits (nearly) forever; counts how it ends."""
+    state["started"] += 1
+    state["running"] += 1
+    if state["running"] > state["peak"]:
+        state["peak"] = state["running"]
+    try:
+        await asyncio.sleep(600)
+        state["finished"] += 1
+        return {"hung": True}
+    except asyncio.CancelledError:
+        state["cancelled"] += 1
+        raise
+    finally:
+        state["running"] -= 1
+
+
+@app.get("/boom")
+def boom(req):
+    def gen():
+        yield "one\n"
+        yield "two\n"
+        raise ValueError("generator failed")
+    return StreamingResponse(gen())
+
+
+class Ticks:
+    """An async iterator that really awaits (MicroPython has no async generators)."""
+
+    def __init__(self, n, ms):
+        self.n = n
+        self.ms = ms
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        if self.n <= 0:
+            raise StopAsyncIteration
+        self.n -= 1
+        await asyncio.sleep(self.ms / 1000)
+        return "tick %d\n" % self.n
+
+
+@app.get("/ticks")
+def ticks(req):
+    return StreamingResponse(Ticks(int(req.query.get("n", "3")), int(req.query.get("ms", "50"))))
+
+
+@app.get("/async-ticks")
+async def async_ticks(req):
+    await asyncio.sleep(0.01)
+    return StreamingResponse(Ticks(3, 20))
+
+
+@app.get("/forever")
+def forever(req):
+    def gen():
+        block = "x" * 1000 + "\n"
+        while True:
+            yield block
+    return StreamingResponse(gen())
+
+
+@app.get("/status/{code}")
+def status(req, code):
+    return Response(b"", status_code=int(code))
+
+
+@app.get("/tuple-status/{code}")
+def tuple_status(req, code):
+    return {"a": 1}, int(code)
+
+
+@app.get("/http-exc/{code}")
+def http_exc(req, code):
+    raise HTTPException(int(code), "custom")
+
+
+@app.post("/form")
+def form(req):
+    f = req.form()
+    return {"form": f.items()}
+
+
+@app.post("/json")
+def json_body(req):
+    return {"json": req.json()}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[2] == "quiet":
+        log.level = log.WARNING
+    app.run("127.0.0.1", int(sys.argv[1]))

@@ -1026,6 +1026,16 @@ mfa_resp_err_t mfa_conn_stream_end(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now
     return MFA_RESP_OK;
 }
 
+size_t mfa_pool_unsent(const mfa_pool_t *pool) {
+    size_t n = 0;
+    for (size_t i = 0; i < pool->n; i++) {
+        if (pool->conns[i].state != MFA_CONN_FREE) {
+            n += queued(&pool->conns[i]);
+        }
+    }
+    return n;
+}
+
 void mfa_pool_close_all(mfa_pool_t *pool) {
     for (size_t i = 0; i < pool->n; i++) {
         mfa_conn_close(pool, &pool->conns[i], true);

@@ -283,6 +283,10 @@ mfa_resp_err_t mfa_conn_stream_end(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now
 // Close every connection (abort) and reset the pool.
 void mfa_pool_close_all(mfa_pool_t *pool);
 
+// Bytes of answers queued on all connections and not sent yet (stats()["unsent"]: a shutdown
+// waits for them to leave).
+size_t mfa_pool_unsent(const mfa_pool_t *pool);
+
 // Close one connection now (abort: reset it).
 void mfa_conn_close(mfa_pool_t *pool, mfa_conn_t *c, bool abort);
 

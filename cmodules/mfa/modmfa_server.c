@@ -694,7 +694,7 @@ static mp_obj_t mfa_server_stats(mp_obj_t self_in) {
         const mfa_conn_t *c = &srv->conns[i];
         ready += c->state == MFA_CONN_READY && !(c->flags & MFA_CF_HANDED);
     }
-    mp_obj_t d = mp_obj_new_dict(12);
+    mp_obj_t d = mp_obj_new_dict(13);
     dict_set(d, MP_QSTR_connections, srv->pool.open);
     dict_set(d, MP_QSTR_max_conns, srv->pool.n);
     dict_set(d, MP_QSTR_accepted, s->accepted);
@@ -706,6 +706,7 @@ static mp_obj_t mfa_server_stats(mp_obj_t self_in) {
     dict_set(d, MP_QSTR_timeouts, s->timeouts);
     dict_set(d, MP_QSTR_resets, s->resets);
     dict_set(d, MP_QSTR_ready, ready);
+    dict_set(d, MP_QSTR_unsent, mfa_pool_unsent(&srv->pool));
     return d;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mfa_server_stats_obj, mfa_server_stats);

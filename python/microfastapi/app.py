@@ -18,11 +18,7 @@ from .response import (Response, JSONResponse, RedirectResponse, StreamingRespon
                        FileResponse, JSON_TYPE, TEXT_TYPE, BYTES_TYPE, header_pairs, check_json,
                        _LAX)
 from .routing import Router, register_converter, check_route, check_options
-
-try:
-    _StopAsync = StopAsyncIteration
-except NameError:  # pragma: no cover
-    _StopAsync = StopIteration
+from .streaming import Stream, run_sync, route_name as _route_name, client_name as _client_name
 
 # Header lists shared by every plain return value; the server only reads them.
 _JSON_H = [("Content-Type", JSON_TYPE)]
@@ -35,23 +31,6 @@ _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 def is_coro(r):
     """True for what an `async def` call returns (a generator object on MicroPython)."""
     return hasattr(r, "send") and hasattr(r, "throw")
-
-
-def run_sync(coro):
-    """Run a coroutine that never suspends (no real awaiting) to completion."""
-    try:
-        coro.send(None)
-    except StopIteration as e:
-        return e.value
-    coro.close()
-    raise RuntimeError("an async handler suspended: serve with app.run() or await app.serve()")
-
-
-def _route_name(raw):
-    try:
-        return "%s %s" % (raw.method, raw.path)
-    except Exception:
-        return "?"
 
 
 class APIRouter:
@@ -192,6 +171,8 @@ class MicroFastApi(APIRouter):
         self._streams = []  # poll() mode streams (see _pump)
         self._tasks = []    # serve() mode: [request, task] of each answer being awaited
         self._loop = False  # running under an event loop (serve(), the TestClient)
+        self._serving = False  # inside serve()
+        self._stopping = False  # shutdown() asked serve() to stop
         self._slow = False  # middleware or hooks present: take the full (coroutine) path
         if openapi_url:
             from .openapi import setup
@@ -462,158 +443,49 @@ class MicroFastApi(APIRouter):
                 return
             srv.respond(raw, r.status_code, r.headers, r.body)
         except Exception as e:
-            r = self._internal_error(e, raw)
+            self._answer_500(raw, srv, e)
+
+    def _answer_500(self, raw, srv, e):
+        """The one way an exception becomes a 500 on the wire (logged, naming the route). When
+        even that cannot be sent (the answer was started already, the client is gone), the
+        connection is aborted, so the client never takes a cut answer for a whole one."""
+        r = self._internal_error(e, raw)
+        try:
             srv.respond(raw, r.status_code, r.headers, r.body)
-
-    # ---- streaming ----------------------------------------------------------------------
-    #
-    # A stream is [raw, srv, iterator, pending piece, is-async, chunks sent]. Under serve()
-    # (and the TestClient) every stream is pumped by a task of its own (_stream_task), so an
-    # async iterator may really await. Under poll() there is no event loop: streams are pumped
-    # a few pieces per poll() step (_pump), and an async iterator must not suspend.
-
-    def _start_stream(self, raw, srv, resp):
-        if isinstance(resp, FileResponse) and not resp.exists():
-            srv.respond(raw, 404, _JSON_H, '{"detail": "Not Found"}')
-            return
-        it = resp.iterator()
-        srv.stream_start(raw, resp.status_code, resp.headers)
-        st = [raw, srv, it, None, hasattr(it, "__anext__"), 0]
-        if self._loop:
-            self._spawn(raw, srv, self._stream_task(st))
-        elif not self._pump(st):
-            self._streams.append(st)
-
-    def _stream_failed(self, st, e):
-        """The body's iterator raised: abort the connection (no final chunk, so the client
-        sees a cut body, not a complete one) and say which route failed."""
-        raw, srv, it = st[0], st[1], st[2]
-        log.exception(e, "%s: stream failed after %d chunks: %s: %s", _route_name(raw), st[5],
-                      type(e).__name__, e)
-        self._stream_close(st, True)
-
-    def _stream_gone(self, st, why):
-        log.info("%s: client %s gone while streaming (%s)", _route_name(st[0]),
-                 _client_name(st[0]), why)
-        self._stream_close(st, True)
-
-    def _stream_close(self, st, abort):
-        raw, srv, it = st[0], st[1], st[2]
-        if hasattr(it, "close"):
-            try:
-                it.close()
-            except Exception:
-                pass
-        if abort:
+        except Exception:
             try:
                 srv.abort(raw)
             except Exception:
                 pass
 
-    def _next_piece(self, st):
-        """The next non-empty piece of a sync iterator (bytes), or None at its end."""
-        it = st[2]
-        while True:
-            try:
-                p = run_sync(it.__anext__()) if st[4] else next(it)
-            except (StopIteration, _StopAsync):
-                return None
-            if type(p) is str:
-                p = p.encode()
-            if p:
-                return p
+    # ---- streaming (streaming.py) --------------------------------------------------------
 
-    def _pump(self, st):
-        """poll() mode: send up to stream_budget pieces; True when the stream is finished."""
-        raw, srv = st[0], st[1]
-        budget = self.stream_budget
-        while budget:
-            p = st[3]
-            if p is None:
-                try:
-                    p = self._next_piece(st)
-                except Exception as e:
-                    self._stream_failed(st, e)
-                    return True
-                if p is None:
-                    try:
-                        srv.stream_end(raw)
-                    except OSError as e:
-                        self._stream_gone(st, _oserror(e))
-                    return True
-            try:
-                sent = srv.stream_send(raw, p)
-            except OSError as e:
-                self._stream_gone(st, _oserror(e))
-                return True
-            if not sent:
-                st[3] = p
-                return False
-            st[3] = None
-            st[5] += 1
-            budget -= 1
-        return False
+    def _start_stream(self, raw, srv, resp):
+        if isinstance(resp, FileResponse) and not resp.exists():
+            # (it existed when the handler made the response: answered as the app's 404)
+            self.send(raw, srv, self.error_response(None, HTTPException(404, "Not Found")))
+            return
+        st = Stream(raw, srv, resp.iterator(), self.stream_budget)
+        srv.stream_start(raw, resp.status_code, resp.headers)
+        if self._loop:
+            self._spawn(raw, srv, self._stream_task(st))
+        elif not st.pump():
+            self._streams.append(st)
 
     def _pump_all(self):
         streams = self._streams
         i = 0
         while i < len(streams):
-            if self._pump(streams[i]):
+            if streams[i].pump():
                 streams.pop(i)
             else:
                 i += 1
 
     async def _stream_task(self, st):
-        """serve() mode: one task per stream. Awaits the iterator (async ones may suspend),
-        waits a little while the connection's queue is full, yields to the other tasks every
-        stream_budget pieces."""
-        raw, srv = st[0], st[1]
         try:
-            await self._stream_body(st)
-        except asyncio.CancelledError:
-            self._stream_close(st, False)  # (serve() aborted the connection)
-            raise
+            await st.run()
         finally:
-            self._task_done(raw, srv)
-
-    async def _stream_body(self, st):
-        raw, srv, it, aio = st[0], st[1], st[2], st[4]
-        budget = self.stream_budget
-        while True:
-            try:
-                if aio:
-                    try:
-                        p = await it.__anext__()
-                    except _StopAsync:
-                        p = None
-                    if type(p) is str:
-                        p = p.encode()
-                    if p is not None and not p:
-                        continue
-                else:
-                    p = self._next_piece(st)
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                self._stream_failed(st, e)
-                return
-            if p is None:
-                break
-            try:
-                while not srv.stream_send(raw, p):
-                    await asyncio.sleep(0.005)  # the server sends from its queue meanwhile
-            except OSError as e:
-                self._stream_gone(st, _oserror(e))
-                return
-            st[5] += 1
-            budget -= 1
-            if not budget:
-                budget = self.stream_budget
-                await asyncio.sleep(0)
-        try:
-            srv.stream_end(raw)
-        except OSError as e:
-            self._stream_gone(st, _oserror(e))
+            self._task_done(st.raw, st.srv)
 
     # ---- handler tasks (serve() mode) ---------------------------------------------------
     #
@@ -638,11 +510,7 @@ class MicroFastApi(APIRouter):
         except asyncio.CancelledError:
             raise
         except Exception as e:
-            r = self._internal_error(e, raw)
-            try:
-                srv.respond(raw, r.status_code, r.headers, r.body)
-            except Exception:
-                pass
+            self._answer_500(raw, srv, e)
         finally:
             self._task_done(raw, srv)
 
@@ -719,8 +587,7 @@ class MicroFastApi(APIRouter):
             try:
                 run_sync(co)
             except Exception as e:
-                r = self._internal_error(e, raw)
-                srv.respond(raw, r.status_code, r.headers, r.body)
+                self._answer_500(raw, srv, e)
 
     def run(self, host="0.0.0.0", port=80, **limits):
         """Serve forever (blocking). Uses asyncio when available, so async handlers may await."""
@@ -738,14 +605,16 @@ class MicroFastApi(APIRouter):
 
     async def serve(self, host="0.0.0.0", port=80, **limits):
         """Serve as an asyncio task; sleeps in the event loop's poller while idle. Handlers
-        that await run in tasks of their own (see "handler tasks" above)."""
+        that await run in tasks of their own (see "handler tasks" above). Returns after
+        shutdown()."""
         srv = self.start(host, port, **limits)
         print(self)
-        self._loop = True
+        self._loop = self._serving = True
+        self._stopping = False
         n = 0
         reaped = _ticks()
         try:
-            while True:
+            while not self._stopping:
                 raw = srv.poll()
                 if raw is not None:
                     co = self.handle(raw, srv)  # (self._dispatch, inlined: the hot path)
@@ -766,17 +635,34 @@ class MicroFastApi(APIRouter):
                         self._reap(srv)
                     await _wait_readable(srv, _REAP_MS)
                     continue
-                await _wait_readable(srv, 1000)
+                await _wait_readable(srv, _STOP_CHECK_MS)
+            # shutdown(): the answers being awaited get a moment to finish
+            t0 = _ticks()
+            while self._tasks and _ticks_diff(_ticks(), t0) < _DRAIN_MS:
+                await asyncio.sleep(0.01)
         finally:
-            self._loop = False
+            self._loop = self._serving = False
             self._cancel_all()
-            self.shutdown()
+            self._close_server()
 
     def shutdown(self):
-        if self.server is not None:
-            self.server.close()
-            self.server = None
+        """Stop serving. Under serve()/run() (from a handler or another task) the loop stops
+        taking requests, lets the answers in flight go out and serve()/run() return, the port
+        freed; otherwise (start() + poll()) the same happens at once."""
+        if self._serving:
+            self._stopping = True  # serve() sees it within _STOP_CHECK_MS
+            return
+        self._close_server()
 
+    def _close_server(self):
+        srv = self.server
+        if srv is None:
+            return
+        self.server = None
+        try:
+            _drain(srv, _DRAIN_MS)
+        finally:
+            srv.close()
 
     # ---- display ------------------------------------------------------------------------
 
@@ -800,14 +686,6 @@ class MicroFastApi(APIRouter):
     __repr__ = __str__
 
 
-def _client_name(raw):
-    try:
-        c = raw.client
-        return "%s:%s" % (c[0], c[1])
-    except Exception:
-        return "?"
-
-
 def _log_events(srv):
     """One INFO line per client-side failure the server saw (reset, timeouts)."""
     ev = srv.events()
@@ -817,12 +695,6 @@ def _log_events(srv):
                 log.info("%d more client failures not shown", port)
             else:
                 log.info("client %s:%d: %s", addr, port, kind)
-
-
-def _oserror(e):
-    """'reset', 'closed', ... for the OSError a server raises when a client has gone."""
-    code = e.args[0] if e.args else None
-    return {104: "reset", 32: "closed", 110: "timed out"}.get(code, repr(e))
 
 
 try:
@@ -837,6 +709,25 @@ except ImportError:
         return a - b
 
 _REAP_MS = 50  # how often serve() asks the server whether pending tasks' clients are there
+_STOP_CHECK_MS = 250  # the longest serve() sleeps while idle: how soon it sees shutdown()
+_DRAIN_MS = 1000  # how long a shutdown waits for answers in flight (tasks, then bytes)
+
+
+def _drain(srv, ms):
+    """Let the answers queued on `srv` leave, for at most `ms`. A request that becomes ready
+    meanwhile is answered 503 (the server is going away)."""
+    t0 = _ticks()
+    while _ticks_diff(_ticks(), t0) < ms:
+        try:
+            raw = srv.poll()
+            if raw is not None:
+                srv.respond(raw, 503, _TEXT_H, "server shutting down")
+                continue
+            if not srv.stats()["unsent"]:
+                return
+            srv.wait(10)
+        except Exception:  # (a server that cannot go on: close it as it is)
+            return
 
 
 def _local_ip():

@@ -733,6 +733,7 @@ class Server(_IOBase):
         d = dict(self._stats)
         d["connections"] = len(self._conns)
         d["max_conns"] = self.max_conns
+        d["unsent"] = sum(len(c.out) - c.off for c in self._conns.values())
         d["ready"] = len(self._ready)
         return d
 

@@ -145,7 +145,7 @@ def test_get_and_keepalive_reuse(server):
 
 
 STATS_KEYS = {"connections", "max_conns", "accepted", "requests", "responses", "errors",
-              "rejected", "evicted", "timeouts", "resets", "ready"}
+              "rejected", "evicted", "timeouts", "resets", "ready", "unsent"}
 
 
 def test_stats_keys(server):

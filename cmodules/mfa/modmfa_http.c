@@ -6,10 +6,11 @@
 //   buf: bytes, bytearray or memoryview. Returns None while the head is incomplete, raises
 //   ParseError(status, reason) when it is invalid, else a head object.
 // The head object is built for heap economy on a 264 KiB MCU: one small allocation holding
-// 16-bit offsets of every span, plus a reference to `buf` when it is bytes (immutable, so the
-// spans stay valid) or to one copy of the head otherwise. Strings are made only when an
-// attribute is read (method usually an existing qstr: no allocation; version a ROM str), and
-// are not cached: read each attribute once (microfastapi.request does).
+// 16-bit offsets of the request line's spans, plus a reference to `buf` when it is bytes
+// (immutable, so the spans stay valid) or to one copy of the head otherwise; the header spans
+// are found when a header is first read. Strings are made only when an attribute is read
+// (method usually an existing qstr: no allocation; version a ROM str), and are not cached
+// (but the headers list is): read each attribute once (microfastapi.request does).
 
 #include <string.h>
 
@@ -46,25 +47,9 @@ static NORETURN void mfa_raise_parse_error(mfa_http_err_t err) {
 }
 
 // ---- the request head object -------------------------------------------------------------------
-
-typedef struct _mfa_span16_t {
-    uint16_t off;
-    uint16_t len;
-} mfa_span16_t;
-
-typedef struct _mfa_head_obj_t {
-    mp_obj_base_t base;
-    mp_obj_t buf;              // bytes holding the head at offset 0 (kept alive by this ref)
-    uint64_t content_length;
-    uint16_t header_len;
-    uint8_t minor_version;
-    uint8_t flags;             // MFA_HTTP_F_*
-    uint8_t num_headers;
-    mfa_span16_t method;
-    mfa_span16_t path;
-    mfa_span16_t query;
-    mfa_span16_t spans[];      // name, value for each header
-} mfa_head_obj_t;
+//
+// mfa_head_obj_t (modmfa_http.h) is what parse_request returns, and the first member of every
+// _mfa.Server request (modmfa_server.c), so the attributes below serve both.
 
 // The common methods as qstrs: `method` returns these without allocating.
 static const qstr mfa_common_methods[] = {
@@ -83,14 +68,9 @@ static mp_obj_t mfa_method_str(const char *s, size_t n) {
     return mp_obj_new_str_copy(&mp_type_str, (const byte *)s, n);
 }
 
+// ROM strs, not MP_QSTR_1_dot_1 (see the note on the host default in modmfa_server.c).
 static const MP_DEFINE_STR_OBJ(mfa_version_10_obj, "1.0");
 static const MP_DEFINE_STR_OBJ(mfa_version_11_obj, "1.1");
-
-static const char *mfa_head_data(mfa_head_obj_t *self) {
-    mp_buffer_info_t bi;
-    mp_get_buffer_raise(self->buf, &bi, MP_BUFFER_READ);
-    return (const char *)bi.buf;
-}
 
 static mp_obj_t mfa_span_str(const char *data, mfa_span16_t sp) {
     // Spans were validated: the target is ASCII and values are UTF-8, no check needed.
@@ -124,49 +104,95 @@ static mp_obj_t mfa_name_str(const char *data, mfa_span16_t sp) {
     return mp_obj_new_str_from_vstr(&v);
 }
 
+static mfa_span16_t mfa_span16(const char *base, const char *p, size_t len) {
+    mfa_span16_t s = { (uint16_t)(p - base), (uint16_t)len };
+    return s;
+}
+
+void mfa_head_init(mfa_head_obj_t *h, mp_obj_t buf, const char *data, size_t header_len,
+    const mfa_http_request_t *req) {
+    h->buf = buf;
+    h->data = data;
+    h->spans = NULL;
+    h->headers = MP_OBJ_NULL;
+    h->content_length = req->content_length;
+    h->header_len = (uint16_t)header_len;
+    h->minor_version = (uint8_t)req->minor_version;
+    h->flags = (uint8_t)req->flags;
+    h->num_headers = 0;
+    h->method_len = (uint16_t)req->method_len;
+    h->path = mfa_span16(data, req->path, req->path_len);
+    h->query = mfa_span16(data, req->query, req->query_len);
+}
+
+// The header spans, parsed again from the head (valid: it was parsed before) on first use and
+// kept: a request whose headers are never read pays nothing for them.
+static const mfa_span16_t *mfa_head_spans(mfa_head_obj_t *h) {
+    if (h->spans == NULL) {
+        mfa_http_request_t req;
+        mfa_http_header_t hs[MFA_HTTP_MAX_HEADERS];
+        size_t nh = MFA_HTTP_MAX_HEADERS;
+        if (mfa_http_parse_request(h->data, h->header_len, 0, &req, hs, &nh) < 0) {
+            nh = 0;
+        }
+        mfa_span16_t *sp = m_new(mfa_span16_t, 2 * nh + 1);
+        for (size_t i = 0; i < nh; ++i) {
+            sp[2 * i] = mfa_span16(h->data, hs[i].name, hs[i].name_len);
+            sp[2 * i + 1] = mfa_span16(h->data, hs[i].value, hs[i].value_len);
+        }
+        h->num_headers = (uint8_t)nh;
+        h->spans = sp;
+    }
+    return h->spans;
+}
+
 static mp_obj_t mfa_head_header(size_t n_args, const mp_obj_t *args) {
     mfa_head_obj_t *self = MP_OBJ_TO_PTR(args[0]);
     size_t name_len;
     const char *name = mp_obj_str_get_data(args[1], &name_len);
-    const char *data = mfa_head_data(self);
+    const mfa_span16_t *sp = mfa_head_spans(self);
     for (size_t i = 0; i < self->num_headers; ++i) {
-        mfa_span16_t n = self->spans[2 * i];
-        if (n.len == name_len && mfa_http_ieq(data + n.off, name, name_len)) {
-            return mfa_span_str(data, self->spans[2 * i + 1]);
+        mfa_span16_t n = sp[2 * i];
+        if (n.len == name_len && mfa_http_ieq(self->data + n.off, name, name_len)) {
+            return mfa_span_str(self->data, sp[2 * i + 1]);
         }
     }
     return n_args > 2 ? args[2] : mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mfa_head_header_obj, 2, 3, mfa_head_header);
 
+// [(name, value)], lower-cased names in wire order; made once, then the same list.
 static mp_obj_t mfa_head_headers(mfa_head_obj_t *self) {
-    const char *data = mfa_head_data(self);
-    mp_obj_t list = mp_obj_new_list(self->num_headers, NULL);
-    mp_obj_list_t *l = MP_OBJ_TO_PTR(list);
-    for (size_t i = 0; i < self->num_headers; ++i) {
-        mp_obj_t kv[2] = {
-            mfa_name_str(data, self->spans[2 * i]),
-            mfa_span_str(data, self->spans[2 * i + 1]),
-        };
-        l->items[i] = mp_obj_new_tuple(2, kv);
+    if (self->headers == MP_OBJ_NULL) {
+        const mfa_span16_t *sp = mfa_head_spans(self);
+        mp_obj_t list = mp_obj_new_list(self->num_headers, NULL);
+        mp_obj_list_t *l = MP_OBJ_TO_PTR(list);
+        for (size_t i = 0; i < self->num_headers; ++i) {
+            mp_obj_t kv[2] = {
+                mfa_name_str(self->data, sp[2 * i]),
+                mfa_span_str(self->data, sp[2 * i + 1]),
+            };
+            l->items[i] = mp_obj_new_tuple(2, kv);
+        }
+        self->headers = list;
     }
-    return list;
+    return self->headers;
 }
 
-static void mfa_head_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+void mfa_head_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     mfa_head_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (dest[0] != MP_OBJ_NULL) {
         return; // read-only
     }
     switch (attr) {
         case MP_QSTR_method:
-            dest[0] = mfa_method_str(mfa_head_data(self) + self->method.off, self->method.len);
+            dest[0] = mfa_method_str(self->data, self->method_len);
             break;
         case MP_QSTR_path:
-            dest[0] = mfa_span_str(mfa_head_data(self), self->path);
+            dest[0] = mfa_span_str(self->data, self->path);
             break;
         case MP_QSTR_query:
-            dest[0] = mfa_span_str(mfa_head_data(self), self->query);
+            dest[0] = mfa_span_str(self->data, self->query);
             break;
         case MP_QSTR_version:
             dest[0] = self->minor_version ? MP_OBJ_FROM_PTR(&mfa_version_11_obj)
@@ -201,14 +227,15 @@ static void mfa_head_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     }
 }
 
+void mfa_head_print_line(const mp_print_t *print, const char *kind, const mfa_head_obj_t *h) {
+    mp_printf(print, "<%s %.*s %.*s%s%.*s HTTP/1.%d>", kind, h->method_len, h->data,
+        h->path.len, h->data + h->path.off, h->query.len ? "?" : "", h->query.len,
+        h->data + h->query.off, h->minor_version);
+}
+
 static void mfa_head_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
     (void)kind;
-    mfa_head_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    const char *data = mfa_head_data(self);
-    mp_printf(print, "<RequestHead %.*s %.*s%s%.*s HTTP/1.%d>", self->method.len,
-        data + self->method.off, self->path.len, data + self->path.off,
-        self->query.len ? "?" : "", self->query.len, data + self->query.off,
-        self->minor_version);
+    mfa_head_print_line(print, "RequestHead", MP_OBJ_TO_PTR(self_in));
 }
 
 static MP_DEFINE_CONST_OBJ_TYPE(
@@ -218,11 +245,6 @@ static MP_DEFINE_CONST_OBJ_TYPE(
     print, mfa_head_print,
     attr, mfa_head_attr
     );
-
-static mfa_span16_t mfa_span16(const char *base, const char *p, size_t len) {
-    mfa_span16_t s = { (uint16_t)(p - base), (uint16_t)len };
-    return s;
-}
 
 static mp_obj_t mfa_parse_request(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_buf, ARG_last_len };
@@ -254,23 +276,16 @@ static mp_obj_t mfa_parse_request(size_t n_args, const mp_obj_t *pos_args, mp_ma
     // a memoryview) gets one copy of the head.
     mp_obj_t keep = args[ARG_buf].u_obj;
     if (!mp_obj_is_type(keep, &mp_type_bytes)) {
-        // Spans below are offsets from buf, so they hold for the copy too.
         keep = mp_obj_new_bytes((const byte *)buf, (size_t)r);
+        mp_get_buffer_raise(keep, &bi, MP_BUFFER_READ);
+        // Spans are offsets from the start, so they hold for the copy too.
+        const char *copy = bi.buf;
+        req.path = copy + (req.path - buf);
+        req.query = copy + (req.query - buf);
+        buf = copy;
     }
-    mfa_head_obj_t *o = mp_obj_malloc_var(mfa_head_obj_t, spans, mfa_span16_t, 2 * nh, &mfa_type_head);
-    o->buf = keep;
-    o->content_length = req.content_length;
-    o->header_len = (uint16_t)r;
-    o->minor_version = (uint8_t)req.minor_version;
-    o->flags = (uint8_t)req.flags;
-    o->num_headers = (uint8_t)nh;
-    o->method = mfa_span16(buf, req.method, req.method_len);
-    o->path = mfa_span16(buf, req.path, req.path_len);
-    o->query = mfa_span16(buf, req.query, req.query_len);
-    for (size_t i = 0; i < nh; ++i) {
-        o->spans[2 * i] = mfa_span16(buf, headers[i].name, headers[i].name_len);
-        o->spans[2 * i + 1] = mfa_span16(buf, headers[i].value, headers[i].value_len);
-    }
+    mfa_head_obj_t *o = mp_obj_malloc(mfa_head_obj_t, &mfa_type_head);
+    mfa_head_init(o, keep, buf, (size_t)r, &req);
     return MP_OBJ_FROM_PTR(o);
 }
 MP_DEFINE_CONST_FUN_OBJ_KW(mfa_parse_request_obj, 1, mfa_parse_request);

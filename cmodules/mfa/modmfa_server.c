@@ -13,6 +13,7 @@
 #include "py/objstr.h"
 #include "py/nlr.h"
 
+#include "modmfa_http.h"
 #include "modmfa_server.h"
 
 #if MFA_SERVER_ENABLED
@@ -75,192 +76,77 @@ static uint32_t now_ms(void) {
 
 // ---- request objects -------------------------------------------------------------------------
 
+// A request handed to the app: the parser's head object (modmfa_http.c) over a copy of the head
+// kept inline, plus what the server adds. The client's address is kept as text and made into
+// the (addr, port) tuple only when the app asks for it.
 typedef struct _mfa_request_obj_t {
-    mp_obj_base_t base;
+    mfa_head_obj_t head;        // first: its attributes serve the request too
     mfa_server_obj_t *srv;
     uint32_t gen;               // the connection's generation when handed out
     uint16_t index;             // connection slot
-    uint16_t method_len, path_off, path_len, query_off, query_len;
-    uint8_t http_flags;
-    uint8_t minor_version;
-    int64_t content_length;     // -1: None
+    uint16_t port;              // the client's
     mp_obj_t body;              // bytes
-    mp_obj_t client;            // (addr, port)
-    mp_obj_t headers;           // list, built on first use
-    size_t head_len;
-    char head[];                // request line + headers + blank line (a copy), NUL-terminated
+    char text[];                // the head (NUL-terminated), then the client's address
 } mfa_request_obj_t;
 
 static const mp_obj_type_t mfa_request_type;
-static const MP_DEFINE_STR_OBJ(mfa_srv_version_10_obj, "1.0");
-static const MP_DEFINE_STR_OBJ(mfa_srv_version_11_obj, "1.1");
-
-static const char *req_head(mfa_request_obj_t *r, size_t *len) {
-    *len = r->head_len;
-    return r->head;
-}
-
-static mp_obj_t new_str(const char *s, size_t n) {
-    return n ? mp_obj_new_str(s, n) : MP_OBJ_NEW_QSTR(MP_QSTR_);
-}
-
-// Re-parse the head copy (valid: it was parsed before) for the header spans.
-static size_t req_parse_headers(mfa_request_obj_t *r, mfa_http_header_t *hs) {
-    size_t len;
-    const char *h = req_head(r, &len);
-    mfa_http_request_t pr;
-    size_t n = MFA_HTTP_MAX_HEADERS;
-    if (mfa_http_parse_request(h, len, 0, &pr, hs, &n) < 0) {
-        return 0;
-    }
-    return n;
-}
-
-static mp_obj_t req_headers(mfa_request_obj_t *r) {
-    if (r->headers == MP_OBJ_NULL) {
-        mfa_http_header_t hs[MFA_HTTP_MAX_HEADERS];
-        size_t n = req_parse_headers(r, hs);
-        mp_obj_t list = mp_obj_new_list(n, NULL);
-        mp_obj_list_t *l = MP_OBJ_TO_PTR(list);
-        for (size_t i = 0; i < n; i++) {
-            char name[64];
-            mp_obj_t nm;
-            if (hs[i].name_len <= sizeof(name)) {
-                for (size_t k = 0; k < hs[i].name_len; k++) {
-                    char ch = hs[i].name[k];
-                    name[k] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-                }
-                nm = mp_obj_new_str(name, hs[i].name_len);
-            } else {
-                vstr_t v;
-                vstr_init_len(&v, hs[i].name_len);
-                for (size_t k = 0; k < hs[i].name_len; k++) {
-                    char ch = hs[i].name[k];
-                    v.buf[k] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-                }
-                nm = mp_obj_new_str_from_vstr(&v);
-            }
-            mp_obj_t t[2] = { nm, new_str(hs[i].value, hs[i].value_len) };
-            l->items[i] = mp_obj_new_tuple(2, t);
-        }
-        r->headers = list;
-    }
-    return r->headers;
-}
-
-static mp_obj_t mfa_request_header(size_t n_args, const mp_obj_t *args) {
-    mfa_request_obj_t *r = MP_OBJ_TO_PTR(args[0]);
-    size_t nlen;
-    const char *name = mp_obj_str_get_data(args[1], &nlen);
-    mfa_http_header_t hs[MFA_HTTP_MAX_HEADERS];
-    size_t n = req_parse_headers(r, hs);
-    const mfa_http_header_t *h = mfa_http_find_header(hs, n, name, nlen);
-    if (h) {
-        return new_str(h->value, h->value_len);
-    }
-    return n_args > 2 ? args[2] : mp_const_none;
-}
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mfa_request_header_obj, 2, 3, mfa_request_header);
 
 static void mfa_request_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+    mfa_request_obj_t *r = MP_OBJ_TO_PTR(self_in);
     if (dest[0] != MP_OBJ_NULL) {
         return;  // read-only
     }
-    mfa_request_obj_t *r = MP_OBJ_TO_PTR(self_in);
-    size_t len;
-    const char *h = req_head(r, &len);
-    switch (attr) {
-        case MP_QSTR_method:
-            dest[0] = new_str(h, r->method_len);
-            break;
-        case MP_QSTR_path:
-            dest[0] = new_str(h + r->path_off, r->path_len);
-            break;
-        case MP_QSTR_query:
-            dest[0] = new_str(h + r->query_off, r->query_len);
-            break;
-        case MP_QSTR_version:
-            // ROM strs, not MP_QSTR_1_dot_1 (see the note on the host default in make_new).
-            dest[0] = r->minor_version ? MP_OBJ_FROM_PTR(&mfa_srv_version_11_obj)
-                : MP_OBJ_FROM_PTR(&mfa_srv_version_10_obj);
-            break;
-        case MP_QSTR_header_len:
-            dest[0] = MP_OBJ_NEW_SMALL_INT(len);
-            break;
-        case MP_QSTR_content_length:
-            dest[0] = r->content_length < 0 ? mp_const_none : mp_obj_new_int_from_ll(r->content_length);
-            break;
-        case MP_QSTR_chunked:
-            dest[0] = mp_obj_new_bool(r->http_flags & MFA_HTTP_F_CHUNKED);
-            break;
-        case MP_QSTR_keep_alive:
-            dest[0] = mp_obj_new_bool(r->http_flags & MFA_HTTP_F_KEEP_ALIVE);
-            break;
-        case MP_QSTR_expect_continue:
-            dest[0] = mp_obj_new_bool(r->http_flags & MFA_HTTP_F_EXPECT_CONTINUE);
-            break;
-        case MP_QSTR_headers:
-            dest[0] = req_headers(r);
-            break;
-        case MP_QSTR_body:
-            dest[0] = r->body;
-            break;
-        case MP_QSTR_client:
-            dest[0] = r->client;
-            break;
-        default:
-            dest[1] = MP_OBJ_SENTINEL;  // look in locals_dict (header)
-            break;
+    if (attr == MP_QSTR_body) {
+        dest[0] = r->body;
+    } else if (attr == MP_QSTR_client) {
+        const char *addr = r->text + r->head.header_len + 1;
+        mp_obj_t t[2] = { mp_obj_new_str(addr, strlen(addr)), MP_OBJ_NEW_SMALL_INT(r->port) };
+        dest[0] = mp_obj_new_tuple(2, t);
+    } else {
+        mfa_head_attr(self_in, attr, dest);
     }
 }
 
 static void mfa_request_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
     (void)kind;
-    mfa_request_obj_t *r = MP_OBJ_TO_PTR(self_in);
-    size_t len;
-    const char *h = req_head(r, &len);
-    mp_printf(print, "<Request %.*s %.*s>", (int)r->method_len, h, (int)r->path_len, h + r->path_off);
+    mfa_head_print_line(print, "Request", MP_OBJ_TO_PTR(self_in));
 }
-
-static const mp_rom_map_elem_t mfa_request_locals_dict_table[] = {
-    { MP_ROM_QSTR(MP_QSTR_header), MP_ROM_PTR(&mfa_request_header_obj) },
-};
-static MP_DEFINE_CONST_DICT(mfa_request_locals_dict, mfa_request_locals_dict_table);
 
 static MP_DEFINE_CONST_OBJ_TYPE(
     mfa_request_type,
     MP_QSTR_Request,
     MP_TYPE_FLAG_NONE,
     print, mfa_request_print,
-    attr, mfa_request_attr,
-    locals_dict, &mfa_request_locals_dict
+    attr, mfa_request_attr
     );
 
 // The Python object of a READY request (raises MemoryError: see mfa_server_poll). Allocations:
-// the object with the head inline, the body's bytes header (a body in its own allocation is
-// adopted, one in the input buffer is copied) and the client tuple.
+// the object with the head and the client's address inline, and the body's bytes header (a
+// body in its own allocation is adopted, one in the input buffer is copied).
 static mp_obj_t request_new(mfa_server_obj_t *srv, mfa_conn_t *c) {
-    mfa_request_obj_t *r = mp_obj_malloc_var(mfa_request_obj_t, head, char, c->head_len + 1,
-        &mfa_request_type);
+    size_t alen = strlen(c->addr);
+    mfa_request_obj_t *r = mp_obj_malloc_var(mfa_request_obj_t, text, char,
+        c->head_len + 1 + alen + 1, &mfa_request_type);
     r->srv = srv;
     r->gen = c->gen;
     r->index = c->index;
-    r->method_len = c->method_len;
-    r->path_off = c->path_off;
-    r->path_len = c->path_len;
-    r->query_off = c->query_off;
-    r->query_len = c->query_len;
-    r->http_flags = c->http_flags;
-    r->minor_version = c->minor_version;
-    r->content_length = (c->flags & MFA_CF_CHUNKED_IN) ? -1 : c->content_length;
-    r->headers = MP_OBJ_NULL;
+    r->port = (uint16_t)c->port;
     r->body = mp_const_empty_bytes;
-    r->client = mp_const_none;
-    r->head_len = c->head_len;
-    memcpy(r->head, mfa_conn_head(c), c->head_len);
-    r->head[c->head_len] = 0;
-    mp_obj_t t[2] = { mp_obj_new_str(c->addr, strlen(c->addr)), MP_OBJ_NEW_SMALL_INT(c->port) };
-    r->client = mp_obj_new_tuple(2, t);
+    memcpy(r->text, mfa_conn_head(c), c->head_len);
+    r->text[c->head_len] = 0;
+    memcpy(r->text + c->head_len + 1, c->addr, alen + 1);
+    // What mfa_conn recorded of the parse, in the parser's terms (the spans are offsets).
+    mfa_http_request_t req;
+    memset(&req, 0, sizeof(req));
+    req.method_len = c->method_len;
+    req.path = r->text + c->path_off;
+    req.path_len = c->path_len;
+    req.query = r->text + c->query_off;
+    req.query_len = c->query_len;
+    req.minor_version = c->minor_version;
+    req.flags = c->http_flags;
+    req.content_length = c->content_length > 0 ? (uint64_t)c->content_length : 0;
+    mfa_head_init(&r->head, MP_OBJ_NULL, r->text, c->head_len, &req);
     size_t blen, bcap;
     uint8_t *ext = mfa_conn_take_body(c, &blen, &bcap);
     if (ext) {

@@ -214,6 +214,6 @@ def test_print_app_shows_slip_address(chip):
         "network.SLIP('192.168.7.2', '255.255.255.0', '192.168.7.1')\n"
         "print(_a.url())\nprint(_a)\nnetwork.SLIP().active(False)\ndel _a\n")
     lines = out.strip().splitlines()
-    assert lines[0] == "http://127.0.0.1:80/ False"
-    assert lines[1] == "http://192.168.7.2:80/"
-    assert "http://192.168.7.2:80/" in lines[2]
+    assert lines[0] == "http://127.0.0.1/ False"
+    assert lines[1] == "http://192.168.7.2/"
+    assert "http://192.168.7.2/" in lines[2]

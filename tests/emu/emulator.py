@@ -171,8 +171,9 @@ class _MainPy(BaseReplRunner):
         self.error = None
 
     async def _on_start(self):
-        for b in (CTRL_C, CTRL_C, CTRL_B, CTRL_D):
-            self._cdc.send_serial_byte(b)
+        if self.stage == "reset":
+            for b in (CTRL_C, CTRL_C, CTRL_B, CTRL_D):
+                self._cdc.send_serial_byte(b)
 
     def feed(self, data):
         if self.stage == "done":
@@ -222,11 +223,13 @@ class Emulator:
         self._thread.start()
         self.sim.bind_loop(self._loop)
         if self.wifi is not None:
+            self.wifi.now = lambda: self.clock.nanos
             self.call(self.wifi.start, self._loop)
         self._lock = None          # asyncio.Lock, created on the engine loop
         self._dirty = False        # a script timed out: hard-reset before the next one
         self._bg = None            # the running background script (start_script)
         self._closed = False
+        self.reset_sim_ns = None   # sim_ns when start_main(power_on=True) reset the chip
         # False for a chip that must answer the network at its REPL (SLIP: ping, lwIP timers).
         self.pause_when_idle = pause_when_idle
 
@@ -332,6 +335,11 @@ class Emulator:
         done = asyncio.Event()
         if main:
             runner = _MainPy(self.device.cdc, done)
+            if main == "power-on":
+                # A reset (RUN pin) boots straight into main.py: nothing to type.
+                self.reset_sim_ns = self.sim_ns
+                await self.device._ahard_reset(self.boot_timeout, ResetCause.RUN_PIN)
+                runner.stage = "main"
         else:
             runner = _RawRepl(self.device.cdc, source, done, soft_reset=soft_reset)
         reason = []
@@ -416,10 +424,11 @@ class Emulator:
 
     # -- long-running scripts (servers) --------------------------------------------------
 
-    def start_main(self):
+    def start_main(self, power_on=False):
         """Soft-reset into main.py, as a board boots (see _MainPy), and return at once; like
-        start_script() from there on (output(), wait_for_output(), interrupt())."""
-        return self.start_script(b"", main=True)
+        start_script() from there on (output(), wait_for_output(), interrupt()). power_on:
+        reset the chip instead (RUN pin; `reset_sim_ns` notes the simulated time of the reset)."""
+        return self.start_script(b"", main="power-on" if power_on else True)
 
     def start_script(self, source, main=False):
         """Start `source` and return at once; it keeps running (e.g. a server loop).

@@ -25,6 +25,7 @@ import dataclasses
 import errno
 import ipaddress
 import os
+import struct
 
 from rp2040py.boards import BOARDS
 from rp2040py.external.cyw43 import Cyw43439, net
@@ -53,6 +54,11 @@ class WifiBridge:
         self.stats = dict(to_tap=0, to_chip=0, dhcp=0, arp_answered=0, dropped=0,
                           dropped_to_chip=0, resets=0)
         self._loop = None
+        # Benchmarks (tests/bench/emu_net_bench.py): when a list, every TCP frame is noted as
+        # (simulated ns, to_chip, client port, flags, first 200 payload bytes, payload length),
+        # the shape the SLIP TapBridge records; `now` is set by the Emulator to its clock.
+        self.log = None
+        self.now = None
 
     # -- lifecycle (engine thread) -------------------------------------------------------------
 
@@ -101,7 +107,23 @@ class WifiBridge:
             return self._drop(frame, "outside %s" % SUBNET, ip)
         return self._to_tap(frame)
 
+    def _note(self, frame, to_chip):
+        pkt = frame[14:]
+        if len(frame) < 34 or frame[12:14] != b"\x08\x00" or pkt[9] != 6:
+            return
+        ihl = (pkt[0] & 15) * 4
+        tcp = pkt[ihl:]
+        if len(tcp) < 20:
+            return
+        sport, dport, _, _, off, flags = struct.unpack("!HHIIBB", tcp[:14])
+        total = struct.unpack("!H", pkt[2:4])[0]
+        payload = tcp[(off >> 4) * 4:][:max(0, total - ihl - (off >> 4) * 4)]
+        self.log.append((self.now(), to_chip, sport if to_chip else dport, flags,
+                         bytes(payload[:200]), len(payload)))
+
     def _to_tap(self, frame):
+        if self.log is not None:
+            self._note(frame, False)
         try:
             os.write(self.fd, frame)
         except OSError as exc:
@@ -134,6 +156,8 @@ class WifiBridge:
             if len(self.bus._rx_queue) >= self.MAX_QUEUED:
                 self.stats["dropped_to_chip"] += 1
                 continue
+            if self.log is not None:
+                self._note(frame, True)
             self.bus.queue_rx_ethernet_frame(frame)
             self.stats["to_chip"] += 1
 

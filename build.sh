@@ -325,9 +325,10 @@ main() {
             ;;
         bench)
             shift
-            build_targets unix unix-pure MFA_PICO MFA_PICO-pure host
+            build_targets unix unix-pure MFA_PICO_W MFA_PICO_W-pure MFA_PICO MFA_PICO-pure host
             ensure_venv
-            PATH=$VENV/bin:$PATH MFA_BUILD=$BUILD exec "$VENV/bin/python" "$ROOT/tests/bench/run.py" "$@"
+            PATH=$VENV/bin:$PATH MFA_BUILD=$BUILD MFA_PICO_W_SKIP=$(pico_w_missing) \
+                exec "$VENV/bin/python" "$ROOT/tests/bench/run.py" "$@"
             ;;
         clean) rm -rf "$BUILD" "$OBJ" ;;
         help | -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' ;;

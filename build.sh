@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # microfastapi: the one entry point. Builds firmware and host binaries, runs tests and benchmarks.
 #
-#   ./build.sh                 everything: unix, unix-pure, MFA_PICO, MFA_PICO-pure (+ Pico W)
+#   ./build.sh                 everything: unix, unix-pure, MFA_PICO_W, MFA_PICO_W-pure (when a
+#                              cyw43-driver is found, see below), MFA_PICO, MFA_PICO-pure
 #   ./build.sh test            build everything, then run every test
 #   ./build.sh TARGET...       only these: unix unix-pure MFA_PICO MFA_PICO-pure MFA_PICO_W
 #                              MFA_PICO_W-pure host
@@ -9,8 +10,10 @@
 #   ./build.sh bench [--quick] the benchmark report (tests/bench), into build/bench/
 #   ./build.sh clean           remove build/ (keeps the download cache in .cache/)
 #
-# Environment: MICROPY_DIR=/path/to/micropython uses your own MicroPython checkout instead of the
-# one assembled from Debian sources (needed for the Pico W: it must have lib/cyw43-driver).
+# Environment: CYW43_DRIVER_DIR=/path/to/cyw43-driver (a checkout of georgerobotics/cyw43-driver
+# v1.1.0) for the Pico W firmware; unset, ../shared/cyw43-driver is used when it exists.
+# MICROPY_DIR=/path/to/micropython uses your own MicroPython checkout (with its own
+# lib/cyw43-driver) instead of the one assembled from Debian sources.
 # JOBS (default: number of cores), MFA_CACHE (default: .cache), TEST_WORKERS (pytest processes for
 # ./build.sh test, default 2; 0 runs the tests in one process), TEST_TIMEOUT (seconds one test
 # may take before it fails, default 900).
@@ -133,6 +136,13 @@ build_rp2() {
     else
         args+=(-DUSER_C_MODULES="$ROOT/cmodules/micropython.cmake")
     fi
+    if [ "$board" = MFA_PICO_W ]; then
+        # Objects built against another driver directory are not reused (make compares times).
+        local drv
+        drv=$(realpath "$mp/lib/cyw43-driver")
+        [ "$(cat "$dir/.cyw43-driver" 2>/dev/null)" = "$drv" ] || rm -rf "$dir"
+        mkdir -p "$dir" && echo "$drv" >"$dir/.cyw43-driver"
+    fi
     say "building $name"
     cmake -S "$mp/ports/rp2" -B "$dir" "${args[@]}" >"$dir.cmake.log" 2>&1 ||
         { tail -30 "$dir.cmake.log"; die "$name: cmake failed (log: $dir.cmake.log)"; }
@@ -147,13 +157,58 @@ build_rp2() {
     install_file "$dir/firmware.elf.map" "$BUILD/$name/firmware.map"
 }
 
-# The Pico W needs cyw43-driver, which only a user's own MicroPython checkout can supply.
-pico_w_missing() {
-    if [ -z "${MICROPY_DIR:-}" ]; then
-        echo "MFA_PICO_W skipped: cyw43-driver is in no package registry; set MICROPY_DIR to a MicroPython checkout with lib/cyw43-driver (git submodule update --init lib/cyw43-driver lib/pico-sdk lib/tinyusb lib/lwip lib/mbedtls)"
-    elif [ ! -f "$MICROPY_DIR/lib/cyw43-driver/src/cyw43.h" ]; then
-        echo "MFA_PICO_W skipped: $MICROPY_DIR/lib/cyw43-driver is empty; run: git -C $MICROPY_DIR submodule update --init lib/cyw43-driver"
+# The Pico W's WiFi driver, cyw43-driver, is in no package registry. MicroPython 1.25 pins v1.1.0.
+CYW43_NEED="georgerobotics/cyw43-driver v1.1.0 (git clone -b v1.1.0 https://github.com/georgerobotics/cyw43-driver)"
+
+# cyw43_dir: the driver directory to use, or nothing when none was given or found.
+cyw43_dir() {
+    if [ -n "${MICROPY_DIR:-}" ]; then
+        echo "$MICROPY_DIR/lib/cyw43-driver"
+    elif [ -n "${CYW43_DRIVER_DIR:-}" ]; then
+        echo "$CYW43_DRIVER_DIR"
+    elif [ -d "$ROOT/../shared/cyw43-driver" ]; then
+        realpath "$ROOT/../shared/cyw43-driver"
     fi
+}
+
+# cyw43_problem DIR: one line naming what is wrong with DIR as a cyw43-driver v1.1.0, or nothing.
+cyw43_problem() {
+    local dir=$1 h=$1/src/cyw43.h v
+    if [ ! -e "$dir" ]; then
+        echo "cyw43-driver: $dir does not exist; need $CYW43_NEED"
+    elif [ ! -f "$h" ]; then
+        echo "cyw43-driver: $dir has no src/cyw43.h (not a cyw43-driver checkout, or an uninitialised submodule); need $CYW43_NEED"
+    else
+        v=$(awk '/#define CYW43_VERSION_(MAJOR|MINOR|MICRO) / { printf "%s%s", sep, $3; sep = "." }' "$h")
+        if [ "$v" != 1.1.0 ]; then
+            echo "cyw43-driver: $dir is version ${v:-unknown} (src/cyw43.h); need $CYW43_NEED"
+        elif [ ! -f "$dir/firmware/w43439A0_7_95_49_00_combined.h" ]; then
+            echo "cyw43-driver: $dir has no firmware/w43439A0_7_95_49_00_combined.h (the CYW43439 firmware blob); need $CYW43_NEED"
+        fi
+    fi
+}
+
+# pico_w_missing: why the Pico W firmware cannot be built here (one line), or nothing.
+pico_w_missing() {
+    local dir
+    dir=$(cyw43_dir)
+    if [ -z "$dir" ]; then
+        echo "MFA_PICO_W needs cyw43-driver (in no package registry): set CYW43_DRIVER_DIR to a checkout of $CYW43_NEED"
+    elif [ -n "${MICROPY_DIR:-}" ] && [ ! -f "$dir/src/cyw43.h" ]; then
+        echo "cyw43-driver: $dir is empty; run: git -C $MICROPY_DIR submodule update --init lib/cyw43-driver"
+    else
+        cyw43_problem "$dir"
+    fi
+}
+
+# link_cyw43 TREE: make the assembled Debian tree's lib/cyw43-driver a symlink to the driver
+# (never a copy: the driver is licensed for RP2040 use and is not ours to vendor).
+link_cyw43() {
+    local lib=$1/lib/cyw43-driver dir
+    dir=$(realpath "$(cyw43_dir)")
+    [ "$(readlink "$lib" 2>/dev/null)" = "$dir" ] && return 0
+    rm -rf "$lib"
+    ln -s "$dir" "$lib"
 }
 
 host_core() {  # the portable C core on the host: unit tests, sanitizers, fuzzers
@@ -166,14 +221,34 @@ host_core() {  # the portable C core on the host: unit tests, sanitizers, fuzzer
         { grep -E "error|Error" "$OBJ/host.log" | head -30; die "host build failed (log: $OBJ/host.log)"; }
 }
 
+# pico_w_check TREE TARGET...: "yes" when a Pico W target is asked for and its driver is fine
+# (then linked into the tree). A driver that is there but wrong, or none when MFA_PICO_W was
+# named on the command line, stops the build with one line; with none in the default set
+# (./build.sh, ./build.sh test), the line is printed and the Pico W is left out.
+pico_w_check() {
+    local mp=$1 why
+    shift
+    case " $* " in *" MFA_PICO_W "* | *" MFA_PICO_W-pure "*) ;; *) return 0 ;; esac
+    why=$(pico_w_missing)
+    if [ -z "$why" ]; then
+        [ -n "${MICROPY_DIR:-}" ] || link_cyw43 "$mp"
+        echo yes
+    elif [ -n "$(cyw43_dir)" ] || [ -n "${PICO_W_EXPLICIT:-}" ]; then
+        die "$why"
+    else
+        say "$why"
+    fi
+}
+
 build_targets() {
-    local mp target
+    local mp target pico_w
     ensure_apt
     mkdir -p "$OBJ" "$BUILD"
     # One build at a time per checkout: two at once would write the same object files.
     exec 9>"$CACHE/build.lock"
     flock 9
     mp=$(mp_tree)
+    pico_w=$(pico_w_check "$mp" "$@")
     build_mpy_cross "$mp"
     for target in "$@"; do
         case $target in
@@ -181,18 +256,8 @@ build_targets() {
             unix-pure) build_unix unix-pure 0 "$mp" ;;
             MFA_PICO) build_rp2 MFA_PICO "" "$mp" ;;
             MFA_PICO-pure) build_rp2 MFA_PICO PURE "$mp" ;;
-            MFA_PICO_W | MFA_PICO_W-pure)
-                local why
-                why=$(pico_w_missing)
-                if [ -n "$why" ]; then
-                    [ -n "${pico_w_said:-}" ] || echo "$why"
-                    pico_w_said=1
-                elif [ "$target" = MFA_PICO_W ]; then
-                    build_rp2 MFA_PICO_W "" "$mp"
-                else
-                    build_rp2 MFA_PICO_W PURE "$mp"
-                fi
-                ;;
+            MFA_PICO_W) [ "$pico_w" = yes ] && build_rp2 MFA_PICO_W "" "$mp" ;;
+            MFA_PICO_W-pure) [ "$pico_w" = yes ] && build_rp2 MFA_PICO_W PURE "$mp" ;;
             host) host_core ;;
             *) die "unknown target '$target' (see ./build.sh help)" ;;
         esac
@@ -207,7 +272,8 @@ summary() {
     for f in "$BUILD"/unix/micropython "$BUILD"/unix-pure/micropython; do
         [ -f "$f" ] && printf '  %-40s %8d bytes\n' "${f#$ROOT/}" "$(stat -c %s "$f")"
     done
-    for f in "$BUILD"/MFA_PICO*/firmware.elf; do
+    for f in "$BUILD"/MFA_PICO_W/firmware.elf "$BUILD"/MFA_PICO_W-pure/firmware.elf \
+        "$BUILD"/MFA_PICO/firmware.elf "$BUILD"/MFA_PICO-pure/firmware.elf; do
         [ -f "$f" ] || continue
         # text + data is what the firmware takes in flash; bss is static RAM.
         arm-none-eabi-size "$f" | awk -v n="${f%/firmware.elf}" -v r="$ROOT/" 'NR == 2 {
@@ -232,7 +298,9 @@ run_tests() {
     # fixtures (a booted chip, the quick benchmark run) are made once.
     local workers=${TEST_WORKERS:-2} par=()
     [ "$workers" -gt 0 ] && par=(-n "$workers" --dist loadfile)
-    PATH=$VENV/bin:$PATH MFA_BUILD=$BUILD "$py" -m pytest "$ROOT/tests" -q -p no:cacheprovider \
+    # Without a cyw43-driver the Pico W tests skip, with this reason (tests/conftest.py).
+    [ -z "${pico_w_tests_skip:-}" ] || say "Pico W tests will skip: $pico_w_tests_skip"
+    PATH=$VENV/bin:$PATH MFA_BUILD=$BUILD MFA_PICO_W_SKIP=${pico_w_tests_skip:-} "$py" -m pytest "$ROOT/tests" -q -p no:cacheprovider \
         --durations=40 --timeout="${TEST_TIMEOUT:-900}" "${par[@]}" "$@"
 }
 
@@ -240,12 +308,13 @@ main() {
     local cmd=${1:-all}
     case $cmd in
         all)
-            build_targets unix unix-pure MFA_PICO MFA_PICO-pure MFA_PICO_W MFA_PICO_W-pure
+            build_targets unix unix-pure MFA_PICO_W MFA_PICO_W-pure MFA_PICO MFA_PICO-pure
             summary
             ;;
         test)
             shift
-            build_targets unix unix-pure MFA_PICO MFA_PICO-pure host
+            build_targets unix unix-pure MFA_PICO_W MFA_PICO_W-pure MFA_PICO MFA_PICO-pure host
+            pico_w_tests_skip=$(pico_w_missing)
             run_tests "$@"
             ;;
         serve)
@@ -256,13 +325,14 @@ main() {
             ;;
         bench)
             shift
-            build_targets unix unix-pure MFA_PICO MFA_PICO-pure host
+            build_targets unix unix-pure MFA_PICO_W MFA_PICO_W-pure MFA_PICO MFA_PICO-pure host
             ensure_venv
-            PATH=$VENV/bin:$PATH MFA_BUILD=$BUILD exec "$VENV/bin/python" "$ROOT/tests/bench/run.py" "$@"
+            PATH=$VENV/bin:$PATH MFA_BUILD=$BUILD MFA_PICO_W_SKIP=$(pico_w_missing) \
+                exec "$VENV/bin/python" "$ROOT/tests/bench/run.py" "$@"
             ;;
         clean) rm -rf "$BUILD" "$OBJ" ;;
-        help | -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
-        *) build_targets "$@" ;;
+        help | -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' ;;
+        *) PICO_W_EXPLICIT=1 build_targets "$@" ;;
     esac
 }
 

@@ -45,3 +45,23 @@ def firmware_mfa():
 @pytest.fixture(scope="session")
 def firmware_pure():
     return _artifact("MFA_PICO-pure/firmware.uf2")
+
+
+def _pico_w_artifact(rel):
+    """A Pico W image. Where build.sh found no cyw43-driver it says why in MFA_PICO_W_SKIP and
+    the Pico W tests skip with that one line; otherwise a missing image is a broken build."""
+    why = os.environ.get("MFA_PICO_W_SKIP")
+    if why:
+        pytest.skip("Pico W: " + why)
+    return _artifact(rel)
+
+
+@pytest.fixture(scope="session")
+def firmware_w_mfa():
+    """The Pico W firmware (MFA_PICO_W, with _mfa): the product."""
+    return _pico_w_artifact("MFA_PICO_W/firmware.uf2")
+
+
+@pytest.fixture(scope="session")
+def firmware_w_pure():
+    return _pico_w_artifact("MFA_PICO_W-pure/firmware.uf2")

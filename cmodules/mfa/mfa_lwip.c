@@ -294,6 +294,12 @@ void mfa_tr_open(mfa_server_obj_t *srv, const char *host, mp_int_t port, mp_int_
     }
     MICROPY_PY_LWIP_ENTER
     struct tcp_pcb *pcb = tcp_new_ip_type(IP_GET_TYPE(&addr));
+    if (pcb) {
+        // As the POSIX transport's SO_REUSEADDR: connections this server closed sit in
+        // TIME_WAIT for 2 MSL (minutes) after a restart (Ctrl-C, soft reset), and without it
+        // a new server on the same port fails with EADDRINUSE until they expire.
+        ip_set_option(pcb, SOF_REUSEADDR);
+    }
     err_t e = pcb ? tcp_bind(pcb, &addr, (u16_t)port) : ERR_MEM;
     struct tcp_pcb *lpcb = NULL;
     if (e == ERR_OK) {

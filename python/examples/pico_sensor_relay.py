@@ -24,6 +24,9 @@ class RealBoard:
         import machine
         self.adc = machine.ADC(4)  # on-chip temperature sensor
         self.pins = {n: machine.Pin(g, machine.Pin.OUT, value=0) for n, g in RELAY_PINS.items()}
+        # What we switched each relay to: reading an output pin back gives the pad's level,
+        # which a relay module's driver (or an emulator) does not always let follow the output.
+        self.state = {n: False for n in RELAY_PINS}
         try:
             self.led = machine.Pin("LED", machine.Pin.OUT)
         except (TypeError, ValueError):
@@ -35,9 +38,10 @@ class RealBoard:
 
     def set_relay(self, n, on):
         self.pins[n].value(1 if on else 0)
+        self.state[n] = on
 
     def relay(self, n):
-        return bool(self.pins[n].value())
+        return self.state[n]
 
     def set_led(self, on):
         if self.led is not None:

@@ -672,6 +672,8 @@ class MicroFastApi(APIRouter):
         host = self.host
         if host in ("0.0.0.0", "", None):
             host = _local_ip()
+        if self.port == 80:  # the default port is left out, as a browser shows it
+            return "http://%s/" % host
         return "http://%s:%d/" % (host, self.port)
 
     def __str__(self):

@@ -221,11 +221,13 @@ def test_print_app_uses_active_interface(monkeypatch):
     monkeypatch.setitem(sys.modules, "network", net)
     app = MicroFastApi(title="t")
     app.host, app.port, app.backend = "0.0.0.0", 80, "_mfa"
-    assert "http://192.168.7.2:80/" in str(app)
+    assert "http://192.168.7.2/" in str(app)
     assert ("SLIP", ()) in calls  # no arguments: the existing link, untouched
     net.WLAN.isconnected = lambda self: True
     net.WLAN.ifconfig = lambda self: ("10.0.0.5", "", "", "")
-    assert "http://10.0.0.5:80/" in str(app)
+    assert "http://10.0.0.5/" in str(app)
     monkeypatch.delitem(sys.modules, "network")
     monkeypatch.setattr(sys, "path", [])  # no importable network module at all
-    assert "http://127.0.0.1:80/" in str(app)
+    assert "http://127.0.0.1/" in str(app)
+    app.port = 8000
+    assert "http://127.0.0.1:8000/" in str(app)

@@ -476,6 +476,8 @@ def write_report(res, out):
     else:
         add("Not run in this invocation.\n")
 
+    add_picow(res, add)
+
     p = res.get("emu_parse") or []
     if p:
         i2 = index(p, "firmware", "parser", "request")
@@ -528,6 +530,62 @@ def write_report(res, out):
     with open(path, "w") as f:
         f.write("\n".join(L))
     return path
+
+
+def add_picow(res, add):
+    """The Pico W over emulated WiFi (run.py's picow section), beside MFA_PICO over SLIP."""
+    pw = res.get("picow") or {}
+    add("### The Pico W over emulated WiFi (MFA_PICO_W, MFA_PICO_W-pure)\n")
+    for fw, err in sorted((pw.get("errors") or {}).items()):
+        add("**Pico W run failed for %s:** `%s`\n" % (fw, err.strip().splitlines()[-1][:300]))
+    if pw.get("skipped"):
+        add("**%s.**\n" % pw["skipped"])
+        return
+    if not pw.get("rows"):
+        add("Not run in this invocation.\n")
+        return
+    add("The SLIP section's measurement on the product firmware: the chip joins rp2040py's "
+        "emulated access point, and the same CPython client reaches it through our WiFi bridge "
+        "and a TAP device in a network namespace (n=%s per row; requests per simulated second "
+        "from the chip's own clock). MFA_PICO over SLIP beside it, where that run has the row. "
+        "Microdot runs on MFA_PICO_W-pure.\n" % pw.get("n"))
+    idx = index(pw["rows"], "impl", "app", "mode")
+    sidx = index((res.get("slip") or {}).get("rows") or [], "impl", "app", "mode")
+    rows = []
+    for r in pw["rows"]:
+        if r["impl"] != "mfa":
+            continue
+        k = (r["app"], r["mode"])
+        p, dd = idx.get(("pure",) + k, {}), idx.get(("microdot",) + k, {})
+        sl = sidx.get(("mfa",) + k, {})
+        rows.append([r["app"], r["mode"], fnum(r["rps_sim"], "%.1f"),
+                     fnum(p.get("rps_sim"), "%.1f"), fnum(dd.get("rps_sim"), "%.1f"),
+                     fx(ratio(r["rps_sim"], dd.get("rps_sim"))),
+                     fx(ratio(r["rps_sim"], p.get("rps_sim"))),
+                     fnum(sl.get("rps_sim"), "%.1f"), fnum(r["n"] / r["wall_s"], "%.1f")])
+    add(table(["app", "mode", "req/sim-s _mfa", "pure", "Microdot", "_mfa/Microdot",
+               "_mfa/pure", "MFA_PICO over SLIP, _mfa", "_mfa req/wall-s"], rows))
+    h = index(pw["heap"], "impl")
+    sh = index((res.get("slip") or {}).get("heap") or [], "impl")
+    rows = []
+    for key, lbl in (("free_idle", "free heap, idle (1 connection asking)"),
+                     ("free_8conns", "free heap, 8 open keep-alive connections")):
+        x = [h.get((s,), {}).get(key) for s in IMPLS]
+        rows.append([lbl] + ["{:,}".format(y) if y is not None else "—" for y in x]
+                    + [("{:,}".format(sh[("mfa",)][key]) if ("mfa",) in sh else "—")])
+    add(table(["bytes", "_mfa", "pure", "Microdot", "MFA_PICO over SLIP, _mfa"], rows))
+    rows = []
+    for fw, c in sorted((pw.get("chips") or {}).items()):
+        rows.append([fw, fnum(c.get("boot_sim_ms"), "%.1f"), fnum(c.get("join_sim_ms")),
+                     fnum(c.get("join_wall_s"), "%.1f"), fnum(c.get("boot_to_answer_sim_ms")),
+                     fnum(c.get("boot_to_answer_wall_s"), "%.1f")])
+    add(table(["firmware", "boot to REPL (sim ms)", "wifi.connect() (sim ms)",
+               "wifi.connect() (wall s)", "reset to first HTTP answer (sim ms)",
+               "the same (wall s)"], rows))
+    add("\"Reset to first HTTP answer\": a main.py that calls `wifi.connect()` and serves, the "
+        "chip reset (RUN pin), a client retrying GET /hello; simulated time from the reset to "
+        "the first answer leaving the chip (loading the CYW43439's firmware, joining, DHCP, "
+        "importing and starting the app).\n")
 
 
 def main():

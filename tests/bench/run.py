@@ -2,7 +2,7 @@
 """The benchmark report (issue 8): everything side by side, in one run.
 
     ./build.sh bench [--quick]          # builds, then runs this with MFA_BUILD set
-    python tests/bench/run.py [--quick] [--out DIR] [--only host,inproc,emu,parse,slip]
+    python tests/bench/run.py [--quick] [--out DIR] [--only host,inproc,emu,parse,slip,picow]
 
 Writes DIR (default build/bench/): results.json (raw numbers, saved after every section),
 report.md and *.png (tests/bench/report.py; `python tests/bench/report.py DIR/results.json`
@@ -23,6 +23,9 @@ Sections:
   slip    root only: each server on the emulated chip, real HTTP over the SLIP link from a
           network namespace (tests/net): requests per simulated second, free heap idle and with
           8 open keep-alive connections.
+  picow   root only, with the Pico W images: the same over emulated WiFi on MFA_PICO_W and
+          MFA_PICO_W-pure (tests/net/picow_net.py), plus the time to join and, from a reset,
+          to the first answer of a main.py app.
 Firmware sizes (arm-none-eabi-size) and the machine are recorded in every run.
 """
 import argparse
@@ -154,7 +157,7 @@ def meta():
 
 def firmware_sizes():
     rows = []
-    for b in ("MFA_PICO", "MFA_PICO-pure", "unix", "unix-pure"):
+    for b in ("MFA_PICO_W", "MFA_PICO_W-pure", "MFA_PICO", "MFA_PICO-pure", "unix", "unix-pure"):
         elf = BUILD / b / ("firmware.elf" if b.startswith("MFA") else "micropython")
         if not elf.exists():
             continue
@@ -429,30 +432,145 @@ def _slip_one(impl, cfg, tmp, body_file):
     from tests.net.slip_bridge import SlipPico
     fw = FIRMWARE[impl]
     t0 = time.time()
-    rows = []
     with SlipPico(BUILD / fw / "firmware.uf2") as pico:
         put_files(pico.emu, device_files(tmp, impl == "microdot"))
-        pico.start_app(SERVE_ON_CHIP % ("microdot_app" if impl == "microdot" else "mfa_app"),
-                       ready="listening", timeout=120)
-        cp = pico.ns.run([sys.executable, str(HERE / "slip_client.py"), pico.addr,
-                          str(cfg["slip_n"]), ",".join(cfg["slip_modes"]), body_file,
-                          ",".join(cfg["slip_apps"])], timeout=1800)
+        return _measure_on(pico, impl, fw, cfg["slip_n"], cfg["slip_modes"], cfg["slip_apps"],
+                           body_file, t0, "slip")
+
+
+def _measure_on(pico, impl, fw, n, modes, apps, body_file, t0, tag):
+    """Serve `impl` on a chip that has the files (SlipPico or PicoW) and run slip_client.py
+    against it; returns (rows, heap) and leaves the app stopped."""
+    rows = []
+    pico.start_app(SERVE_ON_CHIP % ("microdot_app" if impl == "microdot" else "mfa_app"),
+                   ready="listening", timeout=120)
+    try:
+        cp = pico.ns.run([sys.executable, str(HERE / "slip_client.py"), pico.addr, str(n),
+                          ",".join(modes), body_file, ",".join(apps)], timeout=1800)
         if cp.returncode != 0:
-            raise RuntimeError("slip client: %s%s\n--- chip output ---\n%s" % (
-                cp.stdout[-1500:], cp.stderr[-1500:], pico.emu.output()[-1500:]))
+            raise RuntimeError("%s client: %s%s\n--- chip output ---\n%s" % (
+                tag, cp.stdout[-1500:], cp.stderr[-1500:], pico.emu.output()[-1500:]))
         out = json.loads(cp.stdout.strip().splitlines()[-1])
+    finally:
+        pico.stop_app()
     for r in out["runs"]:
         r.update(impl=impl, firmware=fw)
         rows.append(r)
-        log("slip %-8s %-5s %-10s n=%d %.1f req/sim-s (%.1f req/wall-s, %d reconnects)" % (
-            impl, r["app"], r["mode"], r["n"], r["rps_sim"], r["n"] / r["wall_s"],
+        log("%s %-8s %-5s %-10s n=%d %.1f req/sim-s (%.1f req/wall-s, %d reconnects)" % (
+            tag, impl, r["app"], r["mode"], r["n"], r["rps_sim"], r["n"] / r["wall_s"],
             r["reconnects"]))
     h = out["heap"]
     h.update(impl=impl, firmware=fw)
-    log("slip %-8s free heap idle %s, with %d conns %s %s(%.0f s wall)" % (
-        impl, h["free_idle"], h["open_conns"], h["free_8conns"], h["conn_error"] or "",
+    log("%s %-8s free heap idle %s, with %d conns %s %s(%.0f s wall)" % (
+        tag, impl, h["free_idle"], h["open_conns"], h["free_8conns"], h["conn_error"] or "",
         time.time() - t0))
     return rows, h
+
+
+# ---- Pico W: the same over emulated WiFi ------------------------------------------------------
+
+PICO_W = {"mfa": "MFA_PICO_W", "pure": "MFA_PICO_W-pure", "microdot": "MFA_PICO_W-pure"}
+
+# main.py for the boot-to-first-answer figure: what a user's board runs at power-up.
+BOOT_MAIN = """
+from microfastapi import wifi
+wifi.connect(%r, 'any-password', timeout=60)
+import sys
+sys.path.append('/bench')
+import mfa_app as m
+m.serve('0.0.0.0', 80, 8)
+"""
+
+# In the namespace: GET /hello until the first answer (the chip is booting meanwhile).
+FIRST_ANSWER = r"""
+import socket, sys, time
+t0 = time.time()
+while time.time() - t0 < float(sys.argv[2]):
+    try:
+        s = socket.create_connection((sys.argv[1], 80), timeout=5)
+        s.sendall(b"GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        d = s.recv(4096)
+        s.close()
+        if d.startswith(b"HTTP/1.1 200"):
+            print(round(time.time() - t0, 1))
+            sys.exit(0)
+    except OSError:
+        time.sleep(0.5)
+sys.exit(1)
+"""
+
+
+def run_picow(cfg, tmp, res):
+    """Each server on the emulated Pico W, real HTTP over emulated WiFi (tests/net/picow_net.py):
+    the SLIP section's figures, one joined chip per firmware (pure and Microdot share one), plus
+    the join time and, on MFA_PICO_W, the simulated time from a reset to the first answer."""
+    from tests.net.netns import NetNS
+    from tests.net.picow_net import PicoW, SSID
+    why = os.environ.get("MFA_PICO_W_SKIP") or NetNS.available()
+    if not why and not (BUILD / "MFA_PICO_W" / "firmware.uf2").exists():
+        why = "no build/MFA_PICO_W/firmware.uf2 (cyw43-driver missing?)"
+    if why:
+        res["picow"] = {"skipped": "Pico W measurements skipped: " + why}
+        log(res["picow"]["skipped"])
+        return
+    body_file = os.path.join(tmp, "body2k.json")
+    with open(body_file, "wb") as f:
+        f.write(body2k())
+    by_fw = {}
+    for impl in cfg["picow_impls"]:
+        if impl != "microdot" or microdot_dir():
+            by_fw.setdefault(PICO_W[impl], []).append(impl)
+    rows, heap, errors, chips = [], [], {}, {}
+    for fw, impls in by_fw.items():
+        t0 = time.time()
+        try:
+            with PicoW(BUILD / fw / "firmware.uf2") as pico:
+                c = chips[fw] = {"join_wall_s": round(pico.connect_wall_s, 1),
+                                 "join_sim_ms": round(pico.connect_sim_ms, 1),
+                                 "boot_sim_ms": round(pico.info["boot_sim_ms"], 1)}
+                log("picow %s joined WiFi in %.1f s wall (%.0f ms simulated)"
+                    % (fw, c["join_wall_s"], c["join_sim_ms"]))
+                put_files(pico.emu, device_files(tmp, "microdot" in impls))
+                for impl in impls:
+                    r, h = _measure_on(pico, impl, fw, cfg["picow_n"], cfg["picow_modes"],
+                                       cfg["picow_apps"], body_file, t0, "picow")
+                    rows += r
+                    heap.append(h)
+                if fw == "MFA_PICO_W" and cfg["picow_boot"]:
+                    c.update(boot_to_answer(pico, SSID))
+                    log("picow %s power-on to first answer: %.0f ms simulated (%.0f s wall)"
+                        % (fw, c["boot_to_answer_sim_ms"], c["boot_to_answer_wall_s"]))
+        except Exception as e:  # noqa: BLE001 - keep the other firmware's figures
+            errors[fw] = "%s: %s" % (type(e).__name__, str(e)[-1500:])
+            log("picow %s failed: %s" % (fw, errors[fw]))
+    res["picow"] = {"rows": rows, "heap": heap, "chips": chips, "n": cfg["picow_n"],
+                    "errors": errors}
+    if errors:
+        raise RuntimeError("Pico W failed for %s" % ", ".join(errors))
+
+
+def boot_to_answer(pico, ssid):
+    """Reset the chip with BOOT_MAIN as main.py; simulated ms from the reset to the chip sending
+    its first HTTP answer (the WiFi firmware load, the join, DHCP, the app's start)."""
+    import binascii
+    pico.run("import binascii\nwith open('main.py', 'wb') as _f:\n    _f.write(binascii.a2b_base64(%r))"
+             % binascii.b2a_base64((BOOT_MAIN % ssid).encode(), newline=False).decode())
+    t0 = time.time()
+    pico.emu.tap(True)
+    try:
+        pico.emu.start_main(power_on=True)
+        cp = pico.ns.run([sys.executable, "-c", FIRST_ANSWER, pico.addr, "900"], timeout=960)
+        log_ = pico.emu.tap(False)
+        if cp.returncode != 0:
+            raise RuntimeError("no answer after the reset: %s\n%s" % (cp.stderr[-1000:],
+                                                                        pico.emu.output()[-1000:]))
+        reset = pico.emu.attr("reset_sim_ns")
+        first = min(e[0] for e in log_ if not e[1] and e[4].startswith("HTTP/1.1 200"))
+        return {"boot_to_answer_sim_ms": round((first - reset) / 1e6, 1),
+                "boot_to_answer_wall_s": round(time.time() - t0, 1)}
+    finally:
+        pico.stop_app()
+        pico.run("import os\nos.remove('main.py')")
 
 
 # ---- main -----------------------------------------------------------------------------------
@@ -461,7 +579,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="each measurement briefly (CI)")
     ap.add_argument("--out", default=str(BUILD / "bench"))
-    ap.add_argument("--only", default="host,inproc,emu,parse,slip",
+    ap.add_argument("--only", default="host,inproc,emu,parse,slip,picow",
                     help="comma-separated sections to run")
     ap.add_argument("--no-slip", action="store_true", help="skip the SLIP section")
     a = ap.parse_args(argv)
@@ -474,12 +592,17 @@ def main(argv=None):
                "slip_apps": ["hello"],
                # One server over SLIP: the pipeline is the same for all three, and each costs
                # about a minute of emulation (boot, file upload, eight-connection heap probe).
-               "slip_impls": ["mfa"]}
+               "slip_impls": ["mfa"],
+               # The same on the Pico W (plus about 40 s to join WiFi): proves the path.
+               "picow_n": 3, "picow_modes": ["keep-alive"], "picow_apps": ["hello"],
+               "picow_impls": ["mfa"], "picow_boot": False}
     else:
         cfg = {"seconds": 4, "conns": [1, 16, 64], "max_conns": 68, "inproc_n": 200,
                "emu_n": 5, "emu_warm": 2, "parse_n": 10, "slip_n": 20,
                "slip_modes": ["keep-alive", "close"], "slip_apps": APPS,
-               "slip_impls": IMPLS}
+               "slip_impls": IMPLS,
+               "picow_n": 20, "picow_modes": ["keep-alive", "close"], "picow_apps": ["hello"],
+               "picow_impls": IMPLS, "picow_boot": True}
     cfg["quick"] = a.quick
     cfg["sections"] = sorted(sections)
     out = pathlib.Path(a.out)
@@ -504,7 +627,8 @@ def main(argv=None):
              ("inproc", lambda: run_inproc_unix(cfg, tmp, res)),
              ("emu", lambda: run_emu(cfg, tmp, res)),
              ("parse", lambda: run_parse(cfg, res)),
-             ("slip", lambda: run_slip(cfg, tmp, res))]
+             ("slip", lambda: run_slip(cfg, tmp, res)),
+             ("picow", lambda: run_picow(cfg, tmp, res))]
     failed = []
     try:
         for name, fn in steps:

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""The soak (tests/bench/soak.py) against MFA_PICO firmware in the emulator, over the SLIP link:
-the hostile test app runs on the emulated RP2040 (frozen microfastapi, _mfa.Server on lwIP) and
-soak.py runs inside the private network namespace. Root only (network namespaces, TUN).
+"""The soak (tests/bench/soak.py) against firmware in the emulator: the hostile test app runs on
+the emulated chip (frozen microfastapi, _mfa.Server on lwIP) and soak.py runs inside the private
+network namespace. Root only (network namespaces, TUN/TAP).
 
     sudo python3 tests/bench/soak_emu.py -n 20000 [--firmware build/MFA_PICO/firmware.uf2]
+    sudo python3 tests/bench/soak_emu.py -n 20000 --picow [--firmware build/MFA_PICO_W/firmware.uf2]
+
+MFA_PICO is reached over its SLIP link (tests/net/slip_bridge.py); with --picow the Pico W
+image joins emulated WiFi first (tests/net/picow_net.py).
 """
 import argparse
 import pathlib
@@ -12,21 +16,27 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.net.picow_net import PicoW  # noqa: E402
 from tests.net.slip_bridge import SlipPico  # noqa: E402
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", "--requests", type=int, default=20000)
-    ap.add_argument("--firmware", default=str(ROOT / "build" / "MFA_PICO" / "firmware.uf2"))
+    ap.add_argument("--picow", action="store_true", help="the Pico W over emulated WiFi")
+    ap.add_argument("--firmware", help="default: build/MFA_PICO_W/ with --picow, else build/MFA_PICO/")
     ap.add_argument("--json", default="/tmp/soak_emu.json")
     ap.add_argument("--timeout", type=float, default=6 * 3600)
     args = ap.parse_args()
+    board = "MFA_PICO_W" if args.picow else "MFA_PICO"
+    firmware = args.firmware or str(ROOT / "build" / board / "firmware.uf2")
     src = (ROOT / "tests" / "hostile" / "hostile_app.py").read_text()
     src = src.replace('HOST = "127.0.0.1"', 'HOST = "0.0.0.0"')
     pre = ("import sys\nsys.argv[:] = ['app', '80', 'max_conns=8', 'header_timeout_ms=1000', "
            "'body_timeout_ms=1000', 'idle_timeout_ms=2000']\n")
-    with SlipPico(args.firmware) as pico:
+    with (PicoW if args.picow else SlipPico)(firmware) as pico:
+        if args.picow:
+            print("joined WiFi in %.0f s wall" % pico.connect_wall_s, flush=True)
         out = pico.start_app(pre + src, ready="listening", timeout=120)
         print(out.strip().splitlines()[-1] if out.strip() else "app started")
         t0 = time.time()

@@ -1,8 +1,8 @@
 """`tests/bench/run.py --quick` into a temporary directory: every section produces numbers, the
 report and its plots are written. Never checks that anything is fast (issue 8).
 
-Needs the four builds (./build.sh) and wrk; the SLIP section runs only as root (otherwise the
-report must say it was skipped).
+Needs the four builds (./build.sh) and wrk; the SLIP and Pico W sections run only as root (and
+the Pico W one only with its images: otherwise the report must say why it was skipped).
 """
 import json
 import math
@@ -36,7 +36,7 @@ def quick_run(tmp_path_factory):
     env = dict(os.environ, MFA_BUILD=str(BUILD))
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     cp = subprocess.run([sys.executable, str(HERE / "run.py"), "--quick", "--out", str(out)],
-                        capture_output=True, text=True, timeout=600, env=env)
+                        capture_output=True, text=True, timeout=900, env=env)
     assert cp.returncode == 0, cp.stdout[-4000:] + cp.stderr[-4000:]
     return out, json.loads((out / "results.json").read_text())
 
@@ -92,6 +92,26 @@ def test_slip_measured_or_skipped_with_reason(quick_run):
         assert _number(r["rps_sim"]) and r["rps_sim"] > 0, r
     for h in slip["heap"]:
         assert _number(h["free_idle"]) and _number(h["free_8conns"]), h
+
+
+def test_picow_measured_or_skipped_with_reason(quick_run):
+    out, res = quick_run
+    pw = res["picow"]
+    report = (out / "report.md").read_text()
+    assert "### The Pico W over emulated WiFi" in report
+    why = os.environ.get("MFA_PICO_W_SKIP")
+    if why or os.geteuid() != 0:
+        assert "Pico W measurements skipped" in pw["skipped"], pw
+        assert (why or "needs root") in pw["skipped"], pw
+        assert "Pico W measurements skipped" in report
+        return
+    assert pw.get("rows"), pw
+    for r in pw["rows"]:
+        assert r["firmware"].startswith("MFA_PICO_W") and _number(r["rps_sim"]) and r["rps_sim"] > 0, r
+    for h in pw["heap"]:
+        assert _number(h["free_idle"]) and _number(h["free_8conns"]), h
+    c = pw["chips"]["MFA_PICO_W"]
+    assert _number(c["join_sim_ms"]) and c["join_sim_ms"] > 0, c
 
 
 def test_report_and_plots_written(quick_run):

@@ -41,8 +41,12 @@ from rp2040py.boards import BOARDS
 from rp2040py.device import MicroPythonDevice
 from rp2040py.device.base_device import ResetCause
 from rp2040py.device.repl_runner import BaseReplRunner
+from rp2040py.external.cyw43 import Cyw43439
 
-__all__ = ["Emulator", "EmulatorError", "EmulatorTimeout", "ScriptError", "shared", "run_script"]
+from tests.emu.wifi_bridge import WifiBridge, pico_w_board
+
+__all__ = ["Emulator", "EmulatorError", "EmulatorTimeout", "ScriptError", "shared", "run_script",
+           "board_for"]
 
 CTRL_A, CTRL_B, CTRL_C, CTRL_D = 1, 2, 3, 4
 _RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
@@ -69,6 +73,11 @@ class ScriptError(EmulatorError):
                          + ("\n--- stdout ---\n" + stdout if stdout else ""))
         self.stdout = stdout
         self.stderr = stderr
+
+
+def board_for(uf2):
+    """The rp2040py board an image runs on: build/MFA_PICO_W*/ images need the Pico W."""
+    return "pico_w" if pathlib.Path(uf2).resolve().parent.name.startswith("MFA_PICO_W") else "pico"
 
 
 def _text(b):
@@ -147,15 +156,61 @@ class _RawRepl(BaseReplRunner):
                     self.stderr.append(byte)
 
 
+class _MainPy(BaseReplRunner):
+    """Leave the raw REPL and soft-reset from the friendly REPL, which (unlike a raw-REPL soft
+    reset) runs boot.py and main.py, as a board does at power-up; collect everything printed
+    until the friendly prompt comes back (main.py ended or was interrupted)."""
+
+    def __init__(self, cdc, done):
+        super().__init__(cdc)
+        self.done = done
+        self.stage = "reset"
+        self.tail = bytearray()
+        self.stdout = bytearray()
+        self.stderr = bytearray()
+        self.error = None
+
+    async def _on_start(self):
+        if self.stage == "reset":
+            for b in (CTRL_C, CTRL_C, CTRL_B, CTRL_D):
+                self._cdc.send_serial_byte(b)
+
+    def feed(self, data):
+        if self.stage == "done":
+            return
+        self.stdout += data
+        self.tail += data
+        del self.tail[:-64]
+        if self.stage == "reset" and _SOFT_REBOOT in self.tail:
+            self.stage = "main"
+            self.tail.clear()
+        elif self.stage == "main" and self.tail.endswith(b"\r\n>>> "):
+            self.stage = "done"
+            self.done.set()
+
+
 class Emulator:
     """One emulated RP2040 running a .uf2. See the module docstring."""
 
-    def __init__(self, uf2, *, boot_timeout=60.0, board="pico", pause_when_idle=True):
+    def __init__(self, uf2, *, boot_timeout=60.0, board=None, pause_when_idle=True, tap_fd=None):
         self.uf2 = pathlib.Path(uf2)
         if not self.uf2.exists():
             raise FileNotFoundError(self.uf2)
-        spec = dataclasses.replace(BOARDS[board], image=str(self.uf2), firmware=None)
+        self.board = board or board_for(self.uf2)
+        if self.board == "pico_w":
+            # Never rp2040py's stock board: its NAT bridge relays to the real network.
+            base, bridges = pico_w_board(tap_fd)
+        elif any(f is Cyw43439 for f in BOARDS[self.board].extras):
+            raise EmulatorError("board %r has a CYW43439 with rp2040py's NAT bridge: use 'pico_w'"
+                                % self.board)
+        else:
+            base, bridges = BOARDS[self.board], []
+        spec = dataclasses.replace(base, image=str(self.uf2), firmware=None)
         self.device = MicroPythonDevice(board=spec)
+        # The Pico W's WiFi link (tests/emu/wifi_bridge.py), None on other boards.
+        self.wifi = bridges[0] if bridges else None
+        if self.board == "pico_w" and not isinstance(self.wifi, WifiBridge):
+            raise EmulatorError("the emulated CYW43439 has no WifiBridge: refusing to run")
         self.sim = self.device.simulator
         self.mcu = self.device.mcu
         self.clock = self.sim.clock
@@ -167,10 +222,14 @@ class Emulator:
                                         daemon=True)
         self._thread.start()
         self.sim.bind_loop(self._loop)
+        if self.wifi is not None:
+            self.wifi.now = lambda: self.clock.nanos
+            self.call(self.wifi.start, self._loop)
         self._lock = None          # asyncio.Lock, created on the engine loop
         self._dirty = False        # a script timed out: hard-reset before the next one
         self._bg = None            # the running background script (start_script)
         self._closed = False
+        self.reset_sim_ns = None   # sim_ns when start_main(power_on=True) reset the chip
         # False for a chip that must answer the network at its REPL (SLIP: ping, lwIP timers).
         self.pause_when_idle = pause_when_idle
 
@@ -194,6 +253,11 @@ class Emulator:
         if self._closed:
             return
         self._closed = True
+        if self.wifi is not None:
+            try:
+                self.call(self.wifi.stop)
+            except Exception:
+                pass
         self.device.stop()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
@@ -251,24 +315,33 @@ class Emulator:
 
     # -- scripts -------------------------------------------------------------------------
 
-    async def _exchange(self, source, timeout, sim_timeout_ms, soft_reset=False, on_start=None):
+    async def _exchange(self, source, timeout, sim_timeout_ms, soft_reset=False, on_start=None,
+                        main=False):
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
             await self._resume()
             try:
                 return await self._exchange_running(source, timeout, sim_timeout_ms, soft_reset,
-                                                    on_start)
+                                                    on_start, main)
             finally:
                 if self.pause_when_idle:
                     await self._pause()
 
-    async def _exchange_running(self, source, timeout, sim_timeout_ms, soft_reset, on_start):
+    async def _exchange_running(self, source, timeout, sim_timeout_ms, soft_reset, on_start, main):
         if self._dirty:
             await self.device._ahard_reset(self.boot_timeout, ResetCause.RUN_PIN)
             self._dirty = False
         done = asyncio.Event()
-        runner = _RawRepl(self.device.cdc, source, done, soft_reset=soft_reset)
+        if main:
+            runner = _MainPy(self.device.cdc, done)
+            if main == "power-on":
+                # A reset (RUN pin) boots straight into main.py: nothing to type.
+                self.reset_sim_ns = self.sim_ns
+                await self.device._ahard_reset(self.boot_timeout, ResetCause.RUN_PIN)
+                runner.stage = "main"
+        else:
+            runner = _RawRepl(self.device.cdc, source, done, soft_reset=soft_reset)
         reason = []
 
         def pump():
@@ -351,7 +424,13 @@ class Emulator:
 
     # -- long-running scripts (servers) --------------------------------------------------
 
-    def start_script(self, source):
+    def start_main(self, power_on=False):
+        """Soft-reset into main.py, as a board boots (see _MainPy), and return at once; like
+        start_script() from there on (output(), wait_for_output(), interrupt()). power_on:
+        reset the chip instead (RUN pin; `reset_sim_ns` notes the simulated time of the reset)."""
+        return self.start_script(b"", main="power-on" if power_on else True)
+
+    def start_script(self, source, main=False):
         """Start `source` and return at once; it keeps running (e.g. a server loop).
 
         Read its output with `output()` / `wait_for_output()`; stop it with `interrupt()`.
@@ -368,7 +447,7 @@ class Emulator:
             started.set()
 
         fut = asyncio.run_coroutine_threadsafe(
-            self._exchange(source, None, None, on_start=on_start), self._loop)
+            self._exchange(source, None, None, on_start=on_start, main=main), self._loop)
         if not started.wait(self.boot_timeout):
             raise EmulatorError("could not start the script")
         self._bg = (fut, holder["runner"])

@@ -5,6 +5,7 @@ target_sources(usermod_mfa INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/modmfa.c
     ${CMAKE_CURRENT_LIST_DIR}/mfa_http.c
     ${CMAKE_CURRENT_LIST_DIR}/modmfa_http.c
+    ${CMAKE_CURRENT_LIST_DIR}/mfa_json.c
     # network loop: mfa_posix.c / mfa_lwip.c guard themselves with #if (POSIX / MICROPY_PY_LWIP)
     ${CMAKE_CURRENT_LIST_DIR}/mfa_conn.c
     ${CMAKE_CURRENT_LIST_DIR}/modmfa_server.c

@@ -16,8 +16,9 @@ from .exceptions import HTTPException, RequestValidationError
 from .request import Request
 from .response import (Response, JSONResponse, RedirectResponse, StreamingResponse,
                        FileResponse, JSON_TYPE, TEXT_TYPE, BYTES_TYPE, header_pairs, check_json,
-                       _LAX)
-from .routing import Router, register_converter, check_route, check_options
+                       json_suspect, _LAX)
+from .routing import Router, register_converter
+from .routecheck import check_route, check_options
 from .streaming import Stream, run_sync, route_name as _route_name, client_name as _client_name
 
 # Header lists shared by every plain return value; the server only reads them.
@@ -284,7 +285,9 @@ class MicroFastApi(APIRouter):
         req = None
         try:
             req, r = self._route(raw, None)
-            if is_coro(r):
+            t = type(r)
+            # (the plain return values first: is_coro's hasattr misses are dear on MicroPython)
+            if t is not dict and t is not list and t is not str and is_coro(r):
                 return self._finish(raw, srv, req, r)
         except Exception as e:
             r = self.error_response(req, e)
@@ -423,7 +426,10 @@ class MicroFastApi(APIRouter):
             t = type(r)
             if t is dict or t is list:
                 s = json.dumps(r)  # response.dumps, inlined (a call costs on the RP2040)
-                if _LAX:
+                if json_suspect is not None:
+                    if json_suspect(s):
+                        check_json(r)
+                elif _LAX:
                     if "<" in s or "(" in s or "inf" in s or "nan" in s:
                         check_json(r)
                 elif "Infinity" in s or "NaN" in s:

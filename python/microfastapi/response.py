@@ -68,18 +68,29 @@ except TypeError:
     _LAX = False
 
 
+# The check of json.dumps' output (see dumps): in C when _mfa has it, else substring scans.
+try:
+    from _mfa import json_suspect
+except ImportError:
+    json_suspect = None
+
+
 def dumps(v):
     """json.dumps that raises for values without a JSON form, on MicroPython too.
 
     MicroPython's json.dumps writes such values with their repr ('<Opaque object at ...>',
     "bytearray(b'..')", "frozenset(...)"), and both write non-finite floats as non-JSON words
     (MicroPython `inf`/`nan`, CPython `Infinity`/`NaN`). Valid JSON from dict/list/str/number/
-    bool/None has none of those outside strings, so the output is scanned for them (in C, no
-    allocation) and only then are the values walked (check_json) to tell a string that holds
-    them from the real thing. Not caught: sets ('{1, 2}') and complex numbers, which print
-    without any of them. app.py inlines this on its fast path: keep the two alike."""
+    bool/None has none of those outside strings, so the output is scanned for them (_mfa's
+    json_suspect looks outside string literals only; the pure build's substring scans may also
+    hit inside strings) and only then are the values walked (check_json) to say what is wrong.
+    Not caught: sets ('{1, 2}') and complex numbers, which print without any of them. app.py
+    inlines this on its fast path: keep the two alike."""
     s = json.dumps(v)
-    if _LAX:
+    if json_suspect is not None:
+        if json_suspect(s):
+            check_json(v)
+    elif _LAX:
         if "<" in s or "(" in s or "inf" in s or "nan" in s:
             check_json(v)
     elif "Infinity" in s or "NaN" in s:

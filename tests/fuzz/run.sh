@@ -9,9 +9,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${MFA_BUILD:-$ROOT/build}/fuzz
 CLANG=$(command -v clang || command -v clang-14)
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_C_COMPILER="$CLANG" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD" --target fuzz_request fuzz_chunked >/dev/null
-# Both targets at once (one core each); each one's summary is printed when both are done.
-for t in fuzz_request fuzz_chunked; do
+cmake --build "$BUILD" --target fuzz_request fuzz_chunked fuzz_json >/dev/null
+# The targets at once (they share the cores); each one's summary is printed when all are done.
+for t in fuzz_request fuzz_chunked fuzz_json; do
     mkdir -p "$BUILD/${t}_corpus"
     "$BUILD/$t" -max_total_time="$SECONDS_EACH" -max_len=8192 -print_final_stats=1 \
         -artifact_prefix="$BUILD/$t-" "$BUILD/${t}_corpus" "$ROOT/tests/fuzz/corpus/$t" \
@@ -23,7 +23,7 @@ status=0
 for p in $pids; do
     wait "$p" || status=1   # libFuzzer exits non-zero on a crash, a leak or a timeout
 done
-for t in fuzz_request fuzz_chunked; do
+for t in fuzz_request fuzz_chunked fuzz_json; do
     echo "== $t"
     grep -E "stat::number_of_executed_units|stat::new_units_added|ERROR|SUMMARY|Done" \
         "$BUILD/$t.log" || status=1

@@ -139,6 +139,19 @@ def test_awaiting_handlers_overlap(srv):
     assert last < 1.5, "handlers ran one after the other: %.2f s" % last
 
 
+def test_handler_waits_for_another_request(srv):
+    """/wait awaits an event that only /set sets: served one at a time, /set would never run."""
+    a = srv.conn()
+    try:
+        a.sendall(b"GET /wait HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        time.sleep(0.2)
+        assert srv.get("/set", timeout=5).json() == {"set": True}
+        data, how = read_all(a)
+    finally:
+        a.close()
+    assert data.startswith(b"HTTP/1.1 200 OK") and data.endswith(b'{"waited": true}'), data
+
+
 def test_one_connection_answers_in_order(srv):
     """Pipelined: a slow request, then fast ones, on one connection: answered in order."""
     s = srv.conn()

@@ -432,7 +432,7 @@ class MicroFastApi(APIRouter):
     def _stream_failed(self, st, e):
         """The body's iterator raised: abort the connection (no final chunk, so the client
         sees a cut body, not a complete one) and say which route failed."""
-        raw, srv, it = st[0], st[1], st[2]
+        raw = st[0]
         log.exception(e, "%s: stream failed after %d chunks: %s: %s", _route_name(raw), st[5],
                       type(e).__name__, e)
         self._stream_close(st, True)

@@ -170,7 +170,7 @@ class MicroFastApi(APIRouter):
         self.host = None
         self.port = None
         self._streams = []  # poll() mode streams (see _pump)
-        self._tasks = []    # serve() mode: [request, task] of each answer being awaited
+        self._tasks = []    # serve() mode: (request, task, what) of each answer being awaited
         self._loop = False  # running under an event loop (serve(), the TestClient)
         self._serving = False  # inside serve()
         self._stopping = False  # shutdown() asked serve() to stop
@@ -307,6 +307,8 @@ class MicroFastApi(APIRouter):
                 except Exception as e2:
                     r = self._internal_error(e2, raw)
         self.send(raw, srv, r)
+        if self._loop:
+            self._task_done(raw, srv)  # (this coroutine is the task: no wrapper, less heap)
 
     async def _full(self, raw, srv):
         try:
@@ -314,6 +316,8 @@ class MicroFastApi(APIRouter):
         except Exception as e:
             resp = self._internal_error(e, raw)
         self.send(raw, srv, resp)
+        if self._loop:
+            self._task_done(raw, srv)
 
     async def _chain(self, req, i):
         if i < len(self.middlewares):
@@ -474,7 +478,7 @@ class MicroFastApi(APIRouter):
         st = Stream(raw, srv, resp.iterator(), self.stream_budget)
         srv.stream_start(raw, resp.status_code, resp.headers)
         if self._loop:
-            self._spawn(raw, srv, self._stream_task(st))
+            self._spawn(raw, srv, self._stream_task(st), "streaming (stream cancelled)")
         elif not st.pump():
             self._streams.append(st)
 
@@ -505,20 +509,11 @@ class MicroFastApi(APIRouter):
     def _dispatch(self, raw, srv):
         co = self.handle(raw, srv)
         if co is not None:
-            self._spawn(raw, srv, self._answer_task(raw, srv, co))
+            self._spawn(raw, srv, co)
 
-    def _spawn(self, raw, srv, co):
-        self._tasks.append([raw, asyncio.create_task(co)])
-
-    async def _answer_task(self, raw, srv, co):
-        try:
-            await co
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            self._answer_500(raw, srv, e)
-        finally:
-            self._task_done(raw, srv)
+    def _spawn(self, raw, srv, co, what="its handler ran (handler cancelled)"):
+        # what: the end of the log line if the client goes away (see _reap)
+        self._tasks.append((raw, asyncio.create_task(co), what))
 
     def _task_done(self, raw, srv):
         tasks = self._tasks
@@ -538,12 +533,11 @@ class MicroFastApi(APIRouter):
     def _reap(self, srv):
         """Cancel the tasks whose client has gone (and reset their connections)."""
         for t in list(self._tasks):
-            raw, task = t
-            if task is None or not srv.gone(raw):
+            raw, task, what = t
+            if not srv.gone(raw):
                 continue
-            t[1] = None  # (cancelled; _task_done removes the entry when the task ends)
-            log.info("%s: client %s gone, handler cancelled", _route_name(raw),
-                     _client_name(raw))
+            self._tasks.remove(t)
+            log.info("%s: client %s gone while %s", _route_name(raw), _client_name(raw), what)
             task.cancel()
             try:
                 srv.abort(raw)
@@ -551,9 +545,8 @@ class MicroFastApi(APIRouter):
                 pass
 
     def _cancel_all(self):
-        for raw, task in self._tasks:
-            if task is not None:
-                task.cancel()
+        for raw, task, what in self._tasks:
+            task.cancel()
         self._tasks = []
 
     # ---- running ------------------------------------------------------------------------
@@ -625,7 +618,7 @@ class MicroFastApi(APIRouter):
                 if raw is not None:
                     co = self.handle(raw, srv)  # (self._dispatch, inlined: the hot path)
                     if co is not None:
-                        self._spawn(raw, srv, self._answer_task(raw, srv, co))
+                        self._spawn(raw, srv, co)
                     n += 1
                     if n & 7 == 0:
                         await asyncio.sleep(0)  # let the tasks run

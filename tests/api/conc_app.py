@@ -44,6 +44,28 @@ async def sleep(req):
     return {"slept": ms, "tag": req.query.get("tag")}
 
 
+_event = None
+
+
+@app.get("/wait")
+async def wait(req):
+    """Answered only once /set has been: if handlers ran one at a time this would never end."""
+    global _event
+    if _event is None:
+        _event = asyncio.Event()
+    await _event.wait()
+    return {"waited": True}
+
+
+@app.get("/set")
+def set_event(req):
+    global _event
+    if _event is None:
+        _event = asyncio.Event()
+    _event.set()
+    return {"set": True}
+
+
 @app.get("/hang")
 async def hang(req):
     """Awaits (nearly) forever; counts how it ends."""

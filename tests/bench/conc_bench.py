@@ -222,9 +222,9 @@ def device_times(log):
     return out
 
 
-def run_emu(n):
+def run_emu(n, firmware=None):
     from tests.bench.emu_net_bench import FIRMWARE, _tapped_pico
-    pico = _tapped_pico(FIRMWARE["mfa"])
+    pico = _tapped_pico(firmware or FIRMWARE["mfa"])
     try:
         src = APP.replace("{host}", "0.0.0.0").replace("{port}", "80")
         pico.start_app(src, ready="http://", timeout=120)
@@ -257,12 +257,13 @@ def main():
     ap.add_argument("--pydir", default=str(ROOT / "python"),
                     help="the microfastapi package to run on unix (e.g. an older checkout's "
                          "python/ directory, for a before/after figure)")
+    ap.add_argument("--firmware", help="--emu: this MFA_PICO image instead of build/'s")
     a = ap.parse_args()
     out = {}
     for kind in [k for k in a.unix.split(",") if k]:
         out[kind] = run_unix(kind, a.n, a.pydir)
     if a.emu:
-        out["emu MFA_PICO"] = run_emu(min(a.n, 20))
+        out["emu MFA_PICO"] = run_emu(min(a.n, 20), a.firmware)
     print("%-14s %10s %10s %10s %10s %8s %10s %6s" % ("server", "idle p50", "idle p90",
                                                       "load p50", "load p90", "ratio",
                                                       "slow p50", "n"))

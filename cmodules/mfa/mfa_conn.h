@@ -91,6 +91,12 @@ typedef struct _mfa_conn_io_t {
     void *(*alloc)(void *ctx, size_t n);
     void *(*realloc)(void *ctx, void *p, size_t old_n, size_t new_n);
     void (*free)(void *ctx, void *p, size_t n);
+    // Optional (NULL: mfa_conn lingers itself, holding the slot). A closing connection whose
+    // last answer is sent and whose sending side is shut: the transport may take it over,
+    // read and discard what the client still sends and close it on its own (see
+    // MFA_CONN_LINGER_MS), so that the pool slot is free for the next client at once. Returns
+    // true when it did (close is then never called for c).
+    bool (*linger)(void *ctx, mfa_conn_t *c, uint32_t now_ms);
 } mfa_conn_io_t;
 
 // ---- connection ----

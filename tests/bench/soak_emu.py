@@ -4,6 +4,11 @@ the hostile test app runs on the emulated RP2040 (frozen microfastapi, _mfa.Serv
 soak.py runs inside the private network namespace. Root only (network namespaces, TUN).
 
     sudo python3 tests/bench/soak_emu.py -n 20000 [--firmware build/MFA_PICO/firmware.uf2]
+    sudo python3 tests/bench/soak_emu.py -n 2000 --free-kb 40 --big 0.2   # memory pressure
+
+--free-kb N: the app first fills the heap with its own data (bytearrays kept in a list) until
+about N KB stay free once the server runs, as an app with its own data on a Pico W would.
+--big P: soak.py's mix of large bodies (up to 16 KB, answered 200 or 503).
 """
 import argparse
 import pathlib
@@ -21,9 +26,23 @@ def main():
     ap.add_argument("--firmware", default=str(ROOT / "build" / "MFA_PICO" / "firmware.uf2"))
     ap.add_argument("--json", default="/tmp/soak_emu.json")
     ap.add_argument("--timeout", type=float, default=6 * 3600)
+    ap.add_argument("--free-kb", type=int, default=0, help="leave about this much heap free")
+    ap.add_argument("--big", type=float, default=0.0, help="soak.py --big")
     args = ap.parse_args()
     src = (ROOT / "tests" / "hostile" / "hostile_app.py").read_text()
     src = src.replace('HOST = "127.0.0.1"', 'HOST = "0.0.0.0"')
+    if args.free_kb:
+        # Fill the heap right before the server starts; the pool (allocated by app.start)
+        # is measured first, with a throwaway server.
+        fill = ("    gc.collect()\n    _f0 = gc.mem_free()\n"
+                "    app.start(host=HOST, port=port, **limits)\n    gc.collect()\n"
+                "    _pool = _f0 - gc.mem_free()\n    app.shutdown()\n    gc.collect()\n"
+                "    while gc.mem_free() > %d + _pool + 2048:\n"
+                "        _BALLAST.append(bytearray(1024))\n" % (args.free_kb * 1024))
+        marker = "    app.start(host=HOST, port=port, **limits)\n"
+        assert marker in src
+        src = src.replace(marker, fill + marker, 1)
+        src = "_BALLAST = []\n" + src
     pre = ("import sys\nsys.argv[:] = ['app', '80', 'max_conns=8', 'header_timeout_ms=1000', "
            "'body_timeout_ms=1000', 'idle_timeout_ms=2000']\n")
     with SlipPico(args.firmware) as pico:
@@ -34,7 +53,8 @@ def main():
                          pico.url(), "-n", str(args.requests), "--workers", "1",
                          # The chip's 1 s header timeout is simulated time: at the emulator's
                          # pace a slowloris client waits far longer in wall time for its 408.
-                         "--client-timeout", "180", "--json", args.json], capture_output=False, timeout=args.timeout)
+                         "--client-timeout", "180", "--json", args.json, "--big", str(args.big)],
+                        capture_output=False, timeout=args.timeout)
         print("soak exit %d after %.0f s wall" % (r.returncode, time.time() - t0))
         return r.returncode
 

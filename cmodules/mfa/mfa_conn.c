@@ -195,11 +195,14 @@ void mfa_pool_init(mfa_pool_t *pool, mfa_conn_t *conns, size_t n, const mfa_conn
     }
 }
 
-void mfa_conn_close(mfa_pool_t *pool, mfa_conn_t *c, bool abort) {
+// Free the slot; the transport side is closed by io->close unless `handed_over` (io->linger).
+static void conn_release(mfa_pool_t *pool, mfa_conn_t *c, bool abort, bool handed_over) {
     if (c->state == MFA_CONN_FREE) {
         return;
     }
-    pool->io->close(pool->ctx, c, abort);
+    if (!handed_over) {
+        pool->io->close(pool->ctx, c, abort);
+    }
     body_free(pool, c);
     c->gen++;
     slot_reset(c);
@@ -210,6 +213,10 @@ static void conn_event(mfa_pool_t *pool, mfa_conn_t *c, int event) {
     if (pool->io->event) {
         pool->io->event(pool->ctx, c, event);
     }
+}
+
+void mfa_conn_close(mfa_pool_t *pool, mfa_conn_t *c, bool abort) {
+    conn_release(pool, c, abort, false);
 }
 
 static void conn_dead(mfa_pool_t *pool, mfa_conn_t *c) {
@@ -326,6 +333,10 @@ static bool conn_flush(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
         io->shutdown(pool->ctx, c);
         c->flags |= MFA_CF_SHUT;
         c->started_ms = c->shut_ms = now;
+        if (io->linger && io->linger(pool->ctx, c, now)) {
+            conn_release(pool, c, false, true);  // the transport lingers: the slot is free
+            return false;
+        }
     }
     return true;
 }

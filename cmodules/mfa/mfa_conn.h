@@ -102,6 +102,12 @@ typedef struct _mfa_conn_io_t {
     // A client-side failure on c (mfa_event_t), before c is closed; may be NULL. Only records:
     // it runs inside the transport's work (lwIP lock held).
     void (*event)(void *ctx, mfa_conn_t *c, int event);
+    // Optional (NULL: mfa_conn lingers itself, holding the slot). A closing connection whose
+    // last answer is sent and whose sending side is shut: the transport may take it over,
+    // read and discard what the client still sends and close it on its own (see
+    // MFA_CONN_LINGER_MS), so that the pool slot is free for the next client at once. Returns
+    // true when it did (close is then never called for c).
+    bool (*linger)(void *ctx, mfa_conn_t *c, uint32_t now_ms);
 } mfa_conn_io_t;
 
 // ---- connection ----

@@ -27,9 +27,11 @@
 #include "lwip/ip_addr.h"
 
 // Extra per-pcb slots beyond max_conns, so that a connection arriving while the pool is full
-// can still be told 503 instead of being reset by lwIP. Each costs ~24 bytes.
+// can still be told 503 instead of being reset by lwIP, and for connections lingering after
+// their last answer (draining what the client still sends, outside the pool). Each costs ~36
+// bytes.
 #ifndef MFA_LWIP_EXTRA
-#define MFA_LWIP_EXTRA (4)
+#define MFA_LWIP_EXTRA (8)
 #endif
 
 // lwIP calls the poll callback every MFA_LWIP_POLL_INTERVAL x 500 ms: it drives timeouts and
@@ -45,6 +47,9 @@ typedef struct _mfa_lwip_conn_t {
     bool used;                  // slot taken
     bool eof;                   // the peer closed its side
     bool err;                   // the pcb is gone (err callback): never touch it again
+    bool drain;                 // answered and shut: discard input until quiet, then close
+    uint32_t drain_ms;          // drain: last input (the quiet time runs from here)
+    uint32_t drain_start;       // drain: when it began (the cap runs from here)
     mfa_conn_t *conn;           // the pool slot, once the VM side adopted the connection
     struct _mfa_lwip_t *tr;
 } mfa_lwip_conn_t;
@@ -52,6 +57,7 @@ typedef struct _mfa_lwip_conn_t {
 typedef struct _mfa_lwip_t {
     struct tcp_pcb *listen;
     volatile bool pending;      // a callback stored something since the last step
+    uint32_t drain_cap_ms;      // longest drain (the pool's body timeout + the linger time)
     size_t n;
     mfa_lwip_conn_t *lc;        // [n]
 } mfa_lwip_t;
@@ -266,6 +272,44 @@ static void l_shutdown(void *ctx, mfa_conn_t *c) {
     }
 }
 
+// Lingering outside the pool (mfa_conn_io_t.linger): a client still sending the body of a
+// request we answered early (413/503) would get a reset, and lose our answer, if we closed
+// now; draining it in a pool slot keeps the next clients out (503 busy, or reset when even the
+// extra slots are gone). So the pcb stays here, its input read and discarded by drain_step(),
+// until the client closes, is quiet for MFA_CONN_LINGER_MS, or drain_cap_ms has passed.
+static void lc_drain_begin(mfa_lwip_conn_t *lc, uint32_t now) {
+    lc->conn = NULL;
+    lc->drain = true;
+    lc->drain_ms = lc->drain_start = now;
+}
+
+static bool l_linger(void *ctx, mfa_conn_t *c, uint32_t now) {
+    (void)ctx;
+    mfa_lwip_conn_t *lc = c->tstate;
+    if (!lc || lc->err || !lc->pcb) {
+        return false;
+    }
+    lc_drain_begin(lc, now);
+    return true;
+}
+
+static void drain_step(mfa_lwip_t *tr, mfa_lwip_conn_t *lc, uint32_t now) {
+    if (lc->rx) {
+        u32_t n = lc->rx->tot_len - lc->rx_off;
+        rx_free(lc);
+        while (n && lc->pcb && !lc->err) {
+            u16_t k = n > 0xffff ? 0xffff : (u16_t)n;
+            tcp_recved(lc->pcb, k);
+            n -= k;
+        }
+        lc->drain_ms = now;
+    }
+    if (lc->err || lc->eof || (uint32_t)(now - lc->drain_ms) > MFA_CONN_LINGER_MS
+        || (uint32_t)(now - lc->drain_start) > tr->drain_cap_ms) {
+        lc_release(lc, false);
+    }
+}
+
 static void l_close(void *ctx, mfa_conn_t *c, bool abort) {
     (void)ctx;
     mfa_lwip_conn_t *lc = c->tstate;
@@ -277,6 +321,7 @@ static void l_close(void *ctx, mfa_conn_t *c, bool abort) {
 const mfa_conn_io_t mfa_tr_io = {
     l_recv, l_send, l_shutdown, l_close, mfa_srv_alloc, mfa_srv_realloc, mfa_srv_free,
     mfa_srv_event,
+    l_linger,
 };
 
 // ---- transport interface ---------------------------------------------------------------------
@@ -285,6 +330,7 @@ void mfa_tr_open(mfa_server_obj_t *srv, const char *host, mp_int_t port, mp_int_
     mfa_lwip_t *tr = m_new0(mfa_lwip_t, 1);
     tr->n = srv->pool.n + MFA_LWIP_EXTRA;
     tr->lc = m_new0(mfa_lwip_conn_t, tr->n);
+    tr->drain_cap_ms = srv->pool.body_timeout_ms + MFA_CONN_LINGER_MS;
     srv->tr = tr;
     ip_addr_t addr;
     if (!host[0] || strcmp(host, "0.0.0.0") == 0) {
@@ -347,11 +393,14 @@ void mfa_tr_close(mfa_server_obj_t *srv) {
 static void adopt(mfa_server_obj_t *srv, mfa_lwip_t *tr, mfa_lwip_conn_t *lc, uint32_t now) {
     mfa_conn_t *c = mfa_pool_accept(&srv->pool, (uintptr_t)lc, now);
     if (!c) {
-        // Pool full and nobody idle: 503, then close (tcp_close sends it before the FIN).
-        if (lc->pcb && !lc->err) {
-            tcp_write(lc->pcb, mfa_conn_busy_response, (u16_t)mfa_conn_busy_response_len,
-                TCP_WRITE_FLAG_COPY);
+        // Pool full and nobody idle: 503, then shut and drain (the client may be sending a
+        // body: closing under it would reset the connection before it reads the 503).
+        if (lc->pcb && !lc->err && tcp_write(lc->pcb, mfa_conn_busy_response,
+            (u16_t)mfa_conn_busy_response_len, TCP_WRITE_FLAG_COPY) == ERR_OK) {
             tcp_output(lc->pcb);
+            tcp_shutdown(lc->pcb, 0, 1);
+            lc_drain_begin(lc, now);
+            return;
         }
         lc_release(lc, false);
         return;
@@ -373,7 +422,9 @@ void mfa_tr_step(mfa_server_obj_t *srv, uint32_t now) {
     tr->pending = false;
     for (size_t i = 0; i < tr->n; i++) {
         mfa_lwip_conn_t *lc = &tr->lc[i];
-        if (lc->used && !lc->conn) {
+        if (lc->used && lc->drain) {
+            drain_step(tr, lc, now);
+        } else if (lc->used && !lc->conn) {
             if (lc->err) {
                 lc_release(lc, false);
             } else {

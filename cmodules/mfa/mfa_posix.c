@@ -129,6 +129,7 @@ static void p_close(void *ctx, mfa_conn_t *c, bool abort) {
 const mfa_conn_io_t mfa_tr_io = {
     p_recv, p_send, p_shutdown, p_close, mfa_srv_alloc, mfa_srv_realloc, mfa_srv_free,
     mfa_srv_event,
+    NULL,  // linger: in the pool (loopback and LAN clients drain fast)
 };
 
 static void set_nonblock(int fd) {

@@ -11,7 +11,10 @@ port's allocation counters: bytes asked of the heap, explicit frees subtracted, 
 i.e. the most heap the request needed at once from its first byte read to the request object in
 the app's hands, body included, before the app's own work. `held`: gc.mem_alloc() after
 gc.collect() with the request still referenced, minus the same before: what stays while the
-handler runs (GC blocks, so rounded up). Then the request is answered and the client closed.
+handler runs (GC blocks, so rounded up). `keep-alive GET`: heap allocated per request (GC
+off, gc.mem_alloc() over 200 requests) of a small GET answered with a small JSON body on one
+keep-alive connection, through poll() and respond(): the server's own per-request cost.
+Then the request is answered and the client closed.
 """
 import sys
 
@@ -66,6 +69,30 @@ def run(kind, port):
         r = None
         if mode_done(mode, n):
             print("RESULT %s %s %d %d %d" % (kind, mode, n, peak, held))
+    cl = socket.socket()
+    cl.connect(addr)
+    get = b"GET /items/42?q=hello HTTP/1.1\r\nHost: t\r\n\r\n"
+
+    def one():
+        cl.send(get)
+        r = None
+        while r is None:
+            r = srv.poll()
+        srv.respond(r, 200, [("Content-Type", "application/json")], b'{"a": 1}')
+        for _ in range(3):
+            srv.poll()
+        cl.recv(1000)
+    for _ in range(20):
+        one()
+    gc.collect()
+    gc.disable()
+    a = gc.mem_alloc()
+    for _ in range(200):
+        one()
+    per = (gc.mem_alloc() - a) // 200
+    gc.enable()
+    print("RESULT %s keep-alive-GET 0 %d %d" % (kind, per, per))
+    cl.close()
     srv.close()
 
 
@@ -103,7 +130,7 @@ def main():
                 _, k, mode, n, peak, held = line.split()
                 rows.setdefault((mode, int(n)), {})[k] = (int(peak), int(held))
     print("%-16s %22s %22s" % ("body", "_mfa peak / held", "pure peak / held"))
-    for (mode, n), d in sorted(rows.items()):
+    for (mode, n), d in sorted(rows.items(), key=lambda kv: (kv[0][0] == "keep-alive-GET", kv[0])):
         cells = ["%10d / %-10d" % d[k] if k in d else "-" for k in ("mfa", "py")]
         print("%-16s %22s %22s" % ("%s %d" % (mode, n), cells[0], cells[1]))
 

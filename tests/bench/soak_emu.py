@@ -8,6 +8,11 @@ network namespace. Root only (network namespaces, TUN/TAP).
 
 MFA_PICO is reached over its SLIP link (tests/net/slip_bridge.py); with --picow the Pico W
 image joins emulated WiFi first (tests/net/picow_net.py).
+    sudo python3 tests/bench/soak_emu.py -n 2000 --free-kb 40 --big 0.2   # memory pressure
+
+--free-kb N: the app first fills the heap with its own data (bytearrays kept in a list) until
+about N KB stay free once the server runs, as an app with its own data on a Pico W would.
+--big P: soak.py's mix of large bodies (up to 16 KB, answered 200 or 503).
 """
 import argparse
 import pathlib
@@ -27,11 +32,25 @@ def main():
     ap.add_argument("--firmware", help="default: build/MFA_PICO_W/ with --picow, else build/MFA_PICO/")
     ap.add_argument("--json", default="/tmp/soak_emu.json")
     ap.add_argument("--timeout", type=float, default=6 * 3600)
+    ap.add_argument("--free-kb", type=int, default=0, help="leave about this much heap free")
+    ap.add_argument("--big", type=float, default=0.0, help="soak.py --big")
     args = ap.parse_args()
     board = "MFA_PICO_W" if args.picow else "MFA_PICO"
     firmware = args.firmware or str(ROOT / "build" / board / "firmware.uf2")
     src = (ROOT / "tests" / "hostile" / "hostile_app.py").read_text()
     src = src.replace('HOST = "127.0.0.1"', 'HOST = "0.0.0.0"')
+    if args.free_kb:
+        # Fill the heap right before the server starts; the pool (allocated by app.start)
+        # is measured first, with a throwaway server.
+        fill = ("    gc.collect()\n    _f0 = gc.mem_free()\n"
+                "    app.start(host=HOST, port=port, **limits)\n    gc.collect()\n"
+                "    _pool = _f0 - gc.mem_free()\n    app.shutdown()\n    gc.collect()\n"
+                "    while gc.mem_free() > %d + _pool + 2048:\n"
+                "        _BALLAST.append(bytearray(1024))\n" % (args.free_kb * 1024))
+        marker = "    app.start(host=HOST, port=port, **limits)\n"
+        assert marker in src
+        src = src.replace(marker, fill + marker, 1)
+        src = "_BALLAST = []\n" + src
     pre = ("import sys\nsys.argv[:] = ['app', '80', 'max_conns=8', 'header_timeout_ms=1000', "
            "'body_timeout_ms=1000', 'idle_timeout_ms=2000']\n")
     with (PicoW if args.picow else SlipPico)(firmware) as pico:
@@ -44,7 +63,8 @@ def main():
                          pico.url(), "-n", str(args.requests), "--workers", "1",
                          # The chip's 1 s header timeout is simulated time: at the emulator's
                          # pace a slowloris client waits far longer in wall time for its 408.
-                         "--client-timeout", "180", "--json", args.json], capture_output=False, timeout=args.timeout)
+                         "--client-timeout", "180", "--json", args.json, "--big", str(args.big)],
+                        capture_output=False, timeout=args.timeout)
         print("soak exit %d after %.0f s wall" % (r.returncode, time.time() - t0))
         return r.returncode
 

@@ -124,7 +124,7 @@ static void f_event(void *ctx, mfa_conn_t *c, int event) {
 }
 
 static const mfa_conn_io_t fake_io = {
-    f_recv, f_send, f_shutdown, f_close, f_alloc, f_realloc, f_free, f_event,
+    f_recv, f_send, f_shutdown, f_close, f_alloc, f_realloc, f_free, f_event, NULL,
 };
 
 #define NCONN 4
@@ -671,6 +671,39 @@ static void test_linger_while_the_client_sends(void) {
     teardown();
 }
 
+// A transport that lingers by itself (lwIP): the slot is free as soon as the answer is out.
+static int lingered;
+static bool f_linger(void *ctx, mfa_conn_t *c, uint32_t now_ms) {
+    (void)ctx;
+    (void)now_ms;
+    lingered++;
+    return fakes[c->handle].shut;  // only once our side is shut
+}
+
+static void test_transport_lingers(void) {
+    static const mfa_conn_io_t io = {
+        f_recv, f_send, f_shutdown, f_close, f_alloc, f_realloc, f_free, NULL, f_linger,
+    };
+    setup(100);
+    pool.io = &io;
+    lingered = 0;
+    mfa_conn_t *c = connect(1);
+    client_send(1, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nxxxx");
+    step();
+    CHECK(strstr(client_read(1), "413 Content Too Large") != NULL);
+    CHECK(lingered == 1 && fakes[1].shut && !fakes[1].closed);
+    CHECK(c->state == MFA_CONN_FREE && pool.open == 0);
+    // a keep-alive answer is not lingered
+    connect(2);
+    client_send(2, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    CHECK(r != NULL);
+    respond_str(r, 200, "{}");
+    CHECK(lingered == 1 && pool.open == 1);
+    teardown();
+}
+
 int main(void) {
     test_simple_keepalive();
     test_pipelining_in_order();
@@ -689,6 +722,7 @@ int main(void) {
     test_slow_client();
     test_out_of_memory();
     test_linger_while_the_client_sends();
+    test_transport_lingers();
     printf("test_mfa_conn: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

@@ -16,12 +16,13 @@ On CPython (no heap limit) MemoryError is injected where the pure server allocat
 import json
 import os
 import socket
+import subprocess
 import threading
 import time
 
 import pytest
 
-from hostile_util import HERE, Server, parse_responses
+from hostile_util import HERE, ROOT, Server, free_port, parse_responses
 
 SIZE = 16384
 HEAPS = {"unix": ["150K", "170K", "220K"], "unix-pure": ["150K", "200K", "300K"]}
@@ -29,8 +30,9 @@ CASES = [(b, h) for b in ("unix", "unix-pure") for h in HEAPS[b]]
 HEAP_TOLERANCE = 4096
 
 
-def post(port, size=SIZE, path="/echo", timeout=5.0):
-    """One POST with Connection: close; returns the status (or what went wrong) as a str."""
+def post(port, size=SIZE, path="/echo", timeout=5.0, expect=None):
+    """One POST with Connection: close; returns the status (or what went wrong) as a str.
+    A 200 must carry {"len": size}, or `expect(body)` must hold."""
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     except OSError as e:
@@ -52,16 +54,17 @@ def post(port, size=SIZE, path="/echo", timeout=5.0):
     if len(resps) != 1 or rest:
         return "bad answer %r" % data[:80]
     status, _, body = resps[0]
-    if status == 200 and json.loads(body) != {"len": size}:
+    if status == 200 and not (expect(json.loads(body)) if expect else
+                              json.loads(body) == {"len": size}):
         return "wrong body %r" % body
     return str(status)
 
 
-def burst(port, n=8, size=SIZE, path="/echo"):
+def burst(port, n=8, size=SIZE, path="/echo", expect=None):
     out = [None] * n
 
     def one(i):
-        out[i] = post(port, size, path)
+        out[i] = post(port, size, path, expect=expect)
     threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
@@ -144,6 +147,54 @@ def test_chunked_bodies_under_memory_pressure(small_heap_server, name):
             t.join(30)
         assert all(s in ("200", "503") for s in out), out
     srv.check_healthy(base, HEAP_TOLERANCE)
+
+
+@pytest.mark.parametrize("name", ["unix", "unix-pure"])
+def test_upload_example_under_memory_pressure(request, name):
+    """python/examples/upload.py (docs/memory.md) on a 150K heap: 200 with the right checksum
+    or 503, never anything else; 413 over max_body; its totals count exactly the 200s."""
+    binary = request.getfixturevalue("unix_mfa" if name == "unix" else "unix_pure")
+    port = free_port()
+    env = dict(os.environ, PORT=str(port),
+               MICROPYPATH=".frozen:%s" % (ROOT / "python" / "examples"))
+    proc = subprocess.Popen([str(binary), "-X", "heapsize=150K", "upload.py"], env=env,
+                            cwd=str(ROOT / "python" / "examples"), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.time() < deadline, proc.stdout.read()
+                time.sleep(0.05)
+        want = {"received": SIZE, "sum16": (SIZE * ord("m")) & 0xFFFF}
+        seen = []
+        for _ in range(3):
+            seen += burst(port, path="/upload", expect=lambda d: d == want)
+        assert all(s in ("200", "503") for s in seen), seen
+        assert post(port, SIZE + 1, path="/upload") == "413"
+        status, _, body = parse_responses(_get(port, "/totals"))[0][0]
+        assert status == 200 and json.loads(body)["uploads"] == seen.count("200"), (body, seen)
+        assert seen.count("200") >= 8, seen  # room for one at a time at least
+    finally:
+        proc.kill()
+        out = proc.communicate(timeout=5)[0].decode(errors="replace")
+    assert "Traceback" not in out and "MemoryError" not in out, out
+
+
+def _get(port, path):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" % path.encode())
+    data = b""
+    while True:
+        x = s.recv(65536)
+        if not x:
+            break
+        data += x
+    s.close()
+    return data
 
 
 # ---- CPython: MemoryError injected into the pure server ------------------------------------

@@ -122,9 +122,15 @@ class APIRouter:
         return self.route(template, ("OPTIONS",), **meta)
 
     def include_router(self, router, prefix=""):
-        """Add the routes of an APIRouter, or of another MicroFastApi app, under `prefix`."""
+        """Add the routes of an APIRouter, or of another MicroFastApi app, under `prefix`.
+        Options given to this router or app (e.g. an app-wide security=) apply to them too,
+        under the routes' own."""
         prefix = prefix.rstrip("/")
         for path, methods, fn, meta in routes_of(router):
+            if self.meta:
+                m = dict(self.meta)
+                m.update(meta)
+                meta = m
             self._add(prefix + path, methods, fn, meta)
 
     def mount(self, path, app, name=None):

@@ -30,6 +30,16 @@ assert p.get("/relay").json() == {"1": True, "2": False}
 assert p.put("/relay/9/on").status_code == 404
 assert p.put("/relay/1/maybe").status_code == 422
 assert isinstance(p.get("/temperature").json()["celsius"], float)
+r = p.put("/secure/relay/2/on")
+assert r.status_code == 401 and r.headers.get("www-authenticate") == 'Basic realm="pico relay", Bearer'
+assert p.get("/relay/2").json()["on"] is False
+import binascii
+auth = {"Authorization": "Basic " + binascii.b2a_base64(b"admin:change-me").decode().strip()}
+assert p.put("/secure/relay/2/on", headers=auth).json() == {"relay": 2, "on": True, "by": "admin"}
+tok = {"Authorization": "Bearer change-this-token"}
+assert p.put("/secure/relay/2/off", headers=tok).json() == {"relay": 2, "on": False, "by": "home-automation"}
+assert p.put("/secure/relay/2/on", headers={"Authorization": "Bearer nope"}).status_code == 401
+assert p.get("/relay/2").json()["on"] is False
 print("EXAMPLES OK")
 """
 

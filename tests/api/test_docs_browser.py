@@ -29,7 +29,7 @@ def swagger_dir():
         if npm is None:
             pytest.skip("npm is not installed: cannot fetch %s for the docs page" % SWAGGER_UI)
         NPM_DIR.mkdir(parents=True, exist_ok=True)
-        out = subprocess.run([npm, "install", "--prefix", str(NPM_DIR), "--no-audit",
+        out = subprocess.run([npm, "install", "--prefix", str(NPM_DIR), "--ignore-scripts", "--no-audit",
                               "--no-fund", SWAGGER_UI], capture_output=True, text=True,
                              timeout=300)
         assert out.returncode == 0, out.stdout + out.stderr

@@ -68,6 +68,16 @@ def compare_digest(a, b):
     return d == 0
 
 
+def _sync(r, what):
+    """`r`, refusing what an `async def` returns: a coroutine is truthy, so an async verify or
+    dependency would let every request through unchecked (fail closed instead)."""
+    if hasattr(r, "send") and hasattr(r, "throw"):
+        r.close()
+        raise TypeError("%s is async: verify functions and dependencies must be plain "
+                        "functions" % (getattr(what, "__name__", what),))
+    return r
+
+
 def _lookup(table, given):
     """The value of the entry of `table` whose key equals `given`, comparing every key in
     constant time (so neither timing nor a dict lookup tells how close a guess was)."""
@@ -187,7 +197,7 @@ class Scheme:
     def identity(self, cred, *args):
         """Identity for credentials `cred` (verify/table), raising AuthFailed when wrong."""
         if self.verify is not None:
-            who = self.verify(*args)
+            who = _sync(self.verify(*args), self.verify)
         elif self.table is not None:
             who = self.check_table(cred)
         else:
@@ -425,10 +435,10 @@ def install(ep):
         if schemes:
             req.user = authenticate(req, schemes)
         for d in deps:
-            d(req)
+            _sync(d(req), d)
         if named:
             for k in named:
-                kw[k] = named[k](req)
+                kw[k] = _sync(named[k](req), named[k])
         return inner(req, **kw)
 
     ep.call = call

@@ -246,6 +246,33 @@ def secure_cookie():
 
 
 @check
+def async_checks_fail_closed():
+    async def verify(user, pw):
+        return None  # would refuse, but a coroutine object is truthy
+
+    async def dep(req):
+        raise Exception("never awaited")
+    app = MicroFastApi()
+
+    @app.get("/v", security=HTTPBasic(verify=verify, throttle=None))
+    def v(req):
+        return {"in": True}
+
+    @app.get("/d", dependencies=[dep])
+    def d(req):
+        return {"in": True}
+
+    @app.get("/n", depends={"x": dep})
+    def n(req, x):
+        return {"in": True}
+    c = TestClient(app)
+    auth = {"Authorization": "Basic " + binascii.b2a_base64(b"u:p").decode().strip()}
+    for path in ("/v", "/d", "/n"):
+        r = c.get(path, headers=auth)
+        assert r.status_code == 500 and r.json() == {"detail": "Internal Server Error"}, path
+
+
+@check
 def trusted_origins():
     app = MicroFastApi()
     s = Sessions(app, secret=b"k" * 32, trusted_origins=["https://front.example:8443"])

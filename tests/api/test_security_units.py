@@ -40,7 +40,8 @@ def test_security_checks(request, interp, tmp_path):
                          capture_output=True, text=True, timeout=60)
     lines = out.stdout.splitlines()
     assert out.returncode == 0, out.stdout + out.stderr
-    failed = [l for l in lines if not l.startswith(("ok ", "done "))]
+    # (MicroPython prints the tracebacks of the deliberate 500s to stdout: only FAIL counts)
+    failed = [l for l in lines if l.startswith("FAIL ")]
     assert not failed, "\n".join(failed)
     done = [l for l in lines if l.startswith("done ")]
     assert done and int(done[0].split()[1]) == sum(l.startswith("ok ") for l in lines) >= 11

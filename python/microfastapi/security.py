@@ -36,11 +36,6 @@ identity is then the HTTPBasicCredentials, or the token/key string) for your own
 """
 
 try:
-    import hashlib
-except ImportError:  # pragma: no cover
-    import uhashlib as hashlib
-
-try:
     import binascii
 except ImportError:  # pragma: no cover
     import ubinascii as binascii
@@ -54,17 +49,18 @@ from .exceptions import HTTPException
 
 
 def compare_digest(a, b):
-    """True when `a` == `b` (str or bytes), in time that does not depend on where they differ
-    or on their lengths: both are hashed first, then all 32 digest bytes are compared."""
+    """True when `a` == `b` (str or bytes), in time that depends on their lengths only, not on
+    where they differ (as CPython's hmac.compare_digest: a length may show, a value not)."""
     if type(a) is str:
         a = a.encode()
     if type(b) is str:
         b = b.encode()
-    x = hashlib.sha256(a).digest()
-    y = hashlib.sha256(b).digest()
-    d = 0
-    for i in range(32):
-        d |= x[i] ^ y[i]
+    n = len(b)
+    d = len(a) ^ n
+    if d:
+        a = b  # compare b with itself: the same work, and the answer is already False
+    for i in range(n):
+        d |= a[i] ^ b[i]
     return d == 0
 
 

@@ -275,6 +275,9 @@ class HTTPBasic(Scheme):
     def __init__(self, users=None, verify=None, realm=None, throttle=_DEFAULT, scheme_name=None,
                  description=None):
         self._setup(users, verify, throttle, scheme_name, description)
+        for u in users or ():
+            if ":" in u:  # RFC 7617; it also keeps "user:password" below unambiguous
+                raise ValueError("HTTPBasic: a user name cannot contain ':' (%r)" % u)
         self.realm = realm
         self.challenge = 'Basic realm="%s"' % realm.replace('"', "'") if realm else "Basic"
 
@@ -297,11 +300,12 @@ class HTTPBasic(Scheme):
             return self.identity(c, user, pw)
         if self.table is None:
             return c
-        # every entry is compared (user and password), so timing tells nothing about which
-        # part was wrong or how many users there are
+        # every entry is compared, user and password at once, so timing tells nothing about
+        # which part was wrong; the given user holds no ':' (split at the first)
+        given = user + ":" + pw
         found = None
         for u in self.table:
-            if compare_digest(u, user) & compare_digest(self.table[u], pw) and found is None:
+            if compare_digest(u + ":" + self.table[u], given) and found is None:
                 found = u
         if found is None:
             raise self.wrong()

@@ -175,6 +175,7 @@ def registration_errors():
     raises(TypeError, lambda: app.get("/x", depends={"u": "x"})(hnd), "depends", "callable")
     raises(TypeError, lambda: app.get("/x", depends=[hnd])(hnd), "depends", "dict")
     raises(TypeError, lambda: APIRouter(security=1), "security")
+    raises(ValueError, lambda: HTTPBasic(users={"a:b": "c"}), "':'")
     raises(TypeError, lambda: app.get("/x", securty=HTTPBearer())(hnd), "securty")
     assert len(app.router.endpoints) == n  # nothing half-registered
 

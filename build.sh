@@ -40,6 +40,7 @@ APT_NEEDS=(
     "/usr/lib/arm-none-eabi/include/c++:libstdc++-arm-none-eabi-newlib"
     "cmake:cmake" "make:make" "gcc:gcc" "g++:g++" "dpkg-deb:dpkg" "xz:xz-utils"
     "bzip2:bzip2" "clang:clang" "valgrind:valgrind" "wrk:wrk" "curl:curl" "ip:iproute2"
+    "chromium:chromium" "npm:npm"   # the docs page in a browser (tests/api/test_docs_browser.py)
 )
 
 say() { echo "build.sh: $*" >&2; }

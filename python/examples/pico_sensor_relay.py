@@ -7,14 +7,27 @@ On a host:      ./build.sh serve python/examples/pico_sensor_relay.py
                 GET /board says so.
 
     curl <ip>/temperature     curl -X PUT <ip>/relay/1/on     curl <ip>/relay
+
+Who may switch: PUT /secure/relay/{n}/{state} needs the password (HTTP Basic) or the token
+(Bearer); wrong guesses from one address are answered 429 after five tries. Change RELAY_USERS
+and RELAY_TOKENS, and set OPEN_RELAY = False so that the open PUT /relay/... is gone:
+
+    curl -u admin:change-me -X PUT <ip>/secure/relay/1/on
+    curl -H "Authorization: Bearer change-this-token" -X PUT <ip>/secure/relay/1/off
+
+/docs has an Authorize button for both (docs/security.md).
 """
 from microfastapi import MicroFastApi, HTTPException
+from microfastapi.security import HTTPBasic, HTTPBearer
 
 from _port import HOST, PORT
 
 SSID = "your-ssid"
 PASSWORD = "your-password"
 RELAY_PINS = {1: 15, 2: 14}   # relay number -> GPIO
+RELAY_USERS = {"admin": "change-me"}                 # HTTP Basic: user -> password
+RELAY_TOKENS = {"change-this-token": "home-automation"}  # Bearer: token -> who it is
+OPEN_RELAY = True   # the unauthenticated PUT /relay/{n}/{state} of the quick start
 
 
 class RealBoard:
@@ -107,7 +120,6 @@ def relay(req, n):
     return {"relay": n, "on": board.relay(n)}
 
 
-@app.put("/relay/{n:int}/{state}")
 def set_relay(req, n, state):
     _check(n)
     if state not in ("on", "off"):
@@ -115,6 +127,21 @@ def set_relay(req, n, state):
     board.set_relay(n, state == "on")
     board.set_led(any(board.relay(k) for k in RELAY_PINS))
     return {"relay": n, "on": board.relay(n)}
+
+
+if OPEN_RELAY:
+    app.put("/relay/{n:int}/{state}")(set_relay)
+
+# Either scheme will do; req.user is the user name or the token's owner.
+relay_guard = [HTTPBasic(users=RELAY_USERS, realm="pico relay"), HTTPBearer(tokens=RELAY_TOKENS)]
+
+
+@app.put("/secure/relay/{n:int}/{state}", security=relay_guard,
+         summary="Switch a relay (password or token)")
+def secure_set_relay(req, n, state):
+    r = set_relay(req, n, state)
+    r["by"] = req.user
+    return r
 
 
 def main():

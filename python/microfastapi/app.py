@@ -69,7 +69,7 @@ class APIRouter:
     # clear error instead of Python's "multiple values for argument").
     def route(self, template=None, methods=("GET",), **meta):
         """Decorator: `fn` answers `methods` at `path`. Extra keyword arguments (summary, tags,
-        query/body declarations, ...; see routing.ROUTE_OPTIONS) are kept on the Endpoint as
+        query/body declarations, ...; see routecheck.ROUTE_OPTIONS) are kept on the Endpoint as
         `meta`; an unknown one is a TypeError here, at registration."""
         def deco(fn):
             return self.add_route(template, fn, methods, **meta)
@@ -97,9 +97,15 @@ class APIRouter:
         return self.route(template, ("OPTIONS",), **meta)
 
     def include_router(self, router, prefix=""):
-        """Add the routes of an APIRouter, or of another MicroFastApi app, under `prefix`."""
+        """Add the routes of an APIRouter, or of another MicroFastApi app, under `prefix`.
+        Options given to this router or app (e.g. an app-wide security=) apply to them too,
+        under the routes' own."""
         prefix = prefix.rstrip("/")
         for path, methods, fn, meta in routes_of(router):
+            if self.meta:
+                m = dict(self.meta)
+                m.update(meta)
+                meta = m
             self._add(prefix + path, methods, fn, meta)
 
     def mount(self, path, app, name=None):

@@ -11,6 +11,10 @@ What goes into the schema comes from the routes: path parameter types from the c
   response= (a declared type: the schema of the success response), response_description,
   media_type= (of the success response, "application/json" by default),
   responses={404: "Item not found", 409: {...an OpenAPI response object...}}
+Security schemes a route uses (security=, or in dependencies=/depends=, see security.py) are
+listed in `components.securitySchemes` and in the operation's `security` (alternatives), so
+the docs page shows a lock and its Authorize dialog; `security=None` on a route of a secured
+router or app writes `"security": []` (no authentication).
 
 The schema is generated on request and streamed (chunked), one path item at a time, so the
 device never holds the whole document: nothing is kept between requests and the peak is one
@@ -73,7 +77,7 @@ def docs_html(title, openapi_url):
             '<title>%s</title><link rel="shortcut icon" href="%s">'
             '<link type="text/css" rel="stylesheet" href="%s"></head><body>'
             '<div id="swagger-ui"></div><script src="%s"></script><script>'
-            'SwaggerUIBundle({url:%s,dom_id:"#swagger-ui",layout:"BaseLayout",'
+            'window.ui=SwaggerUIBundle({url:%s,dom_id:"#swagger-ui",layout:"BaseLayout",'
             'deepLinking:true,showExtensions:true,showCommonExtensions:true,'
             'presets:[SwaggerUIBundle.presets.apis,SwaggerUIBundle.SwaggerUIStandalonePreset]})'
             '</script></body></html>') % (t, SWAGGER_FAVICON, SWAGGER_CSS, SWAGGER_JS,
@@ -198,8 +202,25 @@ def _validation_components(comps):
                                   "items": {"$ref": _REF + "ValidationError"}}}}
 
 
-def operation(ep, path, parts, method, comps):
-    """The OpenAPI operation object of one endpoint and method."""
+def _security(meta, secs):
+    """The operation's `security` list; each scheme named in `secs` (name -> scheme). Two
+    different schemes with the same name get '_2', '_3', ... added to the later ones."""
+    from .security import route_schemes
+    out = []
+    for sch in route_schemes(meta):
+        base = name = sch.scheme_name
+        n = 1
+        while name in secs and secs[name] is not sch:
+            n += 1
+            name = "%s_%d" % (base, n)
+        secs[name] = sch
+        out.append({name: []})
+    return out
+
+
+def operation(ep, path, parts, method, comps, secs=None):
+    """The OpenAPI operation object of one endpoint and method (security schemes it uses are
+    added to `secs`)."""
     meta = ep.meta
     qfields, body, forbid, status = v.declarations(meta)
     name = getattr(ep.fn, "__name__", "handler")
@@ -258,6 +279,11 @@ def operation(ep, path, parts, method, comps):
                     "type": "object", "properties": {"detail": {"title": "Detail"}}}}}}
             responses[str(code)] = r
     op["responses"] = responses
+    if secs is not None and ("security" in meta or "dependencies" in meta or
+                             "depends" in meta):
+        sec = _security(meta, secs)
+        if sec or "security" in meta:
+            op["security"] = sec
     return op
 
 
@@ -272,13 +298,13 @@ def _visible(app):
     return out
 
 
-def _path_item(items, path, comps):
+def _path_item(items, path, comps, secs=None):
     item = {}
     for p, parts, ep in items:
         if p != path:
             continue
         for m in ep.methods:
-            item[m.lower()] = operation(ep, path, parts, m, comps)
+            item[m.lower()] = operation(ep, path, parts, m, comps, secs)
     return item
 
 
@@ -300,27 +326,40 @@ def info(app):
 def openapi(app):
     """The whole OpenAPI document of `app` as a dict."""
     comps = {}
+    secs = {}
     items = _visible(app)
     paths = {}
     for p in _paths(items):
-        paths[p] = _path_item(items, p, comps)
+        paths[p] = _path_item(items, p, comps, secs)
     doc = {"openapi": OPENAPI_VERSION, "info": info(app), "paths": paths}
-    if comps:
-        doc["components"] = {"schemas": comps}
+    c = _components(comps, secs)
+    if c:
+        doc["components"] = c
     return doc
+
+
+def _components(comps, secs):
+    c = {}
+    if comps:
+        c["schemas"] = comps
+    if secs:
+        c["securitySchemes"] = {name: secs[name].openapi() for name in secs}
+    return c
 
 
 def iter_json(app):
     """The document as JSON text, one path item per piece (what GET /openapi.json streams)."""
     dumps = json.dumps
     comps = {}
+    secs = {}
     items = _visible(app)
     yield '{"openapi": "%s", "info": %s, "paths": {' % (OPENAPI_VERSION, dumps(info(app)))
     sep = ""
     for p in _paths(items):
-        yield sep + dumps(p) + ": " + dumps(_path_item(items, p, comps))
+        yield sep + dumps(p) + ": " + dumps(_path_item(items, p, comps, secs))
         sep = ", "
-    if comps:
-        yield '}, "components": {"schemas": ' + dumps(comps) + "}}"
+    c = _components(comps, secs)
+    if c:
+        yield '}, "components": ' + dumps(c) + "}"
     else:
         yield "}}"

@@ -272,7 +272,8 @@ class Request:
     """What a handler receives as its first argument.
 
     Attributes: method, path (raw, without query), query_string, version, path_params, client
-    ((host, port)), app, state (a dict for middleware/handlers to share). Lazy: query, headers,
+    ((host, port)), app, state (a dict for middleware/handlers to share), user (the identity
+    a route's security= accepted, else None), session (with microfastapi.sessions). Lazy: query, headers,
     cookies, body, json(), form(), url.
     """
 
@@ -282,6 +283,7 @@ class Request:
     _cookies = None
     _json = None
     _state = None
+    user = None  # the identity, set by a route's security= (microfastapi.security)
 
     def __init__(self, app, raw, path_params=None):
         self.app = app

@@ -8,15 +8,23 @@ from .routing import converters
 
 
 # Keyword arguments a route decorator (or APIRouter) accepts, and who reads them: openapi.py
-# (documentation) and validation.py (declarations). A new option is added here too, so that a
-# misspelt one is an error at registration instead of being ignored.
+# (documentation), validation.py (declarations), security.py (security, dependencies,
+# depends) and sessions.py (csrf). A new option is added here too, so that a misspelt one is
+# an error at registration instead of being ignored.
 ROUTE_OPTIONS = ("summary", "description", "tags", "operation_id", "deprecated",
                  "include_in_schema", "response", "response_description", "responses",
-                 "media_type", "query", "body", "extra", "status_code")
+                 "media_type", "query", "body", "extra", "status_code", "security",
+                 "dependencies", "depends", "csrf")
+
+
+_SECURITY = ("security", "dependencies", "depends")
 
 
 def check_options(meta):
     for k in meta:
+        if k in _SECURITY:
+            from .security import check
+            check(meta)
         if k == "path":
             raise TypeError("path=%r: path parameters are declared in the template, as in "
                             "'/items/{item_id:int}' (converters: %s)"

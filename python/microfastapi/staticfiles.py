@@ -11,6 +11,9 @@ then refused (404, like Starlette) unless it is a plain relative path inside the
 (MicroPython's file functions would cut the path there). Checking the decoded text covers every
 encoding of those ('%2e%2e', '..%2f', '%2F', '%00', ...); a doubly encoded '%252e%252e' decodes
 to the literal name '%2e%2e', which is only ever looked up inside the directory.
+
+Dot files and directories ('.mfa_secret', '.git/...') are never served, and neither is a file
+registered with `protect(path)` (the sessions secret is), whatever directory is mounted.
 """
 
 try:
@@ -31,6 +34,31 @@ def _is_dir(path):
         return None  # missing
 
 
+_protected = []  # normalised absolute paths that are never served (protect())
+
+
+def _norm(path):
+    """An absolute, lower-cased path without '//' or '/./' (for comparing, not for opening:
+    lower-cased because FAT, which flash may carry, ignores case)."""
+    if not path.startswith("/"):
+        try:
+            path = os.getcwd().rstrip("/") + "/" + path
+        except (AttributeError, OSError):
+            path = "/" + path
+    out = []
+    for seg in path.split("/"):
+        if seg and seg != ".":
+            out.append(seg)
+    return "/" + "/".join(out).lower()
+
+
+def protect(path):
+    """Never serve the file `path` from any StaticFiles mount (e.g. a secret key on flash)."""
+    p = _norm(path)
+    if p not in _protected:
+        _protected.append(p)
+
+
 def safe_path(path, allow_dir=False):
     """`path` (decoded, relative) when every segment is a plain name, else None.
     With `allow_dir`, an empty path or a trailing '/' (a directory) is accepted."""
@@ -43,7 +71,7 @@ def safe_path(path, allow_dir=False):
     else:
         check = path
     for seg in check.split("/"):
-        if not seg or seg == "." or seg == "..":
+        if not seg or seg[0] == ".":  # '', '.', '..' and every dot file
             return None
     return path
 
@@ -79,6 +107,8 @@ class StaticFiles:
                 return None
         elif path.endswith("/"):
             return None  # "name.txt/" is not a directory
+        if _protected and _norm(full) in _protected:
+            return None
         return full
 
     def get_response(self, path):

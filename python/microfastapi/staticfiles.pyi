@@ -2,6 +2,7 @@ from typing import Any, Optional
 
 from .response import FileResponse
 
+def protect(path: str) -> None: ...
 def safe_path(path: str, allow_dir: bool = ...) -> Optional[str]: ...
 
 class StaticFiles:

@@ -442,8 +442,23 @@ def declarations(meta):
     return qfields, b, forbid, meta.get("status_code")
 
 
+_SECURITY = ("security", "dependencies", "depends")
+
+
 def install(ep):
-    """Give `ep` a validating `call` when its meta declares query/body/status_code."""
+    """Give `ep` a validating `call` when its meta declares query/body/status_code; security
+    and dependencies (security.py) then wrap that, so that they run first (a client without
+    credentials gets 401/403, not 422)."""
+    _install_checks(ep)
+    meta = ep.meta
+    for k in _SECURITY:
+        if k in meta:
+            from .security import install as install_security
+            install_security(ep)
+            return
+
+
+def _install_checks(ep):
     meta = ep.meta
     qfields, body, forbid, status = declarations(meta)
     if qfields is None and body is None and status is None and not forbid:

@@ -35,6 +35,16 @@ assert w.get("/reading").json() == {"celsius": 21.5}
 assert w.get("/live?n=2").text == "21.5\n21.5\n"
 assert w.get("/live?n=0").status_code == 400
 assert "data: " in s.get("/events?n=2").text
+r = p.put("/secure/relay/2/on")
+assert r.status_code == 401 and r.headers.get("www-authenticate") == 'Basic realm="pico relay", Bearer'
+assert p.get("/relay/2").json()["on"] is False
+import binascii
+auth = {"Authorization": "Basic " + binascii.b2a_base64(b"admin:change-me").decode().strip()}
+assert p.put("/secure/relay/2/on", headers=auth).json() == {"relay": 2, "on": True, "by": "admin"}
+tok = {"Authorization": "Bearer change-this-token"}
+assert p.put("/secure/relay/2/off", headers=tok).json() == {"relay": 2, "on": False, "by": "home-automation"}
+assert p.put("/secure/relay/2/on", headers={"Authorization": "Bearer nope"}).status_code == 401
+assert p.get("/relay/2").json()["on"] is False
 print("EXAMPLES OK")
 """
 

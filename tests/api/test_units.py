@@ -172,10 +172,11 @@ def test_int_converter_empty_is_value_error():
 
 def test_safe_path():
     from microfastapi.staticfiles import safe_path
-    for p in ("a.txt", "sub/a.txt", "a..b", "..a", "%2e%2e"):
+    for p in ("a.txt", "sub/a.txt", "a..b", "a.", "%2e%2e"):
         assert safe_path(p) == p
+    # dot files and directories are never served (".mfa_secret", ".git/...")
     for p in ("", "/etc/passwd", "../x", "sub/../../x", "a//b", "./a", "a/.", "a\\b", "a\0b",
-              "sub/", ".."):
+              "sub/", "..", "..a", ".hidden", "sub/.git/config"):
         assert safe_path(p) is None, p
     assert safe_path("", True) == "" and safe_path("sub/", True) == "sub/"
     assert safe_path("sub//", True) is None and safe_path("../", True) is None

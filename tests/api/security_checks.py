@@ -289,12 +289,17 @@ def trusted_origins():
         == 403
 
 
-n = 0
-for fn in checks:
-    try:
-        fn()
-        print("ok", fn.__name__)
-        n += 1
-    except Exception as e:
-        print("FAIL %s: %s %s" % (fn.__name__, type(e).__name__, e))
-print("done", n)
+def main():
+    n = 0
+    for fn in checks:
+        try:
+            fn()
+            print("ok", fn.__name__)
+            n += 1
+        except Exception as e:
+            print("FAIL %s: %s %s" % (fn.__name__, type(e).__name__, e))
+    print("done", n)
+
+
+if __name__ == "__main__":  # (test_security_units.py also imports this file for VECTORS)
+    main()

@@ -46,7 +46,7 @@ def main():
     pre = ("import sys\nsys.argv[:] = ['app', '80', 'max_conns=8', 'header_timeout_ms=1000', "
            "'body_timeout_ms=1000', 'idle_timeout_ms=2000']\n")
     with SlipPico(args.firmware) as pico:
-        out = pico.start_app(pre + src, ready="listening", timeout=120)
+        out = pico.start_app(pre + src, ready="listening", timeout=300)  # (slow when loaded)
         print(out.strip().splitlines()[-1] if out.strip() else "app started")
         t0 = time.time()
         r = pico.ns.run([sys.executable, str(ROOT / "tests" / "bench" / "soak.py"), "--url",

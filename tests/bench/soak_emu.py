@@ -56,7 +56,7 @@ def main():
     with (PicoW if args.picow else SlipPico)(firmware) as pico:
         if args.picow:
             print("joined WiFi in %.0f s wall" % pico.connect_wall_s, flush=True)
-        out = pico.start_app(pre + src, ready="listening", timeout=120)
+        out = pico.start_app(pre + src, ready="listening", timeout=300)  # (slow when loaded)
         print(out.strip().splitlines()[-1] if out.strip() else "app started")
         t0 = time.time()
         r = pico.ns.run([sys.executable, str(ROOT / "tests" / "bench" / "soak.py"), "--url",

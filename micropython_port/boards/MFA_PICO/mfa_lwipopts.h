@@ -11,15 +11,18 @@
 #ifndef MFA_LWIPOPTS_H
 #define MFA_LWIPOPTS_H
 
-// TCP PCBs. lwIP's default is 5, below _mfa.Server's default pool of 8 (+ MFA_LWIP_EXTRA = 4
-// slots that answer 503): the 6th simultaneous client got no SYN-ACK at all (tcp_alloc only
-// evicts pcbs of *lower* priority), i.e. a 3 s+ connect stall, then a timeout. 16 = 8 pool + 4
-// overflow + 4 for TIME_WAIT and other sockets (lwIP recycles the oldest TIME_WAIT pcb when out).
-// Cost: 11 more pcbs in .bss, which comes off the GC heap: gc.mem_free() at boot 206,768 ->
-// 204,656 (-2,112 B). Measured (emu_net_bench.py --mem): 8 keep-alive connections open at once
+// TCP PCBs. lwIP's default is 5, below _mfa.Server's default pool of 8 (+ MFA_LWIP_EXTRA = 8
+// slots that answer 503 and drain lingering closes, mfa_lwip.c): the 6th simultaneous client
+// got no SYN-ACK at all (tcp_alloc only evicts pcbs of *lower* priority), i.e. a 3 s+ connect
+// stall, then a timeout. 20 = 8 pool + 8 extra + 4 for TIME_WAIT and other sockets (lwIP
+// recycles the oldest TIME_WAIT pcb when out). It was 16 while the extra slots were 4; with 8
+// of them and 16 pcbs, rounds of 8 concurrent 16 KB POSTs (tests/net/test_emu_memory.py) saw
+// clients time out on connect. Cost: each pcb is 192 bytes of .bss, which comes off the GC heap
+// (with 16, 11 more than lwIP's 5: gc.mem_free() at boot 206,768 -> 204,656, -2,112 B; the 4
+// more of 20 take another 768 B). Measured (emu_net_bench.py --mem): 8 keep-alive connections open at once
 // are all served (with 5: the 6th connect timed out); request latency unchanged (below).
 #ifndef MEMP_NUM_TCP_PCB
-#define MEMP_NUM_TCP_PCB                (16)
+#define MEMP_NUM_TCP_PCB                (20)
 #endif
 
 // Measured and deliberately left at MicroPython's values (emu_net_bench.py, n=10, GET / tiny JSON,

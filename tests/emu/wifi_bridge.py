@@ -59,6 +59,11 @@ class WifiBridge:
         # the shape the SLIP TapBridge records; `now` is set by the Emulator to its clock.
         self.log = None
         self.now = None
+        # A radio delivers nothing before it has joined: frames from the TAP device are dropped
+        # until the chip sends one itself (its DHCP request, an ARP), and again after it
+        # leaves the access point or loses power; rp2040py's chip model would otherwise hand
+        # them to a driver that is still loading its firmware after a reset.
+        self.associated = False
 
     # -- lifecycle (engine thread) -------------------------------------------------------------
 
@@ -74,12 +79,14 @@ class WifiBridge:
             self._loop = None
 
     def reset(self):
-        """The chip left the access point (WLC_DISASSOC): we hold no per-association state."""
+        """The chip left the access point (WLC_DISASSOC) or lost power (WL_ON low)."""
         self.stats["resets"] += 1
+        self.associated = False
 
     # -- chip -> host --------------------------------------------------------------------------
 
     def handle_outbound_ethernet_frame(self, frame):
+        self.associated = True
         frame = bytes(frame)
         eth = net.parse_ethernet(frame)
         if eth is None:
@@ -153,7 +160,7 @@ class WifiBridge:
                 break
             if not frame:
                 break
-            if len(self.bus._rx_queue) >= self.MAX_QUEUED:
+            if not self.associated or len(self.bus._rx_queue) >= self.MAX_QUEUED:
                 self.stats["dropped_to_chip"] += 1
                 continue
             if self.log is not None:
@@ -181,6 +188,7 @@ class _SafeCyw43439(Cyw43439):
         def _power_listener(new_state, old_state):
             if old_state == GPIOPinState.HIGH and new_state != GPIOPinState.HIGH:
                 bus.power_off()
+                bus.nat_bridge.reset()
 
         rp2040.gpio[self._power].add_listener(_power_listener)
 

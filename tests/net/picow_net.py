@@ -231,7 +231,7 @@ class PicoW:
                 raise
         return ""
 
-    def stop_app(self, timeout=120.0):
+    def stop_app(self, timeout=600.0):
         return self.emu.interrupt(timeout)
 
     def wifi(self):

@@ -110,3 +110,22 @@ def stop(proc):
 
 def server_argv(name, unix_binary_path=None):
     return app_argv(name, HERE / "apitest_app.py", unix_binary_path, [HERE])
+
+
+def run_checks_script(request, interp, script, *args, at_least=1):
+    """Run a checklib script (tests/api/checklib.py) on an interpreter ("cpython", "unix-pure",
+    "unix") and assert that it ran to the end with no FAIL line and at least `at_least` checks.
+    (MicroPython prints the tracebacks of deliberate 500s to stdout: only FAIL lines count.)"""
+    binary = None
+    if interp != "cpython":
+        binary = request.getfixturevalue("unix_mfa" if interp == "unix" else "unix_pure")
+    argv, env = app_argv(interp, HERE / script, binary, [HERE])
+    out = subprocess.run(argv + [str(a) for a in args], env=env, capture_output=True,
+                         text=True, timeout=60)
+    lines = out.stdout.splitlines()
+    assert out.returncode == 0, out.stdout + out.stderr
+    failed = [l for l in lines if l.startswith("FAIL ")]
+    assert not failed, "\n".join(failed)
+    done = [l for l in lines if l.startswith("done ")]
+    assert done and int(done[0].split()[1]) == sum(l.startswith("ok ") for l in lines)
+    assert int(done[0].split()[1]) >= at_least, out.stdout

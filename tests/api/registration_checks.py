@@ -3,33 +3,9 @@
 Runs on CPython and on both unix MicroPython binaries (test_registration.py); prints one line per
 check, "ok NAME" or "FAIL NAME: why", then "done N".
 """
-try:
-    import asyncio
-except ImportError:  # pragma: no cover
-    import uasyncio as asyncio
-
 from microfastapi import MicroFastApi, APIRouter, FileResponse, JSONResponse
 from microfastapi.testclient import TestClient
-
-checks = []
-
-
-def check(fn):
-    checks.append(fn)
-    return fn
-
-
-def raises(exc, fn, *words):
-    """fn() raises exc with every one of `words` in its message."""
-    try:
-        fn()
-    except exc as e:
-        msg = str(e)
-        for w in words:
-            assert w in msg, "%r not in %r" % (w, msg)
-        return
-    raise AssertionError("no %s" % exc.__name__)
-
+from checklib import check, raises, run_checks
 
 def handler(req):
     return {"ok": True}
@@ -143,10 +119,4 @@ def missing_file_goes_through_404_handler():
     assert seen == [404], seen
 
 
-for fn in checks:
-    try:
-        fn()
-        print("ok", fn.__name__)
-    except Exception as e:
-        print("FAIL %s: %s: %s" % (fn.__name__, type(e).__name__, e))
-print("done", len(checks))
+run_checks()

@@ -19,6 +19,7 @@ from microfastapi.security import (HTTPBasic, HTTPBearer, APIKeyHeader, Throttle
 from microfastapi.sessions import Sessions, Signer, hmac_sha256, load_secret
 from microfastapi.openapi import openapi
 from microfastapi.testclient import TestClient
+from checklib import check, raises, run_checks
 
 SCRATCH = sys.argv[1] if len(sys.argv) > 1 else "."
 
@@ -42,23 +43,6 @@ VECTORS = [
      "6720757365642062792074686520484d414320616c676f726974686d2e",
      "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
 ]
-
-checks = []
-
-
-def check(fn):
-    checks.append(fn)
-    return fn
-
-
-def raises(exc, fn, *words):
-    try:
-        fn()
-    except exc as e:
-        for w in words:
-            assert w in str(e), "%r not in %r" % (w, str(e))
-        return
-    raise AssertionError("no %s" % exc.__name__)
 
 
 def h(s):
@@ -289,17 +273,5 @@ def trusted_origins():
         == 403
 
 
-def main():
-    n = 0
-    for fn in checks:
-        try:
-            fn()
-            print("ok", fn.__name__)
-            n += 1
-        except Exception as e:
-            print("FAIL %s: %s %s" % (fn.__name__, type(e).__name__, e))
-    print("done", n)
-
-
 if __name__ == "__main__":  # (test_security_units.py also imports this file for VECTORS)
-    main()
+    run_checks()

@@ -15,8 +15,8 @@ import sys
 import time
 
 from tests.net.picow_net import SSID
-from tests.net.test_emu_hostile import (DOWNUP_CLIENT, HOSTILE, HOSTILE_APP_PRE, _exchange,
-                                        _get, _parse_responses, _settled, pick_cases)
+from tests.net.test_emu_hostile import (DOWNUP_CLIENT, HOSTILE, HOSTILE_APP_PRE, corpus_exchange,
+                                        _get, _settled, pick_cases)
 from tests.net.test_slip_http import APP as HTTP_APP
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -172,18 +172,7 @@ def test_hostile_subset_and_pool_flood(pico):
             _get(pico, path)
         base = _settled(pico)
         cases = pick_cases()[::3]  # a third of MFA_PICO's subset: WiFi is slower to emulate
-        got = _exchange(pico, [(name, raw) for _, name, _, raw in cases])
-        bad = []
-        for fname, name, exps, raw in cases:
-            data, end, _ = got[name]
-            resps, rest = _parse_responses(data)
-            statuses = [s for s, _, _ in resps]
-            if rest:
-                bad.append("%s: unparsable answer %r" % (name, rest[:200]))
-            elif end == "timeout":
-                bad.append("%s: the server did not close (got %s)" % (name, statuses))
-            elif statuses not in exps:
-                bad.append("%s: expected %s, got %s (%s)" % (name, exps, statuses, end))
+        got, bad = corpus_exchange(pico, cases)
         assert not bad, "\n".join(bad) + "\nchip:\n" + pico.emu.output()[-2000:]
         # More connections than the pool (max_conns=8), all at once.
         r = pico.ns.run([sys.executable, "-c", FLOOD, pico.addr, "16"], timeout=300)

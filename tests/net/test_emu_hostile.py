@@ -89,6 +89,24 @@ def _exchange(pico, cases, timeout=30):
     return out
 
 
+def corpus_exchange(pico, cases):
+    """Send the corpus cases ([(file, name, expected alternatives, raw)]) to the chip, each on
+    its own connection: ({name: (data, end, wall s)}, [what was wrong, one line a case])."""
+    got = _exchange(pico, [(name, raw) for _, name, _, raw in cases])
+    bad = []
+    for fname, name, exps, raw in cases:
+        data, end, _ = got[name]
+        resps, rest = _parse_responses(data)
+        statuses = [s for s, _, _ in resps]
+        if rest:
+            bad.append("%s: unparsable answer %r" % (name, rest[:200]))
+        elif end == "timeout":
+            bad.append("%s: the server did not close (got %s)" % (name, statuses))
+        elif statuses not in exps:
+            bad.append("%s: expected %s, got %s (%s)" % (name, exps, statuses, end))
+    return got, bad
+
+
 def _get(pico, path):
     raw = ("GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" % path).encode()
     data, end, _ = _exchange(pico, [("get", raw)])["get"]
@@ -130,18 +148,7 @@ def test_corpus_subset_on_emulated_board(hostile_pico):
     base = _settled(pico)
     cases = pick_cases()
     assert 20 <= len(cases) <= 40, len(cases)
-    got = _exchange(pico, [(name, raw) for _, name, _, raw in cases])
-    bad = []
-    for fname, name, exps, raw in cases:
-        data, end, _ = got[name]
-        resps, rest = _parse_responses(data)
-        statuses = [s for s, _, _ in resps]
-        if rest:
-            bad.append("%s: unparsable answer %r" % (name, rest[:200]))
-        elif end == "timeout":
-            bad.append("%s: the server did not close (got %s)" % (name, statuses))
-        elif statuses not in exps:
-            bad.append("%s: expected %s, got %s (%s)" % (name, exps, statuses, end))
+    got, bad = corpus_exchange(pico, cases)
     after = _settled(pico)
     assert not bad, "\n".join(bad) + "\nchip:\n" + pico.emu.output()[-2000:]
     st = after["stats"]

@@ -289,7 +289,7 @@ run_tests() {
     say "C unit tests (ctest, ASan + UBSan)"
     ctest --test-dir "$BUILD/host" --output-on-failure -j"$JOBS"
     if [ -x "$ROOT/tests/fuzz/run.sh" ]; then
-        say "fuzzing the parser and the chunked decoder (${FUZZ_SECONDS:-30} s each)"
+        say "fuzzing the parser, the chunked decoder and the JSON check (${FUZZ_SECONDS:-30} s each)"
         "$ROOT/tests/fuzz/run.sh" "${FUZZ_SECONDS:-30}"
     fi
     say "pytest"

@@ -19,7 +19,7 @@
 // of them and 16 pcbs, rounds of 8 concurrent 16 KB POSTs (tests/net/test_emu_memory.py) saw
 // clients time out on connect. Cost: each pcb is 192 bytes of .bss, which comes off the GC heap
 // (with 16, 11 more than lwIP's 5: gc.mem_free() at boot 206,768 -> 204,656, -2,112 B; the 4
-// more of 20 take another 768 B). Measured (emu_net_bench.py --mem): 8 keep-alive connections open at once
+// more of 20: 4 x 192 B more, computed, not measured). Measured (emu_net_bench.py --mem): 8 keep-alive connections open at once
 // are all served (with 5: the 6th connect timed out); request latency unchanged (below).
 #ifndef MEMP_NUM_TCP_PCB
 #define MEMP_NUM_TCP_PCB                (20)

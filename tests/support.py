@@ -1,7 +1,8 @@
 """Helpers every test directory and benchmark shares: free ports, how to run an app on a backend,
-one raw-socket exchange. Import as `tests.support` (pytest runs from the repository root; the
-scripts under tests/bench put the root on sys.path themselves). Standard library only, so the
-scripts that run inside a network namespace can import it too.
+raw-socket exchanges and readers. Import as `tests.support` (pytest runs from the repository
+root; the scripts under tests/bench put the root on sys.path themselves). Standard library only,
+so the clients that run inside a network namespace can import it too (`script()`,
+`NetNS.python`).
 """
 import os
 import pathlib
@@ -36,13 +37,17 @@ def app_argv(backend, app, binary=None, path=()):
     return [str(binary), str(app)], env
 
 
+def script(code):
+    """Python `code` for `python -c` (a client run on the host or inside a network namespace)
+    with the repository root first on sys.path, so that it can import tests.support."""
+    return "import sys\nsys.path.insert(0, %r)\n" % str(ROOT) + code
+
+
 def exchange(addr, raw, timeout=5.0, half_close=True):
     """Send `raw` on a new connection to `addr` (half-closing after it unless told not to) and
-    read until the server closes. Returns (bytes received, how it ended: 'eof', 'reset' or
+    read until the server closes. Returns (bytes received, how it ended: 'closed', 'reset' or
     'timeout')."""
     s = socket.create_connection(addr, timeout=timeout)
-    end = "eof"
-    data = b""
     try:
         try:
             s.sendall(raw)
@@ -50,22 +55,71 @@ def exchange(addr, raw, timeout=5.0, half_close=True):
                 s.shutdown(socket.SHUT_WR)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server answered and closed early; read what it sent
-        deadline = time.time() + timeout
-        while True:
-            if time.time() > deadline:
-                end = "timeout"
-                break
-            try:
-                x = s.recv(65536)
-            except socket.timeout:
-                end = "timeout"
-                break
-            except ConnectionResetError:
-                end = "reset"
-                break
-            if not x:
-                break
-            data += x
+        return read_until_closed(s, time.time() + timeout)
     finally:
         s.close()
-    return data, end
+
+
+def read_until_closed(sock, deadline=None):
+    """What `sock` receives until the server closes or resets it, or the socket's timeout (or
+    the time.time() `deadline`) passes: (bytes, how it ended: 'closed', 'reset' or 'timeout')."""
+    data = b""
+    while deadline is None or time.time() <= deadline:
+        try:
+            x = sock.recv(65536)
+        except socket.timeout:
+            return data, "timeout"
+        except ConnectionResetError:
+            return data, "reset"
+        if not x:
+            return data, "closed"
+        data += x
+    return data, "timeout"
+
+
+def read_to_eof(sock, size=65536):
+    """Everything `sock` receives until the peer closes (errors are the caller's)."""
+    data = b""
+    while True:
+        x = sock.recv(size)
+        if not x:
+            return data
+        data += x
+
+
+def get_close(addr, path, timeout=5.0):
+    """GET `path` from `addr` on a new connection with `Connection: close`; the raw answer once
+    the server closes (errors are the caller's)."""
+    s = socket.create_connection(addr, timeout=timeout)
+    try:
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" % path.encode())
+        return read_to_eof(s)
+    finally:
+        s.close()
+
+
+def read_response(sock, buf=b"", head_only=False):
+    """One HTTP/1.1 answer framed by Content-Length (none: no body) from `sock`, `buf` being
+    what was already received: (head bytes, body bytes, the bytes after the body). A 1xx, 204
+    or 304 has no body, nor does anything with `head_only` (the answer to a HEAD). EOFError
+    when the server closes first."""
+    while b"\r\n\r\n" not in buf:
+        d = sock.recv(65536)
+        if not d:
+            raise EOFError(buf)
+        buf += d
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    status = head[9:12]
+    if head_only or status[:1] == b"1" or status in (b"204", b"304"):
+        return head, b"", rest
+    cl = 0
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            cl = int(v)
+    while len(rest) < cl:
+        d = sock.recv(65536)
+        if not d:
+            raise EOFError(buf + rest)
+        rest += d
+    return head, rest[:cl], rest[cl:]

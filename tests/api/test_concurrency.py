@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from api_util import HERE, PYDIR, ROOT, free_port, spawn, stop
+from tests.support import read_until_closed
 
 INTERPRETERS = ["cpython", "unix-pure", "unix"]
 
@@ -98,17 +99,7 @@ def wait_for(pred, timeout=5.0):
 def read_all(s, timeout=5.0):
     """Everything until the server closes or resets; (data, how it ended)."""
     s.settimeout(timeout)
-    data = b""
-    while True:
-        try:
-            x = s.recv(65536)
-        except ConnectionResetError:
-            return data, "reset"
-        except socket.timeout:
-            return data, "timeout"
-        if not x:
-            return data, "closed"
-        data += x
+    return read_until_closed(s)
 
 
 # ---- handlers run concurrently ----------------------------------------------------------

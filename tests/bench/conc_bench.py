@@ -29,6 +29,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.support import free_port, script  # noqa: E402
 
 APP = """
 try:
@@ -56,8 +57,9 @@ app.run("{host}", {port})
 """
 
 # Runs with CPython (on the host, or inside the namespace for --emu). Prints one JSON line.
-CLIENT = r"""
+CLIENT = script(r"""
 import json, socket, sys, threading, time
+from tests.support import read_response
 addr, port, n, loaded = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
 
 def connect():
@@ -72,24 +74,9 @@ def connect():
 
 def get(s, path, buf):
     s.sendall(("GET %s HTTP/1.1\r\nHost: b\r\n\r\n" % path).encode())
-    while b"\r\n\r\n" not in buf:
-        d = s.recv(4096)
-        if not d:
-            raise EOFError(path)
-        buf += d
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    cl = 0
-    for line in head.split(b"\r\n")[1:]:
-        k, _, v = line.partition(b":")
-        if k.strip().lower() == b"content-length":
-            cl = int(v)
-    while len(rest) < cl:
-        d = s.recv(4096)
-        if not d:
-            raise EOFError(path)
-        rest += d
+    head, _, rest = read_response(s, buf)
     assert head[9:12] == b"200", head
-    return rest[cl:]
+    return rest
 
 fast, slow = [], []
 done = threading.Event()
@@ -126,7 +113,7 @@ done.set()
 for t in ss:
     t.join()
 print(json.dumps({"fast": fast, "slow": slow}))
-"""
+""")
 
 
 def pct(xs, p):
@@ -144,7 +131,7 @@ def summary(idle, loaded, slow, unit):
 # ---- unix -------------------------------------------------------------------------------------
 
 def run_unix(kind, n, pydir):
-    port = _free_port()
+    port = free_port()
     src = APP.replace("{host}", "127.0.0.1").replace("{port}", str(port))
     env = dict(os.environ)
     env.pop("MFA_BACKEND", None)
@@ -180,14 +167,6 @@ def run_unix(kind, n, pydir):
         proc.kill()
         proc.wait()
         os.unlink(f.name)
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 # ---- emulated board ---------------------------------------------------------------------------

@@ -38,6 +38,7 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.net.slip_bridge import SlipBridge, SlipPico  # noqa: E402
+from tests.support import script  # noqa: E402
 
 FIRMWARE = {"mfa": ROOT / "build" / "MFA_PICO" / "firmware.uf2",
             "pure": ROOT / "build" / "MFA_PICO-pure" / "firmware.uf2"}
@@ -94,28 +95,10 @@ while True:
     srv.respond(r, 200, J, body)
 """
 
-CLIENT = r"""
+CLIENT = script(r"""
 import json, socket, sys, time
+from tests.support import read_response
 addr, n, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-
-def read_resp(s, buf):
-    while b"\r\n\r\n" not in buf:
-        d = s.recv(4096)
-        if not d:
-            raise EOFError(buf)
-        buf += d
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    cl = 0
-    for line in head.split(b"\r\n")[1:]:
-        k, _, v = line.partition(b":")
-        if k.strip().lower() == b"content-length":
-            cl = int(v)
-    while len(rest) < cl:
-        d = s.recv(4096)
-        if not d:
-            raise EOFError(buf)
-        rest += d
-    return head, rest[:cl], rest[cl:]
 
 def connect():
     for i in range(300):  # Microdot prints before its server listens
@@ -132,7 +115,7 @@ if mode == "keepalive":
     buf = b""
     for i in range(n):
         s.sendall(b"GET / HTTP/1.1\r\nHost: pico\r\n\r\n")
-        head, body, buf = read_resp(s, buf)
+        head, body, buf = read_response(s, buf)
         assert head[:9] in (b"HTTP/1.1 ", b"HTTP/1.0 ") and head[9:12] == b"200", head
     s.close()
 else:
@@ -140,26 +123,20 @@ else:
         s = connect()
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         s.sendall(b"GET / HTTP/1.1\r\nHost: pico\r\nConnection: close\r\n\r\n")
-        head, body, _ = read_resp(s, b"")
+        head, body, _ = read_response(s, b"")
         assert head[:9] in (b"HTTP/1.1 ", b"HTTP/1.0 ") and head[9:12] == b"200", head
         s.close()
 print(json.dumps({"wall_s": time.time() - t0}))
-"""
+""")
 
-MEM_CLIENT = r"""
+MEM_CLIENT = script(r"""
 import json, socket, sys, time
+from tests.support import read_response
 addr = sys.argv[1]
 
 def req(s, path):
     s.sendall(("GET %s HTTP/1.1\r\nHost: pico\r\n\r\n" % path).encode())
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        buf += s.recv(4096)
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    cl = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0].split(b":")[1])
-    while len(rest) < cl:
-        rest += s.recv(4096)
-    return json.loads(rest[:cl])
+    return json.loads(read_response(s)[1])
 
 out = {}
 socks = []
@@ -177,7 +154,7 @@ time.sleep(1)
 out["after_close"] = req(socks[0], "/mem")
 socks[0].close()
 print(json.dumps(out))
-"""
+""")
 
 
 # ---- packet tap ------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 HOSTILE = ROOT / "tests" / "hostile"
 sys.path[:0] = [str(HOSTILE), str(ROOT)]
 import sim  # noqa: E402
-from tests.support import exchange, free_port  # noqa: E402
+from tests.support import exchange, free_port, read_to_eof  # noqa: E402
 
 TIMEOUT = 10.0
 GET = b"GET / HTTP/1.1\r\nHost: soak\r\n\r\n"
@@ -277,12 +277,7 @@ def slowloris(addr, stats, stop, period=2.0):
             s = socket.create_connection(addr, timeout=TIMEOUT)
             try:
                 s.sendall(b"GET / HTTP/1.1\r\nHost: soak\r\nX-Slow: ")
-                data = b""
-                while True:
-                    x = s.recv(4096)
-                    if not x:
-                        break
-                    data += x
+                data = read_to_eof(s, 4096)
                 # 408, or a plain close, are both fine; never a 200
                 if data and not data.startswith(b"HTTP/1.1 408"):
                     stats.error("slowloris", "answer %r" % data[:40])

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from hostile_util import parse_responses
+from tests import support
 
 HEAP_TOLERANCE = 4096
 _warm = set()
@@ -42,16 +43,7 @@ def rst_close(s):
 
 def read_until_closed(s, timeout=5.0):
     s.settimeout(timeout)
-    data = b""
-    while True:
-        try:
-            x = s.recv(65536)
-        except ConnectionResetError:
-            break
-        if not x:
-            break
-        data += x
-    return data
+    return support.read_until_closed(s)[0]
 
 
 def read_responses(s, n, timeout=5.0):

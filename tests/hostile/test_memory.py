@@ -23,6 +23,7 @@ import time
 import pytest
 
 from hostile_util import HERE, ROOT, Server, free_port, parse_responses
+from tests.support import get_close, read_to_eof
 
 SIZE = 16384
 HEAPS = {"unix": ["150K", "170K", "220K"], "unix-pure": ["150K", "200K", "300K"]}
@@ -119,18 +120,13 @@ def test_chunked_bodies_under_memory_pressure(small_heap_server, name):
 
     def one(out, i):
         s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
-        data = b""
         try:
             s.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
                       b"Transfer-Encoding: chunked\r\n\r\n")
             for _ in range(4):
                 s.sendall(b"fa0\r\n" + piece + b"\r\n")
             s.sendall(b"0\r\n\r\n")
-            while True:
-                x = s.recv(65536)
-                if not x:
-                    break
-                data += x
+            data = read_to_eof(s)
         except OSError as e:
             out[i] = repr(e)
             return
@@ -175,26 +171,13 @@ def test_upload_example_under_memory_pressure(request, name):
             seen += burst(port, path="/upload", expect=lambda d: d == want)
         assert all(s in ("200", "503") for s in seen), seen
         assert post(port, SIZE + 1, path="/upload") == "413"
-        status, _, body = parse_responses(_get(port, "/totals"))[0][0]
+        status, _, body = parse_responses(get_close(("127.0.0.1", port), "/totals"))[0][0]
         assert status == 200 and json.loads(body)["uploads"] == seen.count("200"), (body, seen)
         assert seen.count("200") >= 8, seen  # room for one at a time at least
     finally:
         proc.kill()
         out = proc.communicate(timeout=5)[0].decode(errors="replace")
     assert "Traceback" not in out and "MemoryError" not in out, out
-
-
-def _get(port, path):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.sendall(b"GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" % path.encode())
-    data = b""
-    while True:
-        x = s.recv(65536)
-        if not x:
-            break
-        data += x
-    s.close()
-    return data
 
 
 # ---- CPython: MemoryError injected into the pure server ------------------------------------

@@ -141,13 +141,14 @@ class NetNS:
         kw.setdefault("text", True)
         return subprocess.run(["ip", "netns", "exec", self.name] + list(cmd), **kw)
 
-    def python(self, code, timeout=120, **kw):
-        """Run Python `code` in a fresh interpreter inside the namespace (repo root on sys.path);
-        return the CompletedProcess. The way to run a Python client against the chip."""
+    def python(self, code, *args, timeout=120, **kw):
+        """Run Python `code` with the arguments `args` (sys.argv[1:]) in a fresh interpreter
+        inside the namespace (repo root on sys.path, for tests.support); return the
+        CompletedProcess. The way to run a Python client against the chip."""
         import sys
-        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        prelude = "import sys; sys.path.insert(0, %r)\n" % root
-        return self.run([sys.executable, "-c", prelude + code], timeout=timeout, **kw)
+        from tests.support import script
+        return self.run([sys.executable, "-c", script(code)] + [str(a) for a in args],
+                        timeout=timeout, **kw)
 
     def popen(self, cmd, **kw):
         return subprocess.Popen(["ip", "netns", "exec", self.name] + list(cmd), **kw)

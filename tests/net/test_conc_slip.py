@@ -71,19 +71,10 @@ app.run(port=80)
 
 CLIENT = r"""
 import json, socket, struct, time
+from tests.support import read_until_closed as read_all
 A = {addr!r}
 def conn():
     return socket.create_connection((A, 80), timeout=60)
-def read_all(s):
-    out = b""
-    while True:
-        try:
-            d = s.recv(65536)
-        except ConnectionResetError:
-            return out, "reset"
-        if not d:
-            return out, "closed"
-        out += d
 def get(path):
     s = conn()
     s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())

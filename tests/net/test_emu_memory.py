@@ -13,13 +13,13 @@ run on its own; the wall time per round is printed).
 """
 import json
 import os
-import sys
 import time
 
 import pytest
 
 from tests.net.conftest import _need_netns
 from tests.net.slip_bridge import SlipPico
+from tests.net.test_emu_hostile import _settled
 
 ROUNDS = int(os.environ.get("MFA_MEM_ROUNDS", "1"))
 FREE_KB = 38
@@ -61,6 +61,7 @@ app.run(port=80)
 # round: the statuses (or what went wrong) and the round's wall time.
 CLIENT = r"""
 import json, socket, sys, threading, time
+from tests.support import read_to_eof
 addr, rounds, size, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 def post(out, i):
     try:
@@ -71,12 +72,7 @@ def post(out, i):
                       b"Content-Length: %d\r\n\r\n" % size + b"p" * size)
         except OSError:
             pass  # answered (503) before the whole body was sent: read the answer, as curl does
-        data = b""
-        while True:
-            x = s.recv(65536)
-            if not x:
-                break
-            data += x
+        data = read_to_eof(s)
         s.close()
         st = data[9:12].decode() if data.startswith(b"HTTP/1.1 ") else "bad %r" % data[:40]
         if st == "200" and not data.endswith(b'{"len": %d}' % size):
@@ -98,38 +94,9 @@ for r in range(rounds):
           flush=True)
 """
 
-DEBUG = r"""
-import socket, sys
-s = socket.create_connection((sys.argv[1], 80), timeout=60)
-s.sendall(b"GET /_debug HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-data = b""
-while True:
-    x = s.recv(65536)
-    if not x:
-        break
-    data += x
-print(data.split(b"\r\n\r\n", 1)[1].decode())
-"""
-
-
-def _debug(pico):
-    r = pico.ns.run([sys.executable, "-c", DEBUG, pico.addr], timeout=120)
-    assert r.returncode == 0, r.stderr[-2000:] + "\nchip:\n" + pico.emu.output()[-2000:]
-    return json.loads(r.stdout)
-
-
-def _settled(pico, tries=10):
-    for _ in range(tries):
-        d = _debug(pico)
-        if d["stats"]["connections"] <= 1:
-            return d
-        time.sleep(1)
-    return d
-
 
 def _rounds(pico, n, clients=8, size=16384):
-    r = pico.ns.run([sys.executable, "-c", CLIENT, pico.addr, str(n), str(size), str(clients)],
-                    timeout=120 + 900 * n)
+    r = pico.ns.python(CLIENT, pico.addr, n, size, clients, timeout=120 + 900 * n)
     assert r.returncode == 0, r.stderr[-2000:] + "\nchip:\n" + pico.emu.output()[-2000:]
     return [json.loads(line) for line in r.stdout.splitlines()]
 

@@ -31,15 +31,9 @@ while True:
 
 CLIENT = r"""
 import json, socket
+from tests.support import read_to_eof as read_all
 def conn():
     return socket.create_connection(({addr!r}, 80), timeout=60)
-def read_all(s):
-    out = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            return out
-        out += d
 res = {{}}
 s = conn()
 s.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"

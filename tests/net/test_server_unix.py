@@ -20,7 +20,7 @@ import sys
 import pytest
 import requests
 
-from tests.support import free_port
+from tests.support import free_port, read_response as _read_response
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "mfa_server_app.py")
@@ -93,14 +93,9 @@ def server(server_factory):
 
 
 def read_response(sock, head_only=False):
-    """One HTTP/1.1 response from a raw socket: (status, headers dict, body bytes)."""
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        d = sock.recv(65536)
-        if not d:
-            raise EOFError(buf)
-        buf += d
-    head, _, rest = buf.partition(b"\r\n\r\n")
+    """One HTTP/1.1 response from a raw socket: (status, headers dict, body bytes); without a
+    body (head_only, 1xx, 204, 304), what was received after the head instead."""
+    head, body, rest = _read_response(sock, head_only=head_only)
     lines = head.decode().split("\r\n")
     status = int(lines[0].split()[1])
     headers = {}
@@ -109,13 +104,7 @@ def read_response(sock, head_only=False):
         headers[k.strip().lower()] = v.strip()
     if head_only or status < 200 or status in (204, 304):
         return status, headers, rest
-    n = int(headers.get("content-length", "0"))
-    while len(rest) < n:
-        d = sock.recv(65536)
-        if not d:
-            raise EOFError(rest)
-        rest += d
-    return status, headers, rest[:n]
+    return status, headers, body
 
 
 def recv_all(sock, limit=1 << 24):

@@ -16,7 +16,7 @@ import time
 
 from tests.net.picow_net import SSID
 from tests.net.test_emu_hostile import (DOWNUP_CLIENT, HOSTILE, HOSTILE_APP_PRE, corpus_exchange,
-                                        _get, _settled, pick_cases)
+                                        downup_app, _get, _settled, pick_cases)
 from tests.net.test_slip_http import APP as HTTP_APP
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -137,22 +137,15 @@ HOSTILE_SRC = (HOSTILE / "hostile_app.py").read_text().replace('HOST = "127.0.0.
 
 # In the namespace: N connections at once, each sends a request with Connection: close.
 FLOOD = r"""
-import json, socket, sys, threading
+import json, sys, threading
+from tests.support import get_close
 addr, n = sys.argv[1], int(sys.argv[2])
 res = [None] * n
 barrier = threading.Barrier(n)
 def client(i):
     try:
         barrier.wait(30)
-        s = socket.create_connection((addr, 80), timeout=300)
-        s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            d = s.recv(4096)
-            if not d:
-                break
-            data += d
-        s.close()
+        data = get_close((addr, 80), "/", timeout=300)
         res[i] = int(data.split()[1]) if data else "closed"
     except ConnectionResetError:
         res[i] = "reset"
@@ -175,7 +168,7 @@ def test_hostile_subset_and_pool_flood(pico):
         got, bad = corpus_exchange(pico, cases)
         assert not bad, "\n".join(bad) + "\nchip:\n" + pico.emu.output()[-2000:]
         # More connections than the pool (max_conns=8), all at once.
-        r = pico.ns.run([sys.executable, "-c", FLOOD, pico.addr, "16"], timeout=300)
+        r = pico.ns.python(FLOOD, pico.addr, 16, timeout=300)
         assert r.returncode == 0, r.stderr[-2000:]
         res = json.loads(r.stdout)
         # Beyond the pool a client gets 503 or a reset (how many are served at once depends on
@@ -201,50 +194,14 @@ def test_hostile_subset_and_pool_flood(pico):
 # loop calls wlan.disconnect() (or wlan.active(False)), keeps polling the server for N simulated
 # ms, and joins again with wifi.connect(). The app never restarts its server: the listener must
 # survive (or come back by itself).
-WIFI_DOWNUP_APP = """
-import gc, time, network
-from microfastapi import MicroFastApi, wifi
-app = MicroFastApi()
-S = {"down": 0, "how": "", "cycles": 0}
-
-@app.get("/")
-def root(req):
-    return {"ok": True}
-
-@app.get("/down")
-def down(req):
-    S["down"] = int(req.query.get("ms", "1000"))
-    S["how"] = req.query.get("how", "disconnect")
-    return {"down_ms": S["down"]}
-
-@app.get("/_debug")
-def debug(req):
-    gc.collect()
-    return {"stats": app.server.stats(), "mem_free": gc.mem_free(), "cycles": S["cycles"]}
-
-app.start(port=80, max_conns=8, header_timeout_ms=1000, body_timeout_ms=1000, idle_timeout_ms=2000)
-print("listening")
-wlan = network.WLAN(network.STA_IF)
-while True:
-    if not app.poll():
-        app.server.wait(50)
-    if S["down"]:
-        for _ in range(10):  # let the answer to /down leave first
-            app.poll()
-            app.server.wait(5)
-        if S["how"] == "inactive":
+WIFI_DOWNUP_APP = downup_app(
+    "wlan = network.WLAN(network.STA_IF)",
+    """        if S["how"] == "inactive":
             wlan.active(False)
         else:
-            wlan.disconnect()
-        t0 = time.ticks_ms()
-        while time.ticks_diff(time.ticks_ms(), t0) < S["down"]:
-            app.poll()
-            app.server.wait(50)
-        print("rejoined", wifi.connect(%r, "any-password", timeout=60))
-        S["down"] = 0
-        S["cycles"] += 1
-        print("wifi back", S["cycles"])
-""" % SSID
+            wlan.disconnect()""",
+    '        print("rejoined", wifi.connect(%r, "any-password", timeout=60))' % SSID,
+    "wifi back", imports=", wifi")
 
 
 def test_wifi_lost_and_back(pico):
@@ -259,7 +216,7 @@ def test_wifi_lost_and_back(pico):
             # DOWNUP_CLIENT keeps keep-alive and half-sent requests open across the outage.
             client = DOWNUP_CLIENT.replace('"/down?ms=%s" % sys.argv[2]',
                                            '"/down?ms=%s&how=' + how + '" % sys.argv[2]')
-            r = pico.ns.run([sys.executable, "-c", client, pico.addr, "300", "0.5"], timeout=300)
+            r = pico.ns.python(client, pico.addr, 300, 0.5, timeout=300)
             assert r.returncode == 0, r.stderr[-3000:] + "\nchip:\n" + pico.emu.output()[-3000:]
             out = pico.emu.wait_for_output("wifi back %d" % cycle, timeout=600)
             assert "rejoined 10.0.0.2" in out, out[-2000:]

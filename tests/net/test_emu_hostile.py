@@ -19,7 +19,6 @@ import base64
 import importlib.util
 import json
 import pathlib
-import sys
 import time
 
 import pytest
@@ -60,7 +59,6 @@ def pick_cases():
 # closes (or a timeout); prints one JSON line per case.
 EXCHANGE = r"""
 import base64, json, sys, time
-sys.path.insert(0, %r)
 from tests.support import exchange
 addr, timeout = sys.argv[1], float(sys.argv[2])
 for line in sys.stdin:
@@ -70,7 +68,7 @@ for line in sys.stdin:
                          c.get("half_close", True))
     print(json.dumps({"name": c["name"], "end": end, "data": base64.b64encode(data).decode(),
                       "wall_s": round(time.time() - t0, 2)}), flush=True)
-""" % str(ROOT)
+"""
 
 HOSTILE_APP_PRE = "import sys\nsys.argv[:] = ['app', '80', %s]\n" % LIMITS
 
@@ -79,8 +77,8 @@ def _exchange(pico, cases, timeout=30):
     """cases: [(name, raw bytes)] -> {name: (data, end, wall seconds)}"""
     stdin = "".join(json.dumps({"name": n, "raw": base64.b64encode(r).decode()}) + "\n"
                     for n, r in cases)
-    r = pico.ns.run([sys.executable, "-c", EXCHANGE, pico.addr, str(timeout)], input=stdin,
-                    timeout=60 + timeout * len(cases))
+    r = pico.ns.python(EXCHANGE, pico.addr, timeout, input=stdin,
+                       timeout=60 + timeout * len(cases))
     assert r.returncode == 0, r.stderr[-3000:] + "\nchip:\n" + pico.emu.output()[-3000:]
     out = {}
     for line in r.stdout.splitlines():
@@ -159,14 +157,18 @@ def test_corpus_subset_on_emulated_board(hostile_pico):
              sorted(((got[n][2], n) for n in got), reverse=True)[:5]))
 
 
-# An app whose loop takes the link down on request: GET /down?ms=N answers, then the loop calls
-# network.SLIP().active(False), keeps polling the server for N simulated ms, and brings the link
-# up again with active(True).
-DOWNUP_APP = """
+# An app whose loop takes the link down on request: GET /down?ms=N[&how=H] answers, then the
+# loop takes the link down (`down`, which may look at S["how"]), keeps polling the server for N
+# simulated ms, and brings the link up again (`up`). The server is never restarted: the
+# listener must survive (or come back by itself). `setup` makes the interface object; the loop
+# prints `note` and the cycle count when the link is back. Each of the three is code at the
+# indentation where it stands in the loop (`setup` at the top level, `down` and `up` 8 spaces in).
+def downup_app(setup, down, up, note, imports=""):
+    return ("""
 import gc, time, network
-from microfastapi import MicroFastApi
+from microfastapi import MicroFastApi""" + imports + """
 app = MicroFastApi()
-S = {"down": 0, "cycles": 0}
+S = {"down": 0, "how": "", "cycles": 0}
 
 @app.get("/")
 def root(req):
@@ -175,6 +177,7 @@ def root(req):
 @app.get("/down")
 def down(req):
     S["down"] = int(req.query.get("ms", "1000"))
+    S["how"] = req.query.get("how", "")
     return {"down_ms": S["down"]}
 
 @app.get("/_debug")
@@ -184,7 +187,7 @@ def debug(req):
 
 app.start(port=80, max_conns=8, header_timeout_ms=1000, body_timeout_ms=1000, idle_timeout_ms=2000)
 print("listening")
-nic = network.SLIP()
+""" + setup + """
 while True:
     if not app.poll():
         app.server.wait(50)
@@ -192,16 +195,21 @@ while True:
         for _ in range(10):  # let the answer to /down leave first
             app.poll()
             app.server.wait(5)
-        nic.active(False)
+""" + down + """
         t0 = time.ticks_ms()
         while time.ticks_diff(time.ticks_ms(), t0) < S["down"]:
             app.poll()
             app.server.wait(50)
-        nic.active(True)
+""" + up + """
         S["down"] = 0
         S["cycles"] += 1
-        print("link up again", S["cycles"])
-"""
+        print(%r, S["cycles"])
+""" % note)
+
+
+# The SLIP link: network.SLIP().active(False), then active(True).
+DOWNUP_APP = downup_app("nic = network.SLIP()", "        nic.active(False)",
+                        "        nic.active(True)", "link up again")
 
 # In the namespace: keep-alive and half-sent requests open across the outage.
 DOWNUP_CLIENT = r"""
@@ -235,8 +243,7 @@ def test_network_down_up(make_slip_pico, firmware_mfa):
     _get(pico, "/")
     base = _settled(pico)
     for cycle in (1, 2):
-        r = pico.ns.run([sys.executable, "-c", DOWNUP_CLIENT, pico.addr, "300", "0.5"],
-                        timeout=180)
+        r = pico.ns.python(DOWNUP_CLIENT, pico.addr, 300, 0.5, timeout=180)
         assert r.returncode == 0, r.stderr[-3000:] + "\nchip:\n" + pico.emu.output()[-3000:]
         pico.emu.wait_for_output("link up again %d" % cycle, timeout=120)
         # Serving again, on new connections; everything from before the outage is released.

@@ -16,7 +16,7 @@ try:
 except ImportError:  # pragma: no cover
     import uasyncio as asyncio
 
-from microfastapi import MicroFastApi, StreamingResponse, HTTPException, log
+from microfastapi import MicroFastApi, StreamingResponse, AsyncPieces, HTTPException, log
 
 from _port import HOST, PORT
 
@@ -41,20 +41,9 @@ def uptime(req):
     return {"s": int(time.time() - T0)}
 
 
-class Live:
-    """One reading per line, as they come (an async iterator: it may await)."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        if self.n <= 0:
-            raise StopAsyncIteration
-        self.n -= 1
-        return "%.1f\n" % await read_sensor()
+async def reading_line(i):
+    """Piece i of /live: one reading per line, as they come (it awaits the sensor)."""
+    return "%.1f\n" % await read_sensor()
 
 
 @app.get("/live")
@@ -62,7 +51,7 @@ def live(req):
     n = int(req.query.get("n", "10"))
     if not 0 < n <= 100:
         raise HTTPException(400, "n must be 1..100")
-    return StreamingResponse(Live(n))
+    return StreamingResponse(AsyncPieces(n, reading_line))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from .request import Request as Request
 from .response import (Response as Response, JSONResponse as JSONResponse,
                        HTMLResponse as HTMLResponse, PlainTextResponse as PlainTextResponse,
                        RedirectResponse as RedirectResponse,
-                       StreamingResponse as StreamingResponse, FileResponse as FileResponse)
+                       StreamingResponse as StreamingResponse, FileResponse as FileResponse,
+                       AsyncPieces as AsyncPieces)
 
 __version__: str

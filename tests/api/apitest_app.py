@@ -7,7 +7,7 @@ import sys
 
 from microfastapi import (MicroFastApi, APIRouter, HTTPException, JSONResponse, HTMLResponse,
                           PlainTextResponse, RedirectResponse, StreamingResponse, FileResponse,
-                          Response)
+                          Response, AsyncPieces)
 from microfastapi.cors import CORS
 from microfastapi.staticfiles import StaticFiles
 
@@ -185,25 +185,11 @@ def stream(req):
     return StreamingResponse(gen())
 
 
-class Countdown:
-    """An async iterator without async generators (MicroPython 1.25 has none)."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        if self.n <= 0:
-            raise StopAsyncIteration
-        self.n -= 1
-        return ("%d\n" % self.n).encode()
-
-
 @app.get("/astream")
 def astream(req):
-    return StreamingResponse(Countdown(3), media_type="text/plain")
+    async def countdown(i):  # an async iterator (MicroPython 1.25 has no async generators)
+        return ("%d\n" % (2 - i)).encode()
+    return StreamingResponse(AsyncPieces(3, countdown), media_type="text/plain")
 
 
 @app.get("/file")

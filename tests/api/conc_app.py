@@ -12,7 +12,7 @@ try:
 except ImportError:  # pragma: no cover
     import uasyncio as asyncio
 
-from microfastapi import MicroFastApi, StreamingResponse, Response, HTTPException
+from microfastapi import MicroFastApi, StreamingResponse, AsyncPieces, Response, HTTPException
 from microfastapi import log
 
 app = MicroFastApi(title="conc")
@@ -93,33 +93,23 @@ def boom(req):
     return StreamingResponse(gen())
 
 
-class Ticks:
-    """An async iterator that really awaits (MicroPython has no async generators)."""
-
-    def __init__(self, n, ms):
-        self.n = n
-        self.ms = ms
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        if self.n <= 0:
-            raise StopAsyncIteration
-        self.n -= 1
-        await asyncio.sleep(self.ms / 1000)
-        return "tick %d\n" % self.n
+def tick_stream(n, ms):
+    """A stream that really awaits: "tick n-1" down to "tick 0", one every `ms` ms."""
+    async def tick(i):
+        await asyncio.sleep(ms / 1000)
+        return "tick %d\n" % (n - 1 - i)
+    return StreamingResponse(AsyncPieces(n, tick))
 
 
 @app.get("/ticks")
 def ticks(req):
-    return StreamingResponse(Ticks(int(req.query.get("n", "3")), int(req.query.get("ms", "50"))))
+    return tick_stream(int(req.query.get("n", "3")), int(req.query.get("ms", "50")))
 
 
 @app.get("/async-ticks")
 async def async_ticks(req):
     await asyncio.sleep(0.01)
-    return StreamingResponse(Ticks(3, 20))
+    return tick_stream(3, 20)
 
 
 @app.get("/forever")

@@ -153,6 +153,24 @@ def test_testclient_runs_async_handlers_in_an_event_loop():
     assert TestClient(app).get("/s").json() == {"slept": True}
 
 
+def test_async_pieces_awaits_each_index_once():
+    import asyncio
+    from microfastapi import AsyncPieces
+    seen = []
+
+    async def piece(i):
+        await asyncio.sleep(0)
+        seen.append(i)
+        return "p%d" % i
+
+    async def collect(it):
+        return [p async for p in it]
+
+    assert asyncio.run(collect(AsyncPieces(3, piece))) == ["p0", "p1", "p2"]
+    assert seen == [0, 1, 2]
+    assert asyncio.run(collect(AsyncPieces(0, piece))) == [] and seen == [0, 1, 2]
+
+
 def test_http_exception_detail_types():
     app = MicroFastApi()
 

@@ -104,6 +104,13 @@ def urlencode(params):
     return "&".join(_quote(k) + "=" + _quote(v) for k, v in items)
 
 
+def _verb(method):
+    """A client method for one HTTP method: (self, path, **kw) -> self.request(method, ...)."""
+    def call(self, path, **kw):
+        return self.request(method, path, **kw)
+    return call
+
+
 class TestClient:
     """Dispatch requests to `app` in-process. Cookies set by responses are sent back."""
 
@@ -249,26 +256,14 @@ class TestClient:
                         self.cookies[k] = val
         return r
 
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, **kw):
-        return self.request("POST", path, **kw)
-
-    def put(self, path, **kw):
-        return self.request("PUT", path, **kw)
-
-    def patch(self, path, **kw):
-        return self.request("PATCH", path, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
-
-    def head(self, path, **kw):
-        return self.request("HEAD", path, **kw)
-
-    def options(self, path, **kw):
-        return self.request("OPTIONS", path, **kw)
+    # client.get(path, **kw) is client.request("GET", path, **kw); likewise for the others.
+    get = _verb("GET")
+    post = _verb("POST")
+    put = _verb("PUT")
+    patch = _verb("PATCH")
+    delete = _verb("DELETE")
+    head = _verb("HEAD")
+    options = _verb("OPTIONS")
 
 
 def _dumps(obj):

@@ -17,6 +17,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 PYDIR = ROOT / "python"
 sys.path[:0] = [str(PYDIR), str(HERE)]
+from microfastapi.testclient import TestClient  # noqa: E402
 
 HTTP_BACKENDS = ["cpython", "unix-pure", "unix"]
 BACKENDS = ["testclient"] + HTTP_BACKENDS
@@ -40,23 +41,9 @@ class HTTPClient:
             kw["data"] = kw.pop("content")
         return self.session.request(method, self.base + path, **kw)
 
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, **kw):
-        return self.request("POST", path, **kw)
-
-    def put(self, path, **kw):
-        return self.request("PUT", path, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
-
-    def head(self, path, **kw):
-        return self.request("HEAD", path, **kw)
-
-    def options(self, path, **kw):
-        return self.request("OPTIONS", path, **kw)
+    # The TestClient's get/post/... (each calls self.request(METHOD, path, **kw)).
+    get, post, put, patch = TestClient.get, TestClient.post, TestClient.put, TestClient.patch
+    delete, head, options = TestClient.delete, TestClient.head, TestClient.options
 
     def raw(self, data, timeout=5.0, until_close=True):
         """Send raw bytes on a new connection; return everything received until the server

@@ -174,6 +174,7 @@ def run_unix(kind, n, pydir):
 def device_times(log):
     """(path, us) per request from emu_net_bench's packet tap: first request byte in to the
     answer's last byte out, per client connection."""
+    from tests.bench.emu_net_bench import answer_size
     by_conn = {}
     for e in log:
         by_conn.setdefault(e[2], []).append(e)
@@ -188,12 +189,7 @@ def device_times(log):
                 need, got = None, 0
             elif not to_chip and plen and req_in is not None:
                 if need is None:
-                    hl = head.find(b"\r\n\r\n")
-                    cl = 0
-                    for line in head[:hl].split(b"\r\n"):
-                        if line.lower().startswith(b"content-length:"):
-                            cl = int(line.split(b":")[1])
-                    need = hl + 4 + cl
+                    need = answer_size(head)
                 got += plen
                 if got >= need:
                     out.append((path, (t - req_in) / 1000.0))

@@ -210,6 +210,17 @@ class TapBridge(SlipBridge):
 SYN, FIN, RST = 0x02, 0x01, 0x04
 
 
+def answer_size(head):
+    """The size of a whole answer (head and Content-Length body) from the tap's copy of its
+    first segment, which holds the head."""
+    hl = head.find(b"\r\n\r\n")
+    cl = 0
+    for line in head[:hl].split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            cl = int(line.split(b":")[1])
+    return hl + 4 + cl
+
+
 def analyse(log, mode):
     """Per-request device times (us) from the tap log."""
     by_conn = {}
@@ -233,12 +244,7 @@ def analyse(log, mode):
                 need, got = None, 0
             elif not to_chip and plen and req_in is not None:
                 if need is None:
-                    hl = head.find(b"\r\n\r\n")
-                    cl = 0
-                    for line in head[:hl].split(b"\r\n"):
-                        if line.lower().startswith(b"content-length:"):
-                            cl = int(line.split(b":")[1])
-                    need = hl + 4 + cl
+                    need = answer_size(head)
                 got += plen
                 if got >= need:
                     dt = (t - req_in) / 1000.0

@@ -16,7 +16,8 @@ import time
 
 from tests.net.picow_net import SSID
 from tests.net.test_emu_hostile import (DOWNUP_CLIENT, HOSTILE, HOSTILE_APP_PRE, corpus_exchange,
-                                        downup_app, _get, _settled, pick_cases)
+                                        downup_app, serving_again, _get, _settled,
+                                        pick_cases)
 from tests.net.test_slip_http import APP as HTTP_APP
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -220,12 +221,7 @@ def test_wifi_lost_and_back(pico):
             assert r.returncode == 0, r.stderr[-3000:] + "\nchip:\n" + pico.emu.output()[-3000:]
             out = pico.emu.wait_for_output("wifi back %d" % cycle, timeout=600)
             assert "rejoined 10.0.0.2" in out, out[-2000:]
-            for _ in range(3):
-                status, _, body = _get(pico, "/")
-                assert status == 200 and json.loads(body) == {"ok": True}
-            d = _settled(pico, tries=20)
-            assert d["stats"].get("connections", 0) <= 1, d
-            assert d["cycles"] == cycle
+            d = serving_again(pico, cycle)
         assert d["mem_free"] >= base["mem_free"] - 4096, (base["mem_free"], d["mem_free"])
         print("\n%s: WiFi %s and back, serving again without a restart; mem_free %d -> %d"
               % (pico.fw, " / ".join(hows), base["mem_free"], d["mem_free"]))

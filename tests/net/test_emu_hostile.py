@@ -237,6 +237,18 @@ print(json.dumps({"ok": True}))
 """
 
 
+def serving_again(pico, cycle):
+    """After outage number `cycle` of a downup_app: serving again, on new connections, and
+    everything from before the outage released. Returns the debug document."""
+    for _ in range(3):
+        status, _, body = _get(pico, "/")
+        assert status == 200 and json.loads(body) == {"ok": True}
+    d = _settled(pico, tries=20)
+    assert d["stats"].get("connections", 0) <= 1, d
+    assert d["cycles"] == cycle
+    return d
+
+
 def test_network_down_up(make_slip_pico, firmware_mfa):
     pico = make_slip_pico(str(firmware_mfa))
     pico.start_app(DOWNUP_APP, ready="listening", timeout=120)
@@ -246,13 +258,7 @@ def test_network_down_up(make_slip_pico, firmware_mfa):
         r = pico.ns.python(DOWNUP_CLIENT, pico.addr, 300, 0.5, timeout=180)
         assert r.returncode == 0, r.stderr[-3000:] + "\nchip:\n" + pico.emu.output()[-3000:]
         pico.emu.wait_for_output("link up again %d" % cycle, timeout=120)
-        # Serving again, on new connections; everything from before the outage is released.
-        for _ in range(3):
-            status, _, body = _get(pico, "/")
-            assert status == 200 and json.loads(body) == {"ok": True}
-        d = _settled(pico, tries=20)
-        assert d["stats"].get("connections", 0) <= 1, d
-        assert d["cycles"] == cycle
+        d = serving_again(pico, cycle)
     assert d["mem_free"] >= base["mem_free"] - 4096, (base["mem_free"], d["mem_free"])
     print("\nafter 2 down/up cycles: stats %s; mem_free %d -> %d"
           % (json.dumps(d["stats"]), base["mem_free"], d["mem_free"]))

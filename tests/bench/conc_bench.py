@@ -174,27 +174,9 @@ def run_unix(kind, n, pydir):
 def device_times(log):
     """(path, us) per request from emu_net_bench's packet tap: first request byte in to the
     answer's last byte out, per client connection."""
-    from tests.bench.emu_net_bench import answer_size
-    by_conn = {}
-    for e in log:
-        by_conn.setdefault(e[2], []).append(e)
-    out = []
-    for evs in by_conn.values():
-        req_in = path = need = None
-        got = 0
-        for t, to_chip, _, flags, head, plen in evs:
-            if to_chip and plen and req_in is None and head[:4] == b"GET ":
-                req_in = t
-                path = head.split(b" ", 2)[1].decode()
-                need, got = None, 0
-            elif not to_chip and plen and req_in is not None:
-                if need is None:
-                    need = answer_size(head)
-                got += plen
-                if got >= need:
-                    out.append((path, (t - req_in) / 1000.0))
-                    req_in = None
-    return out
+    from tests.bench.emu_net_bench import connections, exchanges
+    return [(head.split(b" ", 2)[1].decode(), (t_out - t_in) / 1000.0)
+            for evs in connections(log) for head, t_in, t_out in exchanges(evs, (b"GET ",))]
 
 
 def run_emu(n, firmware=None):

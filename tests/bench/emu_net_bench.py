@@ -221,37 +221,45 @@ def answer_size(head):
     return hl + 4 + cl
 
 
-def analyse(log, mode):
-    """Per-request device times (us) from the tap log."""
+def connections(log):
+    """The tap log's events, one list per client connection (by its port), in order."""
     by_conn = {}
     for e in log:
         by_conn.setdefault(e[2], []).append(e)
+    return by_conn.values()
+
+
+def exchanges(evs, methods=(b"GET ", b"POST")):
+    """(the request's first segment, sim time its first byte came in, sim time the answer's
+    last byte went out) for each request on one connection's events."""
+    req = None
+    for t, to_chip, _, flags, head, plen in evs:
+        if to_chip and plen and req is None and head[:4] in methods and not flags & SYN:
+            req, t_in, need, got = head, t, None, 0
+        elif not to_chip and plen and req is not None:
+            if need is None:
+                need = answer_size(head)
+            got += plen
+            if got >= need:
+                yield req, t_in, t
+                req = None
+
+
+def analyse(log, mode):
+    """Per-request device times (us) from the tap log; with mode "close" (one request per
+    connection) the connection's set-up (SYN in to SYN-ACK out) counts too."""
     times = []
-    for port, evs in by_conn.items():
+    for evs in connections(log):
         syn_in = synack_out = None
-        req_in = None
-        need = None
-        got = 0
         setup = 0.0
-        for t, to_chip, _, flags, head, plen in evs:
+        for t, to_chip, _, flags, _, _ in evs:
             if to_chip and flags & SYN:
                 syn_in = t
             elif not to_chip and flags & SYN and syn_in is not None and synack_out is None:
                 synack_out = t
                 setup = (synack_out - syn_in) / 1000.0
-            elif to_chip and plen and req_in is None and head[:4] in (b"GET ", b"POST"):
-                req_in = t
-                need, got = None, 0
-            elif not to_chip and plen and req_in is not None:
-                if need is None:
-                    need = answer_size(head)
-                got += plen
-                if got >= need:
-                    dt = (t - req_in) / 1000.0
-                    if mode == "close":
-                        dt += setup
-                    times.append(dt)
-                    req_in = None
+        for _, t_in, t_out in exchanges(evs):
+            times.append((t_out - t_in) / 1000.0 + (setup if mode == "close" else 0.0))
     return times
 
 

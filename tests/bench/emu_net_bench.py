@@ -27,7 +27,6 @@ For tests/bench/run.py: `bench(servers=..., n=...)` and `mem(...)` return dicts.
 """
 import argparse
 import json
-import os
 import pathlib
 import statistics
 import struct
@@ -180,27 +179,11 @@ class TapBridge(SlipBridge):
         client = sport if to_chip else dport
         self.log.append((self.emu.sim_ns, to_chip, client, flags, bytes(payload[:200]), len(payload)))
 
-    def _on_tun_readable(self):
-        # Same as SlipBridge's, with a stamp per packet (the queue is empty when the client
-        # waits for us, so the packet starts entering the UART now).
-        for _ in range(64):
-            try:
-                pkt = os.read(self.fd, 65536)
-            except (BlockingIOError, OSError):
-                break
-            if not pkt or (pkt[0] >> 4) != 4:
-                continue
-            if not self.uart.enabled or len(self._pending) > self.MAX_PENDING:
-                self.stats["dropped_to_chip"] += 1
-                continue
-            self._note(pkt, True)
-            from tests.net.slip_bridge import slip_encode
-            self._pending += slip_encode(pkt)
-            self.stats["to_chip_packets"] += 1
-            self.stats["to_chip_bytes"] += len(pkt)
-        if self._pending and not self._feeding:
-            self._feeding = True
-            self._alarm.schedule(0)
+    def _to_chip(self, pkt):
+        # Stamped as it is queued: the queue is empty when the client waits for us, so the
+        # packet starts entering the UART now.
+        self._note(pkt, True)
+        super()._to_chip(pkt)
 
     def _to_host(self, frame):
         self._note(frame, False)

@@ -129,12 +129,16 @@ class SlipBridge:
             if not self.uart.enabled or len(self._pending) > self.MAX_PENDING:
                 self.stats["dropped_to_chip"] += 1
                 continue
-            self._pending += slip_encode(pkt)
-            self.stats["to_chip_packets"] += 1
-            self.stats["to_chip_bytes"] += len(pkt)
+            self._to_chip(pkt)
         if self._pending and not self._feeding:
             self._feeding = True
             self._alarm.schedule(0)
+
+    def _to_chip(self, pkt):
+        """Queue one IPv4 packet for the chip's UART (a subclass may look at it first)."""
+        self._pending += slip_encode(pkt)
+        self.stats["to_chip_packets"] += 1
+        self.stats["to_chip_bytes"] += len(pkt)
 
     def _byte_ns(self):
         # 8N1: 10 bit times a byte. Not from the emulated UART's divisor registers: rp2040py

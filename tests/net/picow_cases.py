@@ -14,7 +14,10 @@ import pathlib
 import sys
 import time
 
-from tests.net.picow_net import SSID
+import pytest
+
+from tests.net.netns import NetNS
+from tests.net.picow_net import SSID, PicoW
 from tests.net.test_emu_hostile import (DOWNUP_CLIENT, HOSTILE, HOSTILE_APP_PRE, corpus_exchange,
                                         downup_app, serving_again, _get, _settled,
                                         pick_cases)
@@ -22,6 +25,20 @@ from tests.net.test_slip_http import APP as HTTP_APP
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "python" / "examples"
+
+
+def pico_fixture(firmware_fixture, fw):
+    """The module-scoped `pico` fixture of a file that runs these cases: the firmware from the
+    fixture named `firmware_fixture`, joined to WiFi once; `fw` names it in the output."""
+    @pytest.fixture(scope="module")
+    def pico(request):
+        why = NetNS.available()
+        if why:
+            pytest.skip("Pico W WiFi tests " + why)
+        with PicoW(request.getfixturevalue(firmware_fixture)) as chip:
+            chip.fw = fw
+            yield chip
+    return pico
 
 
 def _curl(pico, *args):

@@ -1,16 +1,6 @@
-"""MFA_PICO_W-pure on emulated WiFi: the cases in tests/net/picow_cases.py, on one chip joined once."""
-import pytest
-
-from tests.net.netns import NetNS
+"""MFA_PICO_W-pure on emulated WiFi: the cases in tests/net/picow_cases.py, on one chip joined
+once."""
 from tests.net.picow_cases import *  # noqa: F401,F403 - the test functions
-from tests.net.picow_net import PicoW
+from tests.net.picow_cases import pico_fixture
 
-
-@pytest.fixture(scope="module")
-def pico(firmware_w_pure):
-    why = NetNS.available()
-    if why:
-        pytest.skip("Pico W WiFi tests " + why)
-    with PicoW(firmware_w_pure) as chip:
-        chip.fw = "MFA_PICO_W-pure"
-        yield chip
+pico = pico_fixture("firmware_w_pure", "MFA_PICO_W-pure")

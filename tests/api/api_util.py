@@ -95,18 +95,41 @@ def stop(proc):
         proc.stdout.close()
 
 
-def server_argv(name, unix_binary_path=None):
-    return app_argv(name, HERE / "apitest_app.py", unix_binary_path, [HERE])
+def unix_binary(request, name):
+    """The unix MicroPython binary for backend `name` ("unix", "unix-pure"; None for
+    "cpython"), from its session fixture."""
+    if name == "cpython":
+        return None
+    return request.getfixturevalue("unix_mfa" if name == "unix" else "unix_pure")
+
+
+def serve_on_first_use(request, app=HERE / "apitest_app.py", env=None, setup=None):
+    """The body of a fixture (`yield from` it): yields get(name), which starts `app` on backend
+    `name` the first time it is asked for (with `env` added to its environment) and returns
+    its HTTPClient, given to `setup(client)` first if set; stops them all at the end."""
+    running = {}
+
+    def get(name):
+        if name not in running:
+            argv, e = app_argv(name, app, unix_binary(request, name), [HERE])
+            e.update(env or {})
+            port = free_port()
+            c = HTTPClient(name, spawn(name, argv + [str(port)], e, port), port)
+            if setup:
+                setup(c)
+            running[name] = c
+        return running[name]
+    yield get
+    for c in running.values():
+        c.session.close()
+        stop(c.proc)
 
 
 def run_checks_script(request, interp, script, *args, at_least=1):
     """Run a checklib script (tests/api/checklib.py) on an interpreter ("cpython", "unix-pure",
     "unix") and assert that it ran to the end with no FAIL line and at least `at_least` checks.
     (MicroPython prints the tracebacks of deliberate 500s to stdout: only FAIL lines count.)"""
-    binary = None
-    if interp != "cpython":
-        binary = request.getfixturevalue("unix_mfa" if interp == "unix" else "unix_pure")
-    argv, env = app_argv(interp, HERE / script, binary, [HERE])
+    argv, env = app_argv(interp, HERE / script, unix_binary(request, interp), [HERE])
     out = subprocess.run(argv + [str(a) for a in args], env=env, capture_output=True,
                          text=True, timeout=60)
     lines = out.stdout.splitlines()

@@ -1,28 +1,13 @@
 """Fixtures for the API suite; servers and clients are in api_util.py."""
 import pytest
 
-from api_util import BACKENDS, HTTP_BACKENDS, HTTPClient, free_port, server_argv, spawn, stop
+from api_util import BACKENDS, HTTP_BACKENDS, serve_on_first_use
 
 
 @pytest.fixture(scope="session")
 def _servers(request):
-    """Servers started on first use, shared by every test of the session."""
-    running = {}
-
-    def get(name):
-        if name not in running:
-            binary = None
-            if name in ("unix", "unix-pure"):
-                binary = request.getfixturevalue("unix_mfa" if name == "unix" else "unix_pure")
-            argv, env = server_argv(name, binary)
-            port = free_port()
-            proc = spawn(name, argv + [str(port)], env, port)
-            running[name] = HTTPClient(name, proc, port)
-        return running[name]
-    yield get
-    for client in running.values():
-        client.session.close()
-        stop(client.proc)
+    """Servers of apitest_app.py started on first use, shared by every test of the session."""
+    yield from serve_on_first_use(request)
 
 
 @pytest.fixture(params=BACKENDS)

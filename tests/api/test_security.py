@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from api_util import BACKENDS, HERE, HTTPClient, app_argv, free_port, spawn, stop
+from api_util import BACKENDS, HERE, serve_on_first_use
 
 
 @pytest.fixture(scope="module")
@@ -27,26 +27,12 @@ def secret_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def _servers(request, secret_dir):
-    running = {}
-
-    def get(name):
-        if name not in running:
-            binary = None
-            if name != "cpython":
-                binary = request.getfixturevalue("unix_mfa" if name == "unix" else "unix_pure")
-            argv, env = app_argv(name, HERE / "security_app.py", binary, [HERE])
-            env["MFA_SECRET_DIR"] = str(secret_dir)
-            port = free_port()
-            c = HTTPClient(name, spawn(name, argv + [str(port)], env, port), port)
-            # cookies travel only where a test puts them
-            c.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-            c.origin = c.base
-            running[name] = c
-        return running[name]
-    yield get
-    for c in running.values():
-        c.session.close()
-        stop(c.proc)
+    def setup(c):
+        # cookies travel only where a test puts them
+        c.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        c.origin = c.base
+    yield from serve_on_first_use(request, HERE / "security_app.py",
+                                  {"MFA_SECRET_DIR": str(secret_dir)}, setup)
 
 
 @pytest.fixture(params=BACKENDS)

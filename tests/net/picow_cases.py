@@ -21,7 +21,7 @@ from tests.net.picow_net import SSID, PicoW
 from tests.net.test_emu_hostile import (DOWNUP_CLIENT, HOSTILE, HOSTILE_APP_PRE, corpus_exchange,
                                         downup_app, serving_again, _get, _settled,
                                         pick_cases)
-from tests.net.test_slip_http import APP as HTTP_APP
+from tests.net.test_slip_http import APP as HTTP_APP, check_app, curl
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "python" / "examples"
@@ -41,14 +41,14 @@ def pico_fixture(firmware_fixture, fw):
     return pico
 
 
+# Room for an emulated Pico W on a busy machine (a request took over 120 s of wall time at
+# load 11).
+CURL_MAX_S = 600
+
+
 def _curl(pico, *args):
-    """test_slip_http's curl with room for an emulated Pico W on a busy machine (a request took
-    over 120 s of wall time at load 11): (status, body)."""
-    r = pico.ns.run(["curl", "-sS", "--max-time", "600", "-w", "\\n%{http_code}"] + list(args),
-                    timeout=660)
-    assert r.returncode == 0, r.stderr + "\nchip output:\n" + pico.emu.output()
-    body, _, code = r.stdout.rpartition("\n")
-    return int(code), body
+    """test_slip_http's curl with CURL_MAX_S: (status, body)."""
+    return curl(pico, *args, max_time=CURL_MAX_S)
 
 
 def _stopped(pico):
@@ -114,13 +114,7 @@ def test_app_over_wifi(pico):
     banner = pico.start_app(HTTP_APP, ready="http://")
     try:
         assert "http://10.0.0.2/" in banner, banner
-        code, body = _curl(pico, pico.url("/hello/picow?q=1"))
-        assert code == 200 and json.loads(body) == {"hello": "picow", "q": "1"}, body
-        code, body = _curl(pico, "-X", "POST", "-H", "Content-Type: application/json",
-                           "--data", '{"a": [1, 2]}', pico.url("/echo"))
-        assert code == 200 and json.loads(body) == {"a": [1, 2]}, body
-        code, body = _curl(pico, pico.url("/nope"))
-        assert code == 404 and json.loads(body) == {"detail": "Not Found"}
+        check_app(pico, "picow", max_time=CURL_MAX_S)
     finally:
         _stopped(pico)
 

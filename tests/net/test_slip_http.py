@@ -20,23 +20,29 @@ app.run(port=80)
 """
 
 
-def _curl(pico, *args):
-    r = pico.ns.run(["curl", "-sS", "--max-time", "120", "-w", "\\n%{http_code}"] + list(args),
-                    timeout=180)
+def curl(pico, *args, max_time=120):
+    """curl with `args` inside the chip's namespace: (status, body)."""
+    r = pico.ns.run(["curl", "-sS", "--max-time", str(max_time), "-w", "\\n%{http_code}"]
+                    + list(args), timeout=max_time + 60)
     assert r.returncode == 0, r.stderr + "\nchip output:\n" + pico.emu.output()
     body, _, code = r.stdout.rpartition("\n")
     return int(code), body
+
+
+def check_app(pico, name, max_time=120):
+    """APP, started on `pico`, answers its two routes and a 404 (its /hello/`name`)."""
+    code, body = curl(pico, pico.url("/hello/%s?q=1" % name), max_time=max_time)
+    assert code == 200 and json.loads(body) == {"hello": name, "q": "1"}, body
+    code, body = curl(pico, "-X", "POST", "-H", "Content-Type: application/json",
+                      "--data", '{"a": [1, 2]}', pico.url("/echo"), max_time=max_time)
+    assert code == 200 and json.loads(body) == {"a": [1, 2]}, body
+    code, body = curl(pico, pico.url("/nope"), max_time=max_time)
+    assert code == 404 and json.loads(body) == {"detail": "Not Found"}
 
 
 @pytest.mark.parametrize("fixture", ["slip_pico", "slip_pico_pure"])
 def test_app_over_slip(fixture, request):
     pico = request.getfixturevalue(fixture)
     banner = pico.start_app(APP, ready="http://")
-    code, body = _curl(pico, pico.url("/hello/pico?q=1"))
-    assert code == 200 and json.loads(body) == {"hello": "pico", "q": "1"}, body
-    code, body = _curl(pico, "-X", "POST", "-H", "Content-Type: application/json",
-                       "--data", '{"a": [1, 2]}', pico.url("/echo"))
-    assert code == 200 and json.loads(body) == {"a": [1, 2]}, body
-    code, body = _curl(pico, pico.url("/nope"))
-    assert code == 404 and json.loads(body) == {"detail": "Not Found"}
+    check_app(pico, "pico")
     print("\n" + banner.strip())

@@ -40,7 +40,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 HOSTILE = ROOT / "tests" / "hostile"
 sys.path[:0] = [str(HOSTILE), str(ROOT)]
 import sim  # noqa: E402
-from tests.support import exchange, free_port, read_to_eof  # noqa: E402
+from tests.support import exchange, free_port, read_response, read_to_eof  # noqa: E402
 
 TIMEOUT = 10.0
 GET = b"GET / HTTP/1.1\r\nHost: soak\r\n\r\n"
@@ -93,25 +93,20 @@ class Conn:
         except OSError:
             pass
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 def http_get(addr, path, timeout=TIMEOUT):
     """(status, body) of one GET, read by Content-Length."""
-    c = Conn(addr)
-    try:
+    with Conn(addr) as c:
         c.s.sendall(("GET %s HTTP/1.1\r\nHost: soak\r\nConnection: close\r\n\r\n"
                      % path).encode())
-        while b"\r\n\r\n" not in c.buf:
-            c._fill()
-        head, _, body = c.buf.partition(b"\r\n\r\n")
-        h = head.lower() + b"\r\n"
-        j = h.find(b"\r\ncontent-length:")
-        n = int(h[j + 17:h.find(b"\r\n", j + 2)])
-        while len(body) < n:
-            c._fill()
-            body = c.buf.partition(b"\r\n\r\n")[2]
-        return int(head[9:12]), body[:n]
-    finally:
-        c.close()
+        head, body, _ = read_response(c.s)
+        return int(head[9:12]), body
 
 
 def debug(addr):
@@ -148,6 +143,13 @@ class Stats:
             self.requests += n
             self.kinds[kind] = self.kinds.get(kind, 0) + n
 
+    def tally(self, kind, good, what):
+        """ok(kind) if `good`, else error(kind, what)."""
+        if good:
+            self.ok(kind)
+        else:
+            self.error(kind, what)
+
     def error(self, kind, what):
         with self.lock:
             self.requests += 1
@@ -175,8 +177,7 @@ def exchange_hostile(addr, raw):
 
 
 def big_post(addr, n, stats):
-    c = Conn(addr)
-    try:
+    with Conn(addr) as c:
         try:
             c.s.sendall(b"POST /echo HTTP/1.1\r\nHost: soak\r\nConnection: close\r\n"
                         b"Content-Length: %d\r\n\r\n" % n + b"b" * n)
@@ -197,8 +198,6 @@ def big_post(addr, n, stats):
             stats.ok("big-503")
         else:
             stats.error("big", "status %d" % st)
-    finally:
-        c.close()
 
 
 def worker(addr, quota, seed, stats, hostile, stop, big=0.0, big_max=16384):
@@ -216,55 +215,37 @@ def worker(addr, quota, seed, stats, hostile, stop, big=0.0, big_max=16384):
         try:
             if r < 0.55:
                 k = min(rnd.randint(1, 20), quota - done)
-                c = Conn(addr)
-                try:
+                with Conn(addr) as c:
                     for _ in range(k):
                         req, exp = KEEP[rnd.randrange(len(KEEP))]
                         c.s.sendall(req)
                         st, closing = c.response()
-                        if st != exp or closing:
-                            stats.error("keepalive", "status %d close %s" % (st, closing))
-                        else:
-                            stats.ok("keepalive")
+                        stats.tally("keepalive", st == exp and not closing,
+                                    "status %d close %s" % (st, closing))
                         done += 1
-                finally:
-                    c.close()
             elif r < 0.65:
                 k = min(10, quota - done)
-                c = Conn(addr)
-                try:
+                with Conn(addr) as c:
                     reqs = [KEEP[rnd.randrange(len(KEEP))] for _ in range(k)]
                     c.s.sendall(b"".join(q for q, _ in reqs))
                     for _, exp in reqs:
                         st, closing = c.response()
-                        if st != exp:
-                            stats.error("pipelined", "status %d" % st)
-                        else:
-                            stats.ok("pipelined")
+                        stats.tally("pipelined", st == exp, "status %d" % st)
                         done += 1
-                finally:
-                    c.close()
             elif r < 0.90:
-                c = Conn(addr)
-                try:
+                with Conn(addr) as c:
                     c.s.sendall(GET_CLOSE)
                     st, closing = c.response()
                     # like real clients, close once the answer (Content-Length) is in; the
                     # fault tests check that the server closes by itself
-                    if st != 200 or not closing:
-                        stats.error("close", "status %d close %s" % (st, closing))
-                    else:
-                        stats.ok("close")
+                    stats.tally("close", st == 200 and closing,
+                                "status %d close %s" % (st, closing))
                     done += 1
-                finally:
-                    c.close()
             else:
                 name, exps, raw = hostile[rnd.randrange(len(hostile))]
                 got = exchange_hostile(addr, raw)
-                if got not in exps:
-                    stats.error("hostile", "%s: expected %s, got %s" % (name, exps, got))
-                else:
-                    stats.ok("hostile")
+                stats.tally("hostile", got in exps,
+                            "%s: expected %s, got %s" % (name, exps, got))
                 done += 1
         except (OSError, EOFError, ValueError) as e:
             stats.error("io", "%s: %s" % (type(e).__name__, e))

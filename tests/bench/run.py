@@ -402,16 +402,26 @@ m.serve('0.0.0.0', 80, 8)
 """
 
 
+def _skipped(res, section, what, why):
+    """Record (and log) why a section of the results was not measured."""
+    res[section] = {"skipped": "%s measurements skipped: %s" % (what, why)}
+    log(res[section]["skipped"])
+
+
+def _body2k_file(tmp):
+    """body2k() in a file under `tmp`, for the clients in the namespace; its path."""
+    path = os.path.join(tmp, "body2k.json")
+    with open(path, "wb") as f:
+        f.write(body2k())
+    return path
+
+
 def run_slip(cfg, tmp, res):
     from tests.net.netns import NetNS
     why = NetNS.available()
     if why:
-        res["slip"] = {"skipped": "SLIP measurements skipped: " + why}
-        log(res["slip"]["skipped"])
-        return
-    body_file = os.path.join(tmp, "body2k.json")
-    with open(body_file, "wb") as f:
-        f.write(body2k())
+        return _skipped(res, "slip", "SLIP", why)
+    body_file = _body2k_file(tmp)
     rows, heap, errors = [], [], {}
     for impl in cfg["slip_impls"]:
         if impl == "microdot" and not microdot_dir():
@@ -510,12 +520,8 @@ def run_picow(cfg, tmp, res):
     if not why and not (BUILD / "MFA_PICO_W" / "firmware.uf2").exists():
         why = "no build/MFA_PICO_W/firmware.uf2 (cyw43-driver missing?)"
     if why:
-        res["picow"] = {"skipped": "Pico W measurements skipped: " + why}
-        log(res["picow"]["skipped"])
-        return
-    body_file = os.path.join(tmp, "body2k.json")
-    with open(body_file, "wb") as f:
-        f.write(body2k())
+        return _skipped(res, "picow", "Pico W", why)
+    body_file = _body2k_file(tmp)
     by_fw = {}
     for impl in cfg["picow_impls"]:
         if impl != "microdot" or microdot_dir():

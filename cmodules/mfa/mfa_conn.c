@@ -874,6 +874,21 @@ static mfa_resp_err_t write_head(mfa_conn_t *c, wbuf_t *w, int status,
     return MFA_RESP_OK;
 }
 
+// The blank line that ends a head begun by write_head, then the head is queued (the write
+// timeout counts from now if nothing was queued before). MFA_RESP_TOO_LARGE, with nothing
+// queued, when the head did not fit the output buffer.
+static mfa_resp_err_t end_head(mfa_conn_t *c, wbuf_t *w, uint32_t now_ms) {
+    w_put(w, "\r\n", 2);
+    if (w->overflow) {
+        return MFA_RESP_TOO_LARGE;
+    }
+    if (!queued(c)) {
+        c->write_ms = now_ms;
+    }
+    c->out_len = w->len;
+    return MFA_RESP_OK;
+}
+
 mfa_resp_err_t mfa_conn_respond(mfa_pool_t *pool, mfa_conn_t *c, int status,
     const mfa_header_t *headers, size_t n_headers, const uint8_t *body, size_t body_len,
     void *body_obj, uint32_t now_ms) {
@@ -893,14 +908,10 @@ mfa_resp_err_t mfa_conn_respond(mfa_pool_t *pool, mfa_conn_t *c, int status,
         w_uint(&w, body_len, 10);
         w_put(&w, "\r\n", 2);
     }
-    w_put(&w, "\r\n", 2);
-    if (w.overflow) {
-        return MFA_RESP_TOO_LARGE;
+    e = end_head(c, &w, now_ms);
+    if (e != MFA_RESP_OK) {
+        return e;
     }
-    if (!queued(c)) {
-        c->write_ms = now_ms;
-    }
-    c->out_len = w.len;
     if (!no_body && !(c->flags & MFA_CF_HEAD_METHOD) && body_len) {
         if (body_len <= MFA_CONN_OUT_BUF - c->out_len) {
             memcpy(c->out + c->out_len, body, body_len);
@@ -936,14 +947,10 @@ mfa_resp_err_t mfa_conn_stream_start(mfa_pool_t *pool, mfa_conn_t *c, int status
     if (chunked && status >= 200 && status != 204 && status != 304) {
         w_str(&w, "Transfer-Encoding: chunked\r\n");
     }
-    w_put(&w, "\r\n", 2);
-    if (w.overflow) {
-        return MFA_RESP_TOO_LARGE;
+    e = end_head(c, &w, now_ms);
+    if (e != MFA_RESP_OK) {
+        return e;
     }
-    if (!queued(c)) {
-        c->write_ms = now_ms;
-    }
-    c->out_len = w.len;
     c->flags |= MFA_CF_STREAMING;
     if (!keep) {
         c->flags &= (uint16_t) ~MFA_CF_KEEP_ALIVE;

@@ -1,15 +1,23 @@
 """The C parser (build/host/libmfa_http.so) through ctypes, with parser.py's surface.
 
 `CParser(path)` has parse_request / unquote / parse_qsl / ChunkedDecoder / ParseError like
-microfastapi.parser, so one test body runs against both. Built by
-`cmake -S . -B build/host && cmake --build build/host`.
+microfastapi.parser, so one test body runs against both (tests/parser, and tests/hostile through
+tests/hostile/cparser.py). Built by `cmake -S . -B build/host && cmake --build build/host`.
+
+Results are checked on the way: the consumed length and every span must lie inside the request,
+and the request sits in an exactly sized buffer (ASan is in the C unit tests; this catches
+logic only).
 """
 import ctypes
 import re
 import pathlib
+import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HEADER = ROOT / "cmodules" / "mfa" / "mfa_http.h"
+if str(ROOT / "python") not in sys.path:
+    sys.path.insert(0, str(ROOT / "python"))
+from microfastapi.parser import RequestHead  # noqa: E402
 
 ERROR = -1
 INCOMPLETE = -2
@@ -45,22 +53,19 @@ class CParseError(ValueError):
     pass
 
 
-class Head:
+class Head(RequestHead):
+    """parser.RequestHead's surface (header(), repr) on what the C parser found."""
+
     def __init__(self, **kw):
         self.__dict__.update(kw)
-
-    def header(self, name, default=None):
-        name = name.lower()
-        for k, v in self.headers:
-            if k == name:
-                return v
-        return default
 
 
 class CParser:
     ParseError = CParseError
 
-    def __init__(self, path):
+    def __init__(self, path, chunked_in_place=True):
+        """`chunked_in_place`: ChunkedDecoder decodes into its input buffer, as mfa_conn.c does
+        (else into another one, as modmfa_http.c's decoder does)."""
         lib = self.lib = ctypes.CDLL(str(path))
         lib.mfa_http_parse_request.restype = ctypes.c_int
         lib.mfa_http_parse_request.argtypes = [
@@ -86,6 +91,8 @@ class CParser:
         lib.mfa_chunked_decode.argtypes = [
             ctypes.POINTER(Chunked), ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p,
             ctypes.POINTER(ctypes.c_size_t)]
+        lib.mfa_chunked_done.restype = ctypes.c_bool
+        lib.mfa_chunked_done.argtypes = [ctypes.POINTER(Chunked)]
         self.max_headers = header_defaults()["MFA_HTTP_MAX_HEADERS"]
         self._headers = (Header * self.max_headers)()
 
@@ -100,15 +107,19 @@ class CParser:
             def feed(self, data):
                 data = bytes(data)
                 src = ctypes.create_string_buffer(data, len(data) + 1)
+                dst = src if chunked_in_place else ctypes.create_string_buffer(len(data) + 1)
                 out = ctypes.c_size_t(0)
-                r = lib.mfa_chunked_decode(ctypes.byref(self._d), src, len(data), src,
+                r = lib.mfa_chunked_decode(ctypes.byref(self._d), src, len(data), dst,
                                            ctypes.byref(out))
                 if r == ERROR:
                     raise parser._error(self._d.error)
-                body = src.raw[:out.value]
+                assert out.value <= len(data), (out.value, len(data))
+                body = dst.raw[:out.value]
                 if r == INCOMPLETE:
                     return body, len(data)
-                self.done = True
+                assert 0 <= r <= len(data), r
+                self.done = bool(lib.mfa_chunked_done(ctypes.byref(self._d)))
+                assert self.done
                 return body, r
 
         self.ChunkedDecoder = ChunkedDecoder
@@ -128,8 +139,9 @@ class CParser:
 
     def parse_request(self, buf, last_len=0):
         buf = bytes(buf)
-        # Keep the bytes alive at a known address: spans point into this copy.
-        cbuf = ctypes.create_string_buffer(buf, len(buf) + 1)
+        # Keep the bytes alive at a known address (spans point into this copy), in a buffer of
+        # exactly their size.
+        cbuf = ctypes.create_string_buffer(buf, len(buf))
         base = ctypes.addressof(cbuf)
         req = Request()
         n = ctypes.c_size_t(self.max_headers)
@@ -140,11 +152,14 @@ class CParser:
             return None
         if r == ERROR:
             raise self._error(req.error)
+        assert 0 < r <= len(buf), r
 
         def span(p, ln):
             if ln == 0:
                 return b""
-            return buf[p - base:p - base + ln]
+            off = p - base
+            assert 0 <= off and off + ln <= len(buf), (off, ln, len(buf))
+            return buf[off:off + ln]
 
         headers = []
         for i in range(n.value):

@@ -52,6 +52,34 @@ def index(rows, *keys):
     return {tuple(r[k] for k in keys): r for r in rows}
 
 
+def fcomma(v):
+    return "{:,}".format(v) if v else "—"
+
+
+def by_app(rows, *fields):
+    """For each of APPS: (app, [the field's figures of IMPLS in order] for each field)."""
+    i2 = index(rows, "impl", "app")
+    return [(a,) + tuple([i2.get((s, a), {}).get(f) for s in IMPLS] for f in fields)
+            for a in APPS]
+
+
+def wrk_cells(w):
+    """For each _mfa cell of the wrk results `w`: (its row, pure's, Microdot's and, for the
+    hello app, the floor's row of the same app, mode and connections; {} where missing)."""
+    idx = index(w, "impl", "app", "mode", "conns")
+    for r in w:
+        if r["impl"] != "mfa":
+            continue
+        k = (r["app"], r["mode"], r["conns"])
+        yield (r, idx.get(("pure",) + k, {}), idx.get(("microdot",) + k, {}),
+               idx.get(("raw",) + k, {}) if r["app"] == "hello" else {})
+
+
+def vs_others(v, fmt):
+    """The figures `v` of IMPLS formatted, then _mfa/Microdot and _mfa/pure."""
+    return [fmt(x) for x in v] + [fx(ratio(v[0], v[2])), fx(ratio(v[0], v[1]))]
+
+
 # ---- plots --------------------------------------------------------------------------------
 
 def _plt():
@@ -320,14 +348,8 @@ def write_report(res, out):
         add("Microdot 2.7 answers `HTTP/1.0` and closes the connection after every response, "
             "so its \"keep-alive\" cells are in fact one connection per request (wrk "
             "reconnects); the same holds over SLIP.\n")
-        idx = index(w, "impl", "app", "mode", "conns")
         rows = []
-        for r in w:
-            if r["impl"] != "mfa":
-                continue
-            k = (r["app"], r["mode"], r["conns"])
-            p, d = idx.get(("pure",) + k, {}), idx.get(("microdot",) + k, {})
-            fl = idx.get(("raw",) + k, {}) if r["app"] == "hello" else {}
+        for r, p, d, fl in wrk_cells(w):
             rows.append([r["app"], r["mode"], r["conns"], fnum(r["rps"]), fnum(p.get("rps")),
                          fnum(d.get("rps")), fx(ratio(r["rps"], d.get("rps"))),
                          fx(ratio(r["rps"], p.get("rps"))), fnum(fl.get("rps"))])
@@ -336,11 +358,7 @@ def write_report(res, out):
                    "_mfa/pure", "floor"], rows))
         add("![requests per second](host_rps.png)\n")
         rows = []
-        for r in w:
-            if r["impl"] != "mfa":
-                continue
-            k = (r["app"], r["mode"], r["conns"])
-            p, d = idx.get(("pure",) + k, {}), idx.get(("microdot",) + k, {})
+        for r, p, d, _ in wrk_cells(w):
             rows.append([r["app"], r["mode"], r["conns"],
                          "%s / %s" % (fnum(r["p50_ms"], "%.2f"), fnum(r["p99_ms"], "%.2f")),
                          "%s / %s" % (fnum(p.get("p50_ms"), "%.2f"), fnum(p.get("p99_ms"), "%.2f")),
@@ -363,13 +381,8 @@ def write_report(res, out):
             add("\n".join("- " + e for e in errs) + "\n")
     rss = res.get("host_rss") or []
     if rss:
-        i2 = index(rss, "impl", "app")
-        rows = []
-        for a in APPS:
-            v = [i2.get((s, a), {}).get("vmhwm_kb") for s in IMPLS]
-            rows.append([a] + ["{:,}".format(x) if x else "—" for x in v]
-                        + [fx(ratio(v[0], v[2])), fx(ratio(v[0], v[1]))])
-        fl = i2.get(("raw", "hello"), {}).get("vmhwm_kb")
+        rows = [[a] + vs_others(v, fcomma) for a, v in by_app(rss, "vmhwm_kb")]
+        fl = index(rss, "impl", "app").get(("raw", "hello"), {}).get("vmhwm_kb")
         add("### Peak RSS of the server process, KiB (VmHWM after all its wrk runs)\n")
         add(table(["app", "_mfa", "pure", "Microdot", "_mfa/Microdot", "_mfa/pure"], rows))
         if fl:
@@ -379,15 +392,8 @@ def write_report(res, out):
 
     d = res.get("host_inproc") or []
     if d:
-        i2 = index(d, "impl", "app")
-        rows = []
-        for a in APPS:
-            v = [i2.get((s, a), {}) for s in IMPLS]
-            rows.append([a] + [fnum(x.get("heap_b")) for x in v]
-                        + [fx(ratio(v[0].get("heap_b"), v[2].get("heap_b"))),
-                           fx(ratio(v[0].get("heap_b"), v[1].get("heap_b")))]
-                        + [fnum(x.get("us"), "%.1f") for x in v]
-                        + [fx(ratio(v[0].get("us"), v[2].get("us")))])
+        rows = [[a] + vs_others(h, fnum) + [fnum(x, "%.1f") for x in us] + [fx(ratio(us[0], us[2]))]
+                for a, h, us in by_app(d, "heap_b", "us")]
         add("### In-process on unix: heap bytes and µs per request\n")
         add("The request bytes go through the app without sockets (see tests/bench/apps/"
             "inproc.py), %s requests after a warm-up, GC collected before and disabled during "
@@ -400,16 +406,8 @@ def write_report(res, out):
     add("## Emulated RP2040 (rp2040py, simulated 125 MHz clock)\n")
     d = res.get("emu_inproc") or []
     if d:
-        i2 = index(d, "impl", "app")
-        rows = []
-        for a in APPS:
-            v = [i2.get((s, a), {}) for s in IMPLS]
-            c = [x.get("cycles") for x in v]
-            h = [x.get("heap_b") for x in v]
-            rows.append([a] + ["{:,}".format(x) if x else "—" for x in c]
-                        + [fx(ratio(c[0], c[2])), fx(ratio(c[0], c[1]))]
-                        + [fnum(x) for x in h]
-                        + [fx(ratio(h[0], h[2])), fx(ratio(h[0], h[1]))])
+        rows = [[a] + vs_others(c, fcomma) + vs_others(h, fnum)
+                for a, c, h in by_app(d, "cycles", "heap_b")]
         add("### In-process cycles and heap bytes per request\n")
         add("Parse + route + handler + JSON + response (cycles = simulated `ticks_us` x 125; "
             "mean of %s requests after %s warm-up; heap = `gc.mem_alloc()` growth with the GC "

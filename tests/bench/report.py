@@ -63,16 +63,23 @@ def by_app(rows, *fields):
             for a in APPS]
 
 
-def wrk_cells(w):
-    """For each _mfa cell of the wrk results `w`: (its row, pure's, Microdot's and, for the
-    hello app, the floor's row of the same app, mode and connections; {} where missing)."""
-    idx = index(w, "impl", "app", "mode", "conns")
-    for r in w:
-        if r["impl"] != "mfa":
-            continue
-        k = (r["app"], r["mode"], r["conns"])
-        yield (r, idx.get(("pure",) + k, {}), idx.get(("microdot",) + k, {}),
-               idx.get(("raw",) + k, {}) if r["app"] == "hello" else {})
+def mfa_cells(rows, *keys):
+    """For each _mfa row of `rows`: (it, then pure's, Microdot's and the floor's row with the
+    same `keys`; {} where there is none)."""
+    idx = index(rows, "impl", *keys)
+    for r in rows:
+        if r["impl"] == "mfa":
+            k = tuple(r[x] for x in keys)
+            yield r, idx.get(("pure",) + k, {}), idx.get(("microdot",) + k, {}), idx.get(
+                ("raw",) + k, {})
+
+
+def f1(v):
+    return fnum(v, "%.1f")
+
+
+def fheap(v):
+    return "{:,}".format(v) if v is not None else "—"
 
 
 def vs_others(v, fmt):
@@ -349,7 +356,8 @@ def write_report(res, out):
             "so its \"keep-alive\" cells are in fact one connection per request (wrk "
             "reconnects); the same holds over SLIP.\n")
         rows = []
-        for r, p, d, fl in wrk_cells(w):
+        for r, p, d, fl in mfa_cells(w, "app", "mode", "conns"):
+            fl = fl if r["app"] == "hello" else {}
             rows.append([r["app"], r["mode"], r["conns"], fnum(r["rps"]), fnum(p.get("rps")),
                          fnum(d.get("rps")), fx(ratio(r["rps"], d.get("rps"))),
                          fx(ratio(r["rps"], p.get("rps"))), fnum(fl.get("rps"))])
@@ -358,7 +366,7 @@ def write_report(res, out):
                    "_mfa/pure", "floor"], rows))
         add("![requests per second](host_rps.png)\n")
         rows = []
-        for r, p, d, _ in wrk_cells(w):
+        for r, p, d, _ in mfa_cells(w, "app", "mode", "conns"):
             rows.append([r["app"], r["mode"], r["conns"],
                          "%s / %s" % (fnum(r["p50_ms"], "%.2f"), fnum(r["p99_ms"], "%.2f")),
                          "%s / %s" % (fnum(p.get("p50_ms"), "%.2f"), fnum(p.get("p99_ms"), "%.2f")),
@@ -435,18 +443,9 @@ def write_report(res, out):
             "n over the chip's own simulated clock (GET /_t before and after). Simulated time "
             "includes the chip's idle time while the (slow, wall-clock) host side answers, so "
             "these rates are a floor, not the chip's capacity.\n" % slip.get("n"))
-        idx = index(slip["rows"], "impl", "app", "mode")
-        rows = []
-        for r in slip["rows"]:
-            if r["impl"] != "mfa":
-                continue
-            k = (r["app"], r["mode"])
-            p, dd = idx.get(("pure",) + k, {}), idx.get(("microdot",) + k, {})
-            rows.append([r["app"], r["mode"], fnum(r["rps_sim"], "%.1f"),
-                         fnum(p.get("rps_sim"), "%.1f"), fnum(dd.get("rps_sim"), "%.1f"),
-                         fx(ratio(r["rps_sim"], dd.get("rps_sim"))),
-                         fx(ratio(r["rps_sim"], p.get("rps_sim"))),
-                         fnum(r["n"] / r["wall_s"], "%.1f")])
+        rows = [[r["app"], r["mode"]] + vs_others([x.get("rps_sim") for x in (r, p, dd)], f1)
+                + [f1(r["n"] / r["wall_s"])]
+                for r, p, dd, _ in mfa_cells(slip["rows"], "app", "mode")]
         add(table(["app", "mode", "req/sim-s _mfa", "pure", "Microdot", "_mfa/Microdot",
                    "_mfa/pure", "_mfa req/wall-s"], rows))
         h = index(slip["heap"], "impl")
@@ -454,9 +453,7 @@ def write_report(res, out):
         rows = []
         for key, lbl in (("free_idle", "free heap, idle (1 connection asking)"),
                          ("free_8conns", "free heap, 8 open keep-alive connections")):
-            x = [y.get(key) for y in v]
-            rows.append([lbl] + ["{:,}".format(y) if y is not None else "—" for y in x]
-                        + [fx(ratio(x[0], x[2])), fx(ratio(x[0], x[1]))])
+            rows.append([lbl] + vs_others([y.get(key) for y in v], fheap))
         add(table(["bytes", "_mfa", "pure", "Microdot", "_mfa/Microdot", "_mfa/pure"], rows))
         short = ["%s: only %s connections opened (%s)" % (SHORT[s], y.get("open_conns"),
                                                           y.get("conn_error"))
@@ -547,20 +544,11 @@ def add_picow(res, add):
         "and a TAP device in a network namespace (n=%s per row; requests per simulated second "
         "from the chip's own clock). MFA_PICO over SLIP beside it, where that run has the row. "
         "Microdot runs on MFA_PICO_W-pure.\n" % pw.get("n"))
-    idx = index(pw["rows"], "impl", "app", "mode")
     sidx = index((res.get("slip") or {}).get("rows") or [], "impl", "app", "mode")
-    rows = []
-    for r in pw["rows"]:
-        if r["impl"] != "mfa":
-            continue
-        k = (r["app"], r["mode"])
-        p, dd = idx.get(("pure",) + k, {}), idx.get(("microdot",) + k, {})
-        sl = sidx.get(("mfa",) + k, {})
-        rows.append([r["app"], r["mode"], fnum(r["rps_sim"], "%.1f"),
-                     fnum(p.get("rps_sim"), "%.1f"), fnum(dd.get("rps_sim"), "%.1f"),
-                     fx(ratio(r["rps_sim"], dd.get("rps_sim"))),
-                     fx(ratio(r["rps_sim"], p.get("rps_sim"))),
-                     fnum(sl.get("rps_sim"), "%.1f"), fnum(r["n"] / r["wall_s"], "%.1f")])
+    rows = [[r["app"], r["mode"]] + vs_others([x.get("rps_sim") for x in (r, p, dd)], f1)
+            + [f1(sidx.get(("mfa", r["app"], r["mode"]), {}).get("rps_sim")),
+               f1(r["n"] / r["wall_s"])]
+            for r, p, dd, _ in mfa_cells(pw["rows"], "app", "mode")]
     add(table(["app", "mode", "req/sim-s _mfa", "pure", "Microdot", "_mfa/Microdot",
                "_mfa/pure", "MFA_PICO over SLIP, _mfa", "_mfa req/wall-s"], rows))
     h = index(pw["heap"], "impl")
@@ -569,7 +557,7 @@ def add_picow(res, add):
     for key, lbl in (("free_idle", "free heap, idle (1 connection asking)"),
                      ("free_8conns", "free heap, 8 open keep-alive connections")):
         x = [h.get((s,), {}).get(key) for s in IMPLS]
-        rows.append([lbl] + ["{:,}".format(y) if y is not None else "—" for y in x]
+        rows.append([lbl] + [fheap(y) for y in x]
                     + [("{:,}".format(sh[("mfa",)][key]) if ("mfa",) in sh else "—")])
     add(table(["bytes", "_mfa", "pure", "Microdot", "MFA_PICO over SLIP, _mfa"], rows))
     rows = []

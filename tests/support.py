@@ -23,6 +23,25 @@ def free_port():
     return port
 
 
+def wait_listening(proc, port, timeout=15.0):
+    """Wait until a server started as `proc` accepts connections on 127.0.0.1:`port`. None
+    once it does; else why not ("exited early (rc)" or "did not listen on PORT"), with the
+    process then killed, so that its output can be read to the end."""
+    deadline = time.time() + timeout
+    while True:
+        if proc.poll() is not None:
+            return "exited early (%s)" % proc.returncode
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return None
+        except OSError:
+            if time.time() > deadline:
+                proc.kill()
+                proc.wait()
+                return "did not listen on %d" % port
+            time.sleep(0.05)
+
+
 def app_argv(backend, app, binary=None, path=()):
     """(argv, env) that run the script `app` on a backend: "cpython" (this interpreter) or a
     unix MicroPython `binary` ("unix", "unix-pure"), with python/ and the directories `path`

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from tests.support import app_argv, free_port  # noqa: F401 (free_port: for the test files)
+from tests.support import app_argv, free_port, wait_listening
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -69,19 +69,10 @@ class HTTPClient:
 def spawn(name, argv, env, port):
     proc = subprocess.Popen(argv, env=env, cwd=str(ROOT), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
-    deadline = time.time() + 15
-    while True:
-        if proc.poll() is not None:
-            out = proc.stdout.read().decode(errors="replace")
-            pytest.fail("%s server exited early (%s):\n%s" % (name, proc.returncode, out))
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if time.time() > deadline:
-                proc.kill()
-                pytest.fail("%s server did not listen on %d" % (name, port))
-            time.sleep(0.05)
+    why = wait_listening(proc, port)
+    if why:
+        out = proc.stdout.read().decode(errors="replace")
+        pytest.fail("%s server %s:\n%s" % (name, why, out))
     return proc
 
 

@@ -3,13 +3,11 @@ import contextlib
 import json
 import os
 import pathlib
-import socket
 import subprocess
-import time
 
 import requests
 
-from tests.support import free_port  # noqa: F401 (for the test files)
+from tests.support import free_port, wait_listening
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -46,17 +44,9 @@ def served(binary, app="openapi_app.py"):
     proc = subprocess.Popen([str(binary), str(HERE / app), str(port)], env=mp_env(),
                             cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 15
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError("server exited: " + proc.stdout.read().decode("replace"))
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise AssertionError("server did not listen on %d" % port)
-                time.sleep(0.05)
+        why = wait_listening(proc, port)
+        if why:
+            raise AssertionError("server %s: %s" % (why, proc.stdout.read().decode("replace")))
         yield "http://127.0.0.1:%d" % port
     finally:
         proc.kill()

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from api_util import HERE, PYDIR, ROOT, free_port, spawn, stop
-from tests.support import read_until_closed
+from tests.support import read_until_closed, wait_listening
 
 INTERPRETERS = ["cpython", "unix-pure", "unix"]
 
@@ -65,15 +65,8 @@ def _start(request, name, *extra):
     proc = subprocess.Popen([exe, str(HERE / "conc_app.py"), str(port)] + list(extra),
                             env=env, cwd=str(ROOT), stdout=out, stderr=subprocess.STDOUT)
     out.close()
-    deadline = time.time() + 15
-    while True:
-        assert proc.poll() is None, open(logpath).read()
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            assert time.time() < deadline, "server did not listen"
-            time.sleep(0.05)
+    why = wait_listening(proc, port)
+    assert not why, "server %s:\n%s" % (why, open(logpath).read())
     return Served(name, proc, port, logpath)
 
 

@@ -29,7 +29,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.support import free_port, script  # noqa: E402
+from tests.support import free_port, script, wait_listening  # noqa: E402
 
 APP = """
 try:
@@ -145,15 +145,9 @@ def run_unix(kind, n, pydir):
         env["MICROPYPATH"] = "%s:.frozen" % pydir
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("%s server did not start" % kind)
-                time.sleep(0.05)
+        why = wait_listening(proc, port)
+        if why:
+            raise RuntimeError("%s server %s" % (kind, why))
         res = {}
         for loaded in ("0", "1"):
             r = subprocess.run([sys.executable, "-c", CLIENT, "127.0.0.1", str(port), str(n),

@@ -51,6 +51,7 @@ sys.path.insert(0, str(HERE))
 
 import parse_bench  # noqa: E402
 import server_bench  # noqa: E402
+from tests.support import wait_listening  # noqa: E402
 
 # ---- what is measured ---------------------------------------------------------------------
 
@@ -200,17 +201,10 @@ def start_server(impl, port, max_conns):
                 str(port), str(max_conns)]
     env["MICROPYPATH"] = ":".join(path)
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        if p.poll() is not None:
-            raise RuntimeError("%s server exited: %s" % (impl, p.stderr.read().decode()[-2000:]))
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return p
-        except OSError:
-            time.sleep(0.05)
-    p.kill()
-    raise RuntimeError("%s server did not listen on %d" % (impl, port))
+    why = wait_listening(p, port)
+    if why:
+        raise RuntimeError("%s server %s: %s" % (impl, why, p.stderr.read().decode()[-2000:]))
+    return p
 
 
 def check_answer(port, app):

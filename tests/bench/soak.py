@@ -40,7 +40,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 HOSTILE = ROOT / "tests" / "hostile"
 sys.path[:0] = [str(HOSTILE), str(ROOT)]
 import sim  # noqa: E402
-from tests.support import exchange, free_port, read_response, read_to_eof  # noqa: E402
+from tests.support import (exchange, free_port, read_response, read_to_eof,  # noqa: E402
+                           wait_listening)
 
 TIMEOUT = 10.0
 GET = b"GET / HTTP/1.1\r\nHost: soak\r\n\r\n"
@@ -301,18 +302,10 @@ def start_server(args):
     log = open(args.server_log, "wb") if args.server_log else subprocess.DEVNULL
     proc = subprocess.Popen(argv + [str(port)] + limits, env=env, cwd=str(ROOT), stdout=log,
                             stderr=subprocess.STDOUT)
-    deadline = time.time() + 20
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit("server exited early (%s)" % proc.returncode)
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc, ("127.0.0.1", port)
-        except OSError:
-            if time.time() > deadline:
-                proc.kill()
-                raise SystemExit("server did not start")
-            time.sleep(0.05)
+    why = wait_listening(proc, port, timeout=20)
+    if why:
+        raise SystemExit("server " + why)
+    return proc, ("127.0.0.1", port)
 
 
 def main():

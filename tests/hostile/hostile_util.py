@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from tests.support import app_argv, exchange, free_port
+from tests.support import app_argv, exchange, free_port, wait_listening
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -47,19 +47,10 @@ class Server:
             argv + [str(self.port)] + ["%s=%d" % kv for kv in sorted(lim.items())],
             env=env, cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.output = b""
-        deadline = time.time() + 20
-        while True:
-            if self.proc.poll() is not None:
-                out = self.proc.stdout.read().decode(errors="replace")
-                pytest.fail("%s server exited early (%s):\n%s" % (name, self.proc.returncode, out))
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    self.stop()
-                    pytest.fail("%s server did not listen on %d" % (name, self.port))
-                time.sleep(0.05)
+        why = wait_listening(self.proc, self.port, timeout=20)
+        if why:
+            out = self.proc.stdout.read().decode(errors="replace")
+            pytest.fail("%s server %s:\n%s" % (name, why, out))
         # Drain the server's output in the background so a chatty server never blocks.
         import threading
         self._reader = threading.Thread(target=self._drain, daemon=True)
@@ -85,7 +76,7 @@ class Server:
 
     def exchange(self, raw, timeout=IO_TIMEOUT, half_close=True):
         """Send raw bytes on a new connection, half-close, read until the server closes.
-        Returns (bytes received, how it ended: 'eof', 'reset' or 'timeout')."""
+        Returns (bytes received, how it ended: 'closed', 'reset' or 'timeout')."""
         return exchange(("127.0.0.1", self.port), raw, timeout, half_close)
 
     def get(self, path="/", timeout=IO_TIMEOUT):

@@ -23,7 +23,7 @@ import time
 import pytest
 
 from hostile_util import HERE, ROOT, Server, free_port, parse_responses
-from tests.support import get_close, read_to_eof
+from tests.support import get_close, read_to_eof, wait_listening
 
 SIZE = 16384
 HEAPS = {"unix": ["150K", "170K", "220K"], "unix-pure": ["150K", "200K", "300K"]}
@@ -157,14 +157,8 @@ def test_upload_example_under_memory_pressure(request, name):
                             cwd=str(ROOT / "python" / "examples"), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.time() < deadline, proc.stdout.read()
-                time.sleep(0.05)
+        why = wait_listening(proc, port, timeout=20)
+        assert not why, "upload.py %s: %s" % (why, proc.stdout.read())
         want = {"received": SIZE, "sum16": (SIZE * ord("m")) & 0xFFFF}
         seen = []
         for _ in range(3):

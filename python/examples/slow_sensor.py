@@ -16,7 +16,8 @@ try:
 except ImportError:  # pragma: no cover
     import uasyncio as asyncio
 
-from microfastapi import MicroFastApi, StreamingResponse, AsyncPieces, HTTPException, log
+from microfastapi import MicroFastApi, StreamingResponse, HTTPException, log
+from microfastapi.pieces import AsyncPieces
 
 from _port import HOST, PORT
 

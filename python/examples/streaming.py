@@ -5,7 +5,8 @@
 """
 import time
 
-from microfastapi import MicroFastApi, StreamingResponse, FileResponse, AsyncPieces
+from microfastapi import MicroFastApi, StreamingResponse, FileResponse
+from microfastapi.pieces import AsyncPieces
 
 from _port import HOST, PORT
 

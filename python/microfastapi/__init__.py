@@ -18,6 +18,6 @@ from . import log
 from .exceptions import HTTPException, RequestValidationError
 from .request import Request
 from .response import (Response, JSONResponse, HTMLResponse, PlainTextResponse,
-                       RedirectResponse, StreamingResponse, FileResponse, AsyncPieces)
+                       RedirectResponse, StreamingResponse, FileResponse)
 
 __version__ = "0.1.0"

@@ -5,7 +5,6 @@ from .request import Request as Request
 from .response import (Response as Response, JSONResponse as JSONResponse,
                        HTMLResponse as HTMLResponse, PlainTextResponse as PlainTextResponse,
                        RedirectResponse as RedirectResponse,
-                       StreamingResponse as StreamingResponse, FileResponse as FileResponse,
-                       AsyncPieces as AsyncPieces)
+                       StreamingResponse as StreamingResponse, FileResponse as FileResponse)
 
 __version__: str

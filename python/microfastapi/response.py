@@ -243,28 +243,6 @@ class StreamingResponse(Response):
         return iter(c)
 
 
-class AsyncPieces:
-    """An async iterator of `n` pieces for a StreamingResponse, where a generator cannot await
-    (MicroPython 1.25 has no async generators): piece i (0 to n-1) is `await piece(i)`, with
-    `piece` an async function, which may await a sensor or a timer while other requests go on.
-    The class one would otherwise write each time (__aiter__, __anext__, a counter)."""
-
-    def __init__(self, n, piece):
-        self.i = 0
-        self.n = n
-        self.piece = piece
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        i = self.i
-        if i >= self.n:
-            raise StopAsyncIteration
-        self.i = i + 1
-        return await self.piece(i)
-
-
 _TYPES = {
     "html": HTML_TYPE, "htm": HTML_TYPE, "txt": TEXT_TYPE, "css": "text/css",
     "js": "application/javascript", "mjs": "application/javascript", "json": JSON_TYPE,

@@ -1,4 +1,4 @@
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, AsyncIterator, Iterable, Mapping, Optional, Sequence, Union
 
 _Headers = Union[Mapping[str, Any], Sequence[tuple[str, Any]], None]
 
@@ -29,12 +29,6 @@ class RedirectResponse(Response):
 class StreamingResponse(Response):
     content: Union[Iterable[Union[str, bytes]], AsyncIterator[Union[str, bytes]]]
     def __init__(self, content: Union[Iterable[Union[str, bytes]], AsyncIterator[Union[str, bytes]]], status_code: int = ..., headers: _Headers = ..., media_type: Optional[str] = ...) -> None: ...
-
-class AsyncPieces:
-    n: int
-    def __init__(self, n: int, piece: Callable[[int], Awaitable[Union[str, bytes]]]) -> None: ...
-    def __aiter__(self) -> AsyncPieces: ...
-    async def __anext__(self) -> Union[str, bytes]: ...
 
 class FileResponse(StreamingResponse):
     path: str

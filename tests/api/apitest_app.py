@@ -7,8 +7,9 @@ import sys
 
 from microfastapi import (MicroFastApi, APIRouter, HTTPException, JSONResponse, HTMLResponse,
                           PlainTextResponse, RedirectResponse, StreamingResponse, FileResponse,
-                          Response, AsyncPieces)
+                          Response)
 from microfastapi.cors import CORS
+from microfastapi.pieces import AsyncPieces
 from microfastapi.staticfiles import StaticFiles
 
 app = MicroFastApi(title="apitest")

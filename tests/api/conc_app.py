@@ -12,8 +12,9 @@ try:
 except ImportError:  # pragma: no cover
     import uasyncio as asyncio
 
-from microfastapi import MicroFastApi, StreamingResponse, AsyncPieces, Response, HTTPException
+from microfastapi import MicroFastApi, StreamingResponse, Response, HTTPException
 from microfastapi import log
+from microfastapi.pieces import AsyncPieces
 
 app = MicroFastApi(title="conc")
 app.max_conns = 6

@@ -155,7 +155,7 @@ def test_testclient_runs_async_handlers_in_an_event_loop():
 
 def test_async_pieces_awaits_each_index_once():
     import asyncio
-    from microfastapi import AsyncPieces
+    from microfastapi.pieces import AsyncPieces
     seen = []
 
     async def piece(i):

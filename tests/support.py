@@ -42,6 +42,17 @@ def wait_listening(proc, port, timeout=15.0):
             time.sleep(0.05)
 
 
+def proc_status_kb(pid, field):
+    """A kB figure of /proc/PID/status (e.g. "VmRSS", "VmHWM"), None when it cannot be read."""
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def app_argv(backend, app, binary=None, path=()):
     """(argv, env) that run the script `app` on a backend: "cpython" (this interpreter) or a
     unix MicroPython `binary` ("unix", "unix-pure"), with python/ and the directories `path`

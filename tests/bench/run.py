@@ -51,7 +51,7 @@ sys.path.insert(0, str(HERE))
 
 import parse_bench  # noqa: E402
 import server_bench  # noqa: E402
-from tests.support import wait_listening  # noqa: E402
+from tests.support import proc_status_kb, wait_listening  # noqa: E402
 
 # ---- what is measured ---------------------------------------------------------------------
 
@@ -174,16 +174,6 @@ def firmware_sizes():
 
 # ---- host: wrk against servers on the unix binary -----------------------------------------
 
-def vm_hwm_kb(pid):
-    try:
-        for line in open("/proc/%d/status" % pid):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
 def start_server(impl, port, max_conns):
     binary = str(BUILD / "unix" / "micropython")
     env = dict(os.environ)
@@ -252,7 +242,7 @@ def run_host(cfg, tmp, res):
                     wrk_rows.append(row)
                     log("host %-8s %-5s %-10s c=%-2d %9.0f req/s p50 %.3f p99 %.3f ms %s" % (
                         impl, app, row["mode"], conns, rps, p50, p99, errs))
-            rss_rows.append({"impl": impl, "app": app, "vmhwm_kb": vm_hwm_kb(p.pid)})
+            rss_rows.append({"impl": impl, "app": app, "vmhwm_kb": proc_status_kb(p.pid, "VmHWM")})
         finally:
             p.kill()
             p.wait()

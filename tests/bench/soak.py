@@ -40,8 +40,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 HOSTILE = ROOT / "tests" / "hostile"
 sys.path[:0] = [str(HOSTILE), str(ROOT)]
 import sim  # noqa: E402
-from tests.support import (exchange, free_port, read_response, read_to_eof,  # noqa: E402
-                           wait_listening)
+from tests.support import (exchange, free_port, proc_status_kb, read_response,  # noqa: E402
+                           read_to_eof, wait_listening)
 
 TIMEOUT = 10.0
 GET = b"GET / HTTP/1.1\r\nHost: soak\r\n\r\n"
@@ -272,16 +272,6 @@ def slowloris(addr, stats, stop, period=2.0):
             stats.error("slowloris", "%s: %s" % (type(e).__name__, e))
 
 
-def rss_kb(pid):
-    try:
-        for line in open("/proc/%d/status" % pid):
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
 def start_server(args):
     port = args.port or free_port()
     binary = args.binary
@@ -348,7 +338,7 @@ def main():
             for path in ("/", "/missing", "/_debug"):
                 http_get(addr, path)
         d0 = debug(addr)
-        rss0 = rss_kb(proc.pid) if proc else None
+        rss0 = proc_status_kb(proc.pid, "VmRSS") if proc else None
         print("server: %s (%s, backend %s), %d requests, %d workers" % (
             args.url or args.binary, d0.get("impl"), d0.get("backend"), n, args.workers))
         t0 = time.time()
@@ -392,7 +382,7 @@ def main():
                     break
                 time.sleep(0.2)
                 d1 = debug(addr)
-        rss1 = rss_kb(proc.pid) if proc and not died else None
+        rss1 = proc_status_kb(proc.pid, "VmRSS") if proc and not died else None
     finally:
         stop.set()
         if proc is not None:

@@ -93,6 +93,14 @@ def boom(req):
     return StreamingResponse(gen())
 
 
+@app.get("/badpiece")
+def badpiece(req):
+    def gen():
+        yield "one\n"
+        yield 5  # not bytes or str: the server cannot send it
+    return StreamingResponse(gen())
+
+
 class Ticks:
     """An async iterator that really awaits (MicroPython has no async generators)."""
 

@@ -296,7 +296,7 @@ class MicroFastApi(APIRouter):
             if t is not dict and t is not list and t is not str and is_coro(r):
                 return self._finish(raw, srv, req, r)
         except Exception as e:
-            r = self.error_response(req, e)
+            r = self.error_response(req, e, raw)
             if is_coro(r):
                 return self._finish(raw, srv, req, r)
         self.send(raw, srv, r)
@@ -379,10 +379,12 @@ class MicroFastApi(APIRouter):
             return handlers.get(500)
         return None
 
-    def error_response(self, req, e):
+    def error_response(self, req, e, raw=None):
         """What to answer for an exception raised while handling `req` (may be a coroutine
-        when a custom async handler answers)."""
-        raw = req.raw if req is not None else None
+        when a custom async handler answers). `raw` names the route in the log when the
+        exception came before `req` was made (in routing or in a plain handler)."""
+        if req is not None:
+            raw = req.raw
         h = self._handler_for(e)
         if h is not None:
             try:
@@ -400,9 +402,14 @@ class MicroFastApi(APIRouter):
 
     def _internal_error(self, e, raw=None):
         """Log a handler's exception (one line naming the route, then the traceback) and
-        return the 500 answer."""
-        log.exception(e, "%s: %s: %s", _route_name(raw) if raw is not None else "handler",
-                      type(e).__name__, e)
+        return the 500 answer. MemoryError is the board running short, not a bug in the
+        route: one warning line and 503, the answer the server gives when it cannot hold a
+        request (docs/memory.md), so a client may retry later."""
+        where = _route_name(raw) if raw is not None else "handler"
+        if isinstance(e, MemoryError):
+            log.warning("%s: out of memory, answered 503", where)
+            return Response("out of memory", 503, None, TEXT_TYPE)
+        log.exception(e, "%s: %s: %s", where, type(e).__name__, e)
         detail = "Internal Server Error"
         if self.debug:
             detail = "%s: %s" % (type(e).__name__, e)

@@ -584,7 +584,8 @@ class Server(_IOBase):
             pass
 
     def _head_bytes(self, req, status, headers, extra):
-        check_status(status)
+        if type(status) is not int or status < 200 or status > 599:
+            check_status(status)  # (raises; the common case is checked inline: a call costs)
         check_headers(headers)
         c = req._conn
         keep = c.keep_alive and not c.close_after
@@ -594,7 +595,7 @@ class Server(_IOBase):
         lines.append(extra)
         if not keep:
             lines.append("Connection: close\r\n")
-        elif req.version == "1.0":
+        elif req._head.version == "1.0":  # (the head's attribute: not through the property)
             lines.append("Connection: keep-alive\r\n")
         lines.append("\r\n")
         return "".join(lines).encode(), keep

@@ -132,6 +132,9 @@ class Stream:
             except OSError as e:
                 self.gone(oserror(e))
                 return True
+            except Exception as e:  # MemoryError copying the piece, a piece of a wrong type
+                self.failed(e)
+                return True
             if not queued:
                 self.pending = p
                 return False
@@ -174,6 +177,11 @@ class Stream:
                         await asyncio.sleep(0.005)  # the server sends from its queue meanwhile
                 except OSError as e:
                     self.gone(oserror(e))
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as e:  # as in pump()
+                    self.failed(e)
                     return
                 self.sent += 1
                 budget -= 1

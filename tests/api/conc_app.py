@@ -94,6 +94,14 @@ def boom(req):
     return StreamingResponse(gen())
 
 
+@app.get("/badpiece")
+def badpiece(req):
+    def gen():
+        yield "one\n"
+        yield 5  # not bytes or str: the server cannot send it
+    return StreamingResponse(gen())
+
+
 def tick_stream(n, ms):
     """A stream that really awaits: "tick n-1" down to "tick 0", one every `ms` ms."""
     async def tick(i):

@@ -230,6 +230,21 @@ def test_failing_stream_is_cut_not_ended(srv):
     assert srv.get("/json").status_code == 200
 
 
+def test_stream_piece_the_server_cannot_send_cuts_the_stream(srv):
+    """A piece of the wrong type (or one there is no memory to copy) fails in the server's
+    stream_send, not in the iterator: the same honest end, not an exception out of serve()."""
+    s = srv.conn()
+    try:
+        s.sendall(b"GET /badpiece HTTP/1.1\r\nHost: t\r\n\r\n")
+        data, how = read_all(s)
+    finally:
+        s.close()
+    assert b"one\n" in data and not data.endswith(b"0\r\n\r\n"), data
+    assert how in ("reset", "closed")
+    assert wait_for(lambda: "GET /badpiece: stream failed after 1 chunks: TypeError" in srv.log())
+    assert srv.get("/json").status_code == 200
+
+
 def test_client_reset_mid_stream_is_one_line(srv):
     for _ in range(3):
         s = srv.conn()

@@ -158,6 +158,9 @@ class Stats:
             self.errors[key] = self.errors.get(key, 0) + 1
             if len(self.examples) < 20:
                 self.examples.append("%s: %s" % (kind, what))
+                # (also as they happen: a long run's errors are seen before it ends)
+                print("error at request %d: %s: %s" % (self.requests, kind, what),
+                      file=sys.stderr, flush=True)
 
 
 def exchange_hostile(addr, raw):

@@ -4,7 +4,7 @@ the emulated chip (frozen microfastapi, _mfa.Server on lwIP) and soak.py runs in
 network namespace. Root only (network namespaces, TUN/TAP).
 
     sudo python3 tests/bench/soak_emu.py -n 20000 [--firmware build/MFA_PICO/firmware.uf2]
-    sudo python3 tests/bench/soak_emu.py -n 20000 --picow [--firmware build/MFA_PICO_W/firmware.uf2]
+    sudo python3 tests/bench/soak_emu.py -n 20000 --picow --workers 3 [--firmware build/MFA_PICO_W/firmware.uf2]
 
 MFA_PICO is reached over its SLIP link (tests/net/slip_bridge.py); with --picow the Pico W
 image joins emulated WiFi first (tests/net/picow_net.py).
@@ -34,6 +34,9 @@ def main():
     ap.add_argument("--timeout", type=float, default=6 * 3600)
     ap.add_argument("--free-kb", type=int, default=0, help="leave about this much heap free")
     ap.add_argument("--big", type=float, default=0.0, help="soak.py --big")
+    # More than one client keeps the chip busy while another client waits on the emulated
+    # link (the chip process runs at about half a core with one).
+    ap.add_argument("--workers", type=int, default=1, help="soak.py --workers")
     args = ap.parse_args()
     board = "MFA_PICO_W" if args.picow else "MFA_PICO"
     firmware = args.firmware or str(ROOT / "build" / board / "firmware.uf2")
@@ -60,7 +63,7 @@ def main():
         print(out.strip().splitlines()[-1] if out.strip() else "app started")
         t0 = time.time()
         r = pico.ns.run([sys.executable, str(ROOT / "tests" / "bench" / "soak.py"), "--url",
-                         pico.url(), "-n", str(args.requests), "--workers", "1",
+                         pico.url(), "-n", str(args.requests), "--workers", str(args.workers),
                          # The chip's 1 s header timeout is simulated time: at the emulator's
                          # pace a slowloris client waits far longer in wall time for its 408.
                          "--client-timeout", "180", "--json", args.json, "--big", str(args.big)],

@@ -72,6 +72,12 @@ def boom(req):
     raise RuntimeError("handler failed on purpose")
 
 
+@app.get("/oom")
+def oom(req):
+    # A real allocation failure (more than any heap has), not a raised MemoryError.
+    return bytearray(sys.maxsize // 2)
+
+
 class Opaque:
     pass
 

@@ -282,6 +282,24 @@ def test_bad_handler_gives_500_and_keeps_the_connection(srv, path):
     assert b"Internal Server Error" in resps[0][2]
 
 
+def test_handler_out_of_memory_gives_503_and_keeps_the_connection(srv):
+    """A handler whose allocation fails is the board running short, not a bug: 503 (as for a
+    request the server cannot hold), one log line without a traceback, the connection kept."""
+    s = srv.connect()
+    s.sendall(b"GET /oom HTTP/1.1\r\nHost: t\r\n\r\n" + GET)
+    resps = read_responses(s, 2)
+    s.close()
+    assert [r[0] for r in resps] == [503, 200]
+    assert resps[0][2] == b"out of memory"
+    line = "GET /oom: out of memory, answered 503"
+    deadline = time.time() + 5  # (the server's output is read by a thread)
+    while line not in srv.output.decode(errors="replace") and time.time() < deadline:
+        time.sleep(0.02)
+    out = srv.output.decode(errors="replace")
+    assert line in out, out
+    assert "Traceback" not in out.split("/oom: out of memory")[-1], out
+
+
 def test_slow_handler(srv):
     """A handler that blocks the (single-threaded) loop delays others but loses nothing."""
     s = srv.connect()

@@ -249,6 +249,8 @@ def worker(addr, quota, seed, stats, hostile, stop, big=0.0, big_max=16384, atta
             done += 1
             continue
         r = rnd.random()
+        step = "keepalive" if r < 0.55 else "pipelined" if r < 0.65 else "close" if r < 0.90 \
+            else "hostile"
         try:
             if r < 0.55:
                 k = min(rnd.randint(1, 20), quota - done)
@@ -329,7 +331,7 @@ def worker(addr, quota, seed, stats, hostile, stop, big=0.0, big_max=16384, atta
                     stats.ok("hostile")
                 done += 1
         except (OSError, EOFError, ValueError) as e:
-            stats.error("io", "%s: %s" % (type(e).__name__, e))
+            stats.error("io", "%s in a %s step: %s" % (type(e).__name__, step, e))
             done += 1
 
 

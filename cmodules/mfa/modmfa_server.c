@@ -218,7 +218,7 @@ static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, si
         { MP_QSTR_idle_timeout_ms, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 5000} },
         { MP_QSTR_min_rate, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 500} },
         { MP_QSTR_rate_grace_ms, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 3000} },
-        { MP_QSTR_backlog, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = MFA_SERVER_BACKLOG} },
+        { MP_QSTR_backlog, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 4} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);

@@ -36,19 +36,6 @@
 #define MFA_TR_EXIT
 #endif
 
-// Default listen queue (Server(backlog=...)). POSIX: a kernel queue that costs nothing; under a
-// reconnect flood (a full pool resets attackers, who connect again at once) a queue of 4
-// overflowed and a real client's SYN was dropped, retried by its kernel only 1 s later (issue
-// 15: tests/bench/attack.py). lwIP: ignored unless TCP_LISTEN_BACKLOG (each pending
-// connection holds a pcb there).
-#ifndef MFA_SERVER_BACKLOG
-#if defined(MFA_SERVER_POSIX)
-#define MFA_SERVER_BACKLOG (16)
-#else
-#define MFA_SERVER_BACKLOG (4)
-#endif
-#endif
-
 // Client-side failures kept for Server.events() until the app takes them (more are counted).
 #ifndef MFA_SERVER_EVENTS
 #define MFA_SERVER_EVENTS (4)

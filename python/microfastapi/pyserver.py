@@ -53,14 +53,6 @@ FRESH_MS = 1000
 MAX_EMPTY_LINES = 4  # CRLFs before a request line that leave a connection idle (the parser's)
 
 _EPOLL = hasattr(select, "epoll")
-# Default listen queue, as _mfa's MFA_SERVER_BACKLOG: 16 where the kernel keeps it (a queue of 4
-# overflowed under a reconnect flood and dropped real clients' SYNs for a 1 s retransmit); 4 on
-# a board, where lwIP holds a pcb per pending connection.
-try:
-    import sys as _sys
-    _BACKLOG = 16 if _sys.platform in ("linux", "darwin", "win32") else 4
-except ImportError:  # pragma: no cover
-    _BACKLOG = 4
 _RECV = 2048
 _OUT_HIGH = 4096  # stream_send refuses more while this much is unsent
 _EVENTS = 4  # client-side failures kept for events() (as _mfa's MFA_SERVER_EVENTS)
@@ -118,7 +110,7 @@ class Server(_IOBase):
 
     def __init__(self, host="0.0.0.0", port=80, max_conns=8, max_body=16384,
                  header_timeout_ms=10000, body_timeout_ms=10000, idle_timeout_ms=5000,
-                 min_rate=500, rate_grace_ms=3000, backlog=None, parser=None):
+                 min_rate=500, rate_grace_ms=3000, backlog=4, parser=None):
         # `parser`: what parses heads and chunked bodies (parse_request, ParseError,
         # ChunkedDecoder): backend.parser as the app passes it, else the pure-Python twin.
         if parser is None:
@@ -140,7 +132,7 @@ class Server(_IOBase):
         except (OSError, AttributeError):
             pass
         s.bind(ai[-1])
-        s.listen(_BACKLOG if backlog is None else backlog)
+        s.listen(backlog)
         s.setblocking(False)
         self._lsock = s
         self.port = port

@@ -359,7 +359,9 @@ class Server(_IOBase):
             return False
         self._stats["evicted"] += 1
         self._drop(best)
-        return True
+        # A newcomer answered 503 stays in _conns while it lingers, beyond max_conns: taking
+        # that one back may not have made room yet.
+        return len(self._conns) <= self.max_conns or self._take_back(new, now)
 
     def _drop(self, c):
         """Close c with a reset (SO_LINGER 0), dropping what is queued: no TIME_WAIT left."""

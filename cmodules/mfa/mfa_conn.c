@@ -179,6 +179,7 @@ void mfa_pool_init(mfa_pool_t *pool, mfa_conn_t *conns, size_t n, const mfa_conn
     void *ctx) {
     uint32_t max_body = pool->max_body;
     uint32_t ht = pool->header_timeout_ms, bt = pool->body_timeout_ms, it = pool->idle_timeout_ms;
+    uint32_t rate = pool->min_rate, grace = pool->rate_grace_ms;
     memset(pool, 0, sizeof(*pool));
     pool->io = io;
     pool->ctx = ctx;
@@ -188,6 +189,8 @@ void mfa_pool_init(mfa_pool_t *pool, mfa_conn_t *conns, size_t n, const mfa_conn
     pool->header_timeout_ms = ht;
     pool->body_timeout_ms = bt;
     pool->idle_timeout_ms = it;
+    pool->min_rate = rate;
+    pool->rate_grace_ms = grace;
     for (size_t i = 0; i < n; i++) {
         conns[i].index = (uint16_t)i;
         conns[i].gen = 0;
@@ -225,23 +228,100 @@ static void conn_dead(mfa_pool_t *pool, mfa_conn_t *c) {
     mfa_conn_close(pool, c, true);
 }
 
-mfa_conn_t *mfa_pool_accept(mfa_pool_t *pool, uintptr_t handle, uint32_t now_ms) {
-    mfa_conn_t *slot = NULL, *idle = NULL;
-    for (size_t i = 0; i < pool->n && !slot; i++) {
-        mfa_conn_t *c = &pool->conns[i];
-        if (c->state == MFA_CONN_FREE) {
-            slot = c;
-        } else if (c->state == MFA_CONN_HEAD && (c->flags & MFA_CF_REUSED) && c->in_len == 0
-                   && !queued(c) && (!idle || (int32_t)(c->last_used_ms - idle->last_used_ms) < 0)) {
-            idle = c;
+// Whether a HEAD-stage connection has begun a request: empty lines (CRLF) before a request
+// line are ignored (RFC 9112 2.2, some clients send one after a POST body), so a connection
+// holding only those (at most MFA_HTTP_MAX_EMPTY_LINES; the parser refuses more) is idle.
+static bool head_started(const mfa_conn_t *c) {
+    if (c->in_len == 0) {
+        return false;
+    }
+    if (c->in_len % 2 || c->in_len > 2 * MFA_HTTP_MAX_EMPTY_LINES) {
+        return true;
+    }
+    for (size_t i = 0; i < c->in_len; i += 2) {
+        if (c->in[i] != '\r' || c->in[i + 1] != '\n') {
+            return true;
         }
     }
-    if (!slot && idle) {
-        // Pool full: the oldest idle keep-alive connection makes room (a client that reuses it
-        // will simply reconnect, as it must be ready to after any keep-alive close).
-        pool->stats.evicted++;
-        mfa_conn_close(pool, idle, false);
-        slot = idle;
+    return false;
+}
+
+// What a full pool may take back, in the order it does (see mfa_pool_accept in mfa_conn.h).
+typedef enum {
+    TAKE_IDLE = 0,   // idle keep-alive
+    TAKE_LINGER,     // last answer sent, draining
+    TAKE_SILENT,     // nothing sent since connecting, for MFA_CONN_FRESH_MS
+    TAKE_HEAD,       // a head still arriving
+    TAKE_FRESH,      // nothing sent yet, connected less than MFA_CONN_FRESH_MS ago
+    TAKE_NONE,       // busy with a request
+} take_t;
+
+static take_t take_kind(const mfa_conn_t *c, uint32_t now, uint32_t *since) {
+    if (queued(c)) {
+        return TAKE_NONE;  // an answer is leaving
+    }
+    if (c->state == MFA_CONN_CLOSING) {
+        *since = c->shut_ms;
+        return (c->flags & MFA_CF_SHUT) ? TAKE_LINGER : TAKE_NONE;
+    }
+    if (c->state != MFA_CONN_HEAD) {
+        return TAKE_NONE;
+    }
+    if (head_started(c)) {
+        *since = c->started_ms;  // the head's first byte
+        return TAKE_HEAD;
+    }
+    if (c->flags & MFA_CF_REUSED) {
+        *since = c->last_used_ms;
+        return TAKE_IDLE;
+    }
+    *since = c->started_ms;  // accepted
+    return elapsed(now, c->started_ms, MFA_CONN_FRESH_MS) ? TAKE_SILENT : TAKE_FRESH;
+}
+
+static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now);
+
+mfa_conn_t *mfa_pool_accept(mfa_pool_t *pool, uintptr_t handle, uint32_t now_ms) {
+    mfa_conn_t *slot = NULL;
+    for (size_t i = 0; i < pool->n && !slot; i++) {
+        if (pool->conns[i].state == MFA_CONN_FREE) {
+            slot = &pool->conns[i];
+        }
+    }
+    if (!slot) {
+        // Pool full. First take in what the head-stage connections have received: a request
+        // that has arrived is not a connection to give up (and a closed one frees its slot).
+        for (size_t i = 0; i < pool->n; i++) {
+            mfa_conn_t *c = &pool->conns[i];
+            if (c->state == MFA_CONN_HEAD && !queued(c)) {
+                conn_read(pool, c, now_ms);
+            }
+            if (c->state == MFA_CONN_FREE && !slot) {
+                slot = c;
+            }
+        }
+    }
+    if (!slot) {
+        // Take one back: the cheapest kind to lose first, the oldest of that kind. A client
+        // of an idle keep-alive connection reconnects, as it must after any keep-alive close.
+        take_t best = TAKE_NONE;
+        uint32_t best_since = 0;
+        for (size_t i = 0; i < pool->n; i++) {
+            mfa_conn_t *c = &pool->conns[i];
+            uint32_t since = 0;
+            take_t k = take_kind(c, now_ms, &since);
+            if (k < best || (k == best && k != TAKE_NONE && (int32_t)(since - best_since) < 0)) {
+                best = k;
+                best_since = since;
+                slot = c;
+            }
+        }
+        if (best == TAKE_NONE) {
+            slot = NULL;
+        } else {
+            pool->stats.evicted++;
+            mfa_conn_close(pool, slot, true);
+        }
     }
     if (!slot) {
         pool->stats.rejected++;
@@ -449,6 +529,7 @@ static bool body_start(mfa_pool_t *pool, mfa_conn_t *c, unsigned http_flags, uin
     }
     c->state = MFA_CONN_BODY;
     c->started_ms = now;
+    c->rx = (uint32_t)(c->in_len - c->head_len);  // body bytes that came with the head
     body_free(pool, c);
     bool chunked = http_flags & MFA_HTTP_F_CHUNKED;
     if (chunked) {
@@ -607,8 +688,11 @@ static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             c->started_ms = now;
             continue;
         }
-        if (c->state == MFA_CONN_HEAD && c->in_len == 0) {
+        if (c->state == MFA_CONN_HEAD && !head_started(c)) {
             c->started_ms = now;  // the header timeout runs from a request's first byte
+        }
+        if (c->state == MFA_CONN_BODY) {
+            c->rx += (uint32_t)r;
         }
         if (ext) {
             c->body_len += (size_t)r;
@@ -625,6 +709,18 @@ static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
     }
 }
 
+// The minimum data rate: a stage that began at c->started_ms and has delivered `got` bytes is
+// too slow once it has run longer than the grace period plus the time those bytes buy at
+// min_rate (as Apache's mod_reqtimeout MinRate: every min_rate bytes extend the deadline 1 s).
+static bool too_slow(const mfa_pool_t *pool, const mfa_conn_t *c, size_t got, uint32_t now) {
+    if (!pool->min_rate) {
+        return false;
+    }
+    uint64_t allowed = (uint64_t)pool->rate_grace_ms + (uint64_t)got * 1000u / pool->min_rate;
+    // Beyond 2^31 ms the unsigned difference would wrap: the stage timeouts end it first.
+    return allowed < 0x80000000u && elapsed(now, c->started_ms, (uint32_t)allowed);
+}
+
 static void conn_timeouts(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
     if (queued(c) && elapsed(now, c->write_ms, pool->body_timeout_ms)) {
         // The client stopped reading.
@@ -638,7 +734,7 @@ static void conn_timeouts(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             if (c->ref) {
                 return;
             }
-            if (c->in_len == 0) {
+            if (!head_started(c)) {
                 if (!queued(c) && elapsed(now, c->started_ms, pool->idle_timeout_ms)) {
                     mfa_conn_close(pool, c, false);
                 }
@@ -646,13 +742,24 @@ static void conn_timeouts(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
                 pool->stats.timeouts++;
                 conn_event(pool, c, MFA_EVT_HEADER_TIMEOUT);
                 conn_error(pool, c, 408, "request header timeout", now);
+            } else if (too_slow(pool, c, c->in_len, now)) {
+                pool->stats.timeouts++;
+                conn_event(pool, c, MFA_EVT_HEADER_TIMEOUT);
+                conn_error(pool, c, 408, "request header too slow", now);
             }
             break;
         case MFA_CONN_BODY:
-            if (!c->ref && elapsed(now, c->started_ms, pool->body_timeout_ms)) {
+            if (c->ref) {
+                break;
+            }
+            if (elapsed(now, c->started_ms, pool->body_timeout_ms)) {
                 pool->stats.timeouts++;
                 conn_event(pool, c, MFA_EVT_BODY_TIMEOUT);
                 conn_error(pool, c, 408, "request body timeout", now);
+            } else if (too_slow(pool, c, c->rx, now)) {
+                pool->stats.timeouts++;
+                conn_event(pool, c, MFA_EVT_BODY_TIMEOUT);
+                conn_error(pool, c, 408, "request body too slow", now);
             }
             break;
         case MFA_CONN_CLOSING:

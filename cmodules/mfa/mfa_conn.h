@@ -63,6 +63,13 @@
 #define MFA_CONN_LINGER_MS (1000)
 #endif
 
+// Pool pressure (mfa_pool_accept): a connection that has sent nothing since it connected is
+// "fresh" for this long, and taken back for a newcomer only after every partial head: it is most
+// likely a client whose request is on its way (one round trip on WiFi is a few ms to 100s of ms).
+#ifndef MFA_CONN_FRESH_MS
+#define MFA_CONN_FRESH_MS (1000)
+#endif
+
 // First allocation for a chunked body; doubled as needed up to max_body.
 #ifndef MFA_CONN_CHUNKED_START
 #define MFA_CONN_CHUNKED_START (512)
@@ -170,6 +177,7 @@ struct _mfa_conn_t {
     uint8_t tail_len;
     uint32_t write_ms;          // last send progress (stalled-writer timeout)
     uint32_t shut_ms;           // CLOSING: when our side was half-closed (the linger's cap)
+    uint32_t rx;                // BODY: bytes received since the body stage began (min rate)
 
     // client address, filled by the transport
     char addr[48];
@@ -182,7 +190,7 @@ typedef struct _mfa_conn_stats_t {
     uint32_t responses;   // responses completed by the application
     uint32_t errors;      // protocol errors answered by the server (4xx/5xx)
     uint32_t rejected;    // 503 because the pool was full
-    uint32_t evicted;     // idle keep-alive connections closed to make room
+    uint32_t evicted;     // connections taken back to make room for a new one (pool full)
     uint32_t timeouts;    // header/body/idle/write timeouts
     uint32_t resets;      // connections that died on a reset or I/O error
 } mfa_conn_stats_t;
@@ -196,6 +204,11 @@ typedef struct _mfa_pool_t {
     uint32_t header_timeout_ms;
     uint32_t body_timeout_ms;
     uint32_t idle_timeout_ms;
+    // Minimum data rate for heads and bodies: once a stage (head from its first byte, body
+    // from the end of its head) has run rate_grace_ms, it must have delivered min_rate bytes
+    // per second since its start, else it is answered 408. 0: no rate rule.
+    uint32_t min_rate;
+    uint32_t rate_grace_ms;
     size_t rr;                  // round-robin start for handing out requests
     size_t open;                // connections in use
     mfa_conn_stats_t stats;
@@ -206,9 +219,18 @@ typedef struct _mfa_pool_t {
 void mfa_pool_init(mfa_pool_t *pool, mfa_conn_t *conns, size_t n, const mfa_conn_io_t *io,
     void *ctx);
 
-// A new connection arrived. Returns its slot, evicting the oldest idle keep-alive connection if
-// the pool is full, or NULL when no slot can be had: then the transport sends
-// mfa_conn_busy_response and closes the connection itself.
+// A new connection arrived. Returns its slot, or NULL when no slot can be had: then the
+// transport sends mfa_conn_busy_response and closes the connection itself. A full pool first
+// reads what its connections in the head stage have received (so a request that has arrived
+// counts), then takes one back, reset (abort: on lwIP no pcb is left in TIME_WAIT), in this
+// order, the oldest of a kind first:
+//   1. an idle keep-alive connection (it has answered a request and holds nothing of the next);
+//   2. a closing connection whose last answer is sent and which only drains (linger);
+//   3. a connection that has sent nothing for MFA_CONN_FRESH_MS since it connected;
+//   4. a connection whose head is still arriving (the one whose head began earliest);
+//   5. a fresh connection that has sent nothing yet.
+// NULL only when every connection is busy with a request: its body arriving, held by the
+// application, or its answer being sent.
 mfa_conn_t *mfa_pool_accept(mfa_pool_t *pool, uintptr_t handle, uint32_t now_ms);
 extern const char mfa_conn_busy_response[];
 extern const size_t mfa_conn_busy_response_len;

@@ -430,7 +430,23 @@ static int fail(mfa_http_request_t *req, mfa_http_err_t err) {
     return MFA_HTTP_ERROR;
 }
 
+static int parse_head(const char *buf, size_t len, size_t last_len,
+    mfa_http_request_t *req, mfa_http_header_t *headers, size_t *num_headers);
+
 int mfa_http_parse_request(const char *buf, size_t len, size_t last_len,
+    mfa_http_request_t *req, mfa_http_header_t *headers, size_t *num_headers) {
+    // Empty lines before the request line (rule 4): parse what follows them, count them in.
+    size_t skip = 0;
+    while (skip < 2 * MFA_HTTP_MAX_EMPTY_LINES && skip + 1 < len && buf[skip] == '\r'
+           && buf[skip + 1] == '\n') {
+        skip += 2;
+    }
+    int r = parse_head(buf + skip, len - skip, last_len > skip ? last_len - skip : 0, req,
+        headers, num_headers);
+    return r > 0 ? r + (int)skip : r;
+}
+
+static int parse_head(const char *buf, size_t len, size_t last_len,
     mfa_http_request_t *req, mfa_http_header_t *headers, size_t *num_headers) {
     const unsigned char *s = (const unsigned char *)buf;
     size_t capacity = *num_headers;
@@ -819,12 +835,17 @@ ptrdiff_t mfa_chunked_decode(mfa_chunked_t *d, const char *src, size_t len, char
             o += take;
             i += take;
             d->size -= take;
+            d->data += take;
             if (d->size == 0) {
                 st = S_DATA_CR;
             }
             continue;
         }
         unsigned char c = s[i++];
+        if (st <= S_DATA_LF && ++d->framing > d->data + MFA_HTTP_MAX_CHUNK_OVERHEAD) {
+            err = MFA_HTTP_E_CHUNK_OVERHEAD;
+            break;
+        }
         if (st <= S_SIZE_LF) {
             st = size_line_step(d, st, c, &err);
         } else if (st == S_DATA_CR || st == S_DATA_LF) {

@@ -8,7 +8,8 @@
 // Shape after picohttpparser: mfa_http_parse_request returns the number of bytes of the head
 // (> 0), MFA_HTTP_INCOMPLETE (-2) while the head has not fully arrived, or MFA_HTTP_ERROR (-1)
 // with req->error saying why. Strictness after llhttp: every error has its own code, a name, a
-// reason and the HTTP status to answer with. Nothing is lenient.
+// reason and the HTTP status to answer with. Lenient only where RFC 9112 says SHOULD (empty
+// lines before the request line, rule 4).
 //
 // The rules, in the order they are checked:
 //
@@ -26,7 +27,10 @@
 //    Method: a token (any token: the router answers 405/501, not the parser). Target: visible
 //    ASCII (0x21-0x7E), at most MFA_HTTP_MAX_TARGET bytes (414), origin-form ('/' first) or
 //    `*` with OPTIONS. Absolute-form (`GET http://host/ HTTP/1.1`) is rejected: it is only
-//    sent to proxies, and a device is not one. Leading empty lines are not skipped. Version:
+//    sent to proxies, and a device is not one. Up to MFA_HTTP_MAX_EMPTY_LINES empty lines
+//    (CRLF) before the request line are skipped (RFC 9112 2.2: a server SHOULD ignore at least
+//    one; some clients send a CRLF after a POST body) and counted in the head's length; more
+//    are a malformed request line. The other limits count from the request line. Version:
 //    `HTTP/` DIGIT `.` DIGIT (else 400); only 1.0 and 1.1 (else 505).
 // 5. Header lines, in wire order: at most *num_headers of them (431); no obs-fold (a line
 //    starting with SP/HTAB: 400, RFC 9112 5.2); a token name directly followed by ':' (space
@@ -77,6 +81,20 @@
 #define MFA_HTTP_MAX_CHUNK_LINE (256)
 #endif
 
+// Empty lines (CRLF) skipped before a request line (rule 4).
+#ifndef MFA_HTTP_MAX_EMPTY_LINES
+#define MFA_HTTP_MAX_EMPTY_LINES (4)
+#endif
+
+// Chunked framing (size lines with their extensions and CRLFs, the CRLF after each chunk's data)
+// may exceed the body's data bytes by at most this much; beyond it the body is refused (413)
+// as soon as it is seen, so a body of millions of 1-byte chunks (5 bytes of framing per data
+// byte) costs no more than a few KB of decoding. Chunks of 5 bytes or more never reach it; the
+// allowance covers a size line at MFA_HTTP_MAX_CHUNK_LINE with its small chunk.
+#ifndef MFA_HTTP_MAX_CHUNK_OVERHEAD
+#define MFA_HTTP_MAX_CHUNK_OVERHEAD (1024)
+#endif
+
 #define MFA_HTTP_MAX_CONTENT_LENGTH (0x7fffffffffffffffULL)
 
 // ---- errors ------------------------------------------------------------------------------------
@@ -112,7 +130,8 @@
     X(CHUNK_LINE_TOO_LONG, "CHUNK_LINE_TOO_LONG", 400, "chunk extension too long") \
     X(CHUNK_DATA, "CHUNK_DATA", 400, "missing CRLF after chunk data") \
     X(TRAILER, "TRAILER", 400, "invalid trailer") \
-    X(TRAILER_TOO_LARGE, "TRAILER_TOO_LARGE", 431, "trailer section too large")
+    X(TRAILER_TOO_LARGE, "TRAILER_TOO_LARGE", 431, "trailer section too large") \
+    X(CHUNK_OVERHEAD, "CHUNK_OVERHEAD", 413, "chunked framing overhead too large")
 
 #define MFA_HTTP_ERR_ENUM(code, name, status, reason) MFA_HTTP_E_##code,
 typedef enum _mfa_http_err_t {
@@ -196,10 +215,13 @@ bool mfa_http_qs_next(const char *qs, size_t len, size_t *pos,
 // sign or spaces; chunk extensions `;name[=token|quoted-string]` with BWS around ';' and '='
 // are validated and skipped, the size line at most MFA_HTTP_MAX_CHUNK_LINE bytes; CRLF
 // everywhere; trailer fields checked like header lines (values may be any non-control bytes)
-// and dropped, the trailer section at most MFA_HTTP_MAX_HEAD bytes (431).
+// and dropped, the trailer section at most MFA_HTTP_MAX_HEAD bytes (431); framing beyond the
+// data by more than MFA_HTTP_MAX_CHUNK_OVERHEAD bytes: 413.
 typedef struct _mfa_chunked_t {
     uint64_t size;         // bytes left in the current chunk (or the size being read)
     uint32_t count;        // bytes of the current size line / of the trailer section
+    uint64_t data;         // payload bytes so far
+    uint64_t framing;      // framing bytes so far (size lines, CRLFs; not the trailer)
     uint8_t state;
     uint8_t error;         // mfa_http_err_t, sticky
 } mfa_chunked_t;

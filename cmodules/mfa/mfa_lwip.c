@@ -116,17 +116,28 @@ static void cb_err(void *arg, err_t err) {
     }
 }
 
+static void lc_release(mfa_lwip_conn_t *lc, bool abort);
+
 static err_t cb_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
     mfa_lwip_t *tr = arg;
     if (err != ERR_OK || newpcb == NULL || tr == NULL) {
         return ERR_VAL;
     }
-    mfa_lwip_conn_t *lc = NULL;
-    for (size_t i = 0; i < tr->n; i++) {
-        if (!tr->lc[i].used) {
-            lc = &tr->lc[i];
-            break;
+    mfa_lwip_conn_t *lc = NULL, *drainer = NULL;
+    for (size_t i = 0; i < tr->n && !lc; i++) {
+        mfa_lwip_conn_t *x = &tr->lc[i];
+        if (!x->used) {
+            lc = x;
+        } else if (x->drain && (!drainer || (int32_t)(x->drain_start - drainer->drain_start) < 0)) {
+            drainer = x;
         }
+    }
+    if (!lc && drainer) {
+        // Every entry taken, the extra ones by lingering closes (e.g. slow clients answered
+        // 408 that keep sending): the one lingering longest gives way, reset, as a full pool
+        // takes back a slot (mfa_pool_accept). Another pcb than newpcb: safe to abort here.
+        lc_release(drainer, true);
+        lc = drainer;
     }
     if (!lc) {
         return ERR_MEM;  // lwIP aborts the new pcb

@@ -186,7 +186,7 @@ void mfa_head_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     }
     switch (attr) {
         case MP_QSTR_method:
-            dest[0] = mfa_method_str(self->data, self->method_len);
+            dest[0] = mfa_method_str(mfa_head_method(self), self->method_len);
             break;
         case MP_QSTR_path:
             dest[0] = mfa_span_str(self->data, self->path);
@@ -228,7 +228,7 @@ void mfa_head_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
 }
 
 void mfa_head_print_line(const mp_print_t *print, const char *kind, const mfa_head_obj_t *h) {
-    mp_printf(print, "<%s %.*s %.*s%s%.*s HTTP/1.%d>", kind, h->method_len, h->data,
+    mp_printf(print, "<%s %.*s %.*s%s%.*s HTTP/1.%d>", kind, h->method_len, mfa_head_method(h),
         h->path.len, h->data + h->path.off, h->query.len ? "?" : "", h->query.len,
         h->data + h->query.off, h->minor_version);
 }

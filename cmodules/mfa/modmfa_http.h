@@ -28,13 +28,19 @@ typedef struct _mfa_head_obj_t {
     mp_obj_t headers;          // the headers list, made on first use
     uint64_t content_length;
     uint16_t header_len;
-    uint16_t method_len;       // the method is at offset 0
+    uint16_t method_len;       // the method ends 1 byte before the path (see mfa_head_method)
     uint8_t minor_version;
     uint8_t flags;             // MFA_HTTP_F_*
     uint8_t num_headers;       // valid once spans is set
     mfa_span16_t path;
     mfa_span16_t query;
 } mfa_head_obj_t;
+
+// The method: the request line is `method SP target`, and the path starts the target. (Not at
+// offset 0: empty lines before the request line are part of the head, see mfa_http.h rule 4.)
+static inline const char *mfa_head_method(const mfa_head_obj_t *h) {
+    return h->data + h->path.off - 1 - h->method_len;
+}
 
 // Fill a head object (its base set) from the parser's result for `data` (header_len bytes).
 void mfa_head_init(mfa_head_obj_t *h, mp_obj_t buf, const char *data, size_t header_len,

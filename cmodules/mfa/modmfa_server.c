@@ -201,7 +201,7 @@ static mfa_server_obj_t *get_server(mp_obj_t self_in) {
 static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
     const mp_obj_t *all_args) {
     enum { ARG_host, ARG_port, ARG_max_conns, ARG_max_body, ARG_header_timeout_ms,
-           ARG_body_timeout_ms, ARG_idle_timeout_ms, ARG_backlog };
+           ARG_body_timeout_ms, ARG_idle_timeout_ms, ARG_min_rate, ARG_rate_grace_ms, ARG_backlog };
     static const mp_arg_t allowed_args[] = {
         // Default None, not MP_QSTR_0_dot_0_dot_0_dot_0: a user C module cannot declare the qstr
         // "0.0.0.0" (makeqstrdefs.py collects the identifier text "0_dot_0_dot_0_dot_0" as the
@@ -216,6 +216,8 @@ static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, si
         { MP_QSTR_header_timeout_ms, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 10000} },
         { MP_QSTR_body_timeout_ms, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 10000} },
         { MP_QSTR_idle_timeout_ms, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 5000} },
+        { MP_QSTR_min_rate, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 500} },
+        { MP_QSTR_rate_grace_ms, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 3000} },
         { MP_QSTR_backlog, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 4} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
@@ -225,7 +227,8 @@ static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, si
         mp_raise_ValueError(MP_ERROR_TEXT("max_conns out of range"));
     }
     if (args[ARG_max_body].u_int < 0 || args[ARG_header_timeout_ms].u_int < 0
-        || args[ARG_body_timeout_ms].u_int < 0 || args[ARG_idle_timeout_ms].u_int < 0) {
+        || args[ARG_body_timeout_ms].u_int < 0 || args[ARG_idle_timeout_ms].u_int < 0
+        || args[ARG_min_rate].u_int < 0 || args[ARG_rate_grace_ms].u_int < 0) {
         mp_raise_ValueError(MP_ERROR_TEXT("negative limit"));
     }
     mfa_server_obj_t *srv = mp_obj_malloc_with_finaliser(mfa_server_obj_t, type);
@@ -242,6 +245,8 @@ static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, si
     srv->pool.header_timeout_ms = (uint32_t)args[ARG_header_timeout_ms].u_int;
     srv->pool.body_timeout_ms = (uint32_t)args[ARG_body_timeout_ms].u_int;
     srv->pool.idle_timeout_ms = (uint32_t)args[ARG_idle_timeout_ms].u_int;
+    srv->pool.min_rate = (uint32_t)args[ARG_min_rate].u_int;
+    srv->pool.rate_grace_ms = (uint32_t)args[ARG_rate_grace_ms].u_int;
     mfa_pool_init(&srv->pool, srv->conns, (size_t)n, &mfa_tr_io, srv);
     const char *host = args[ARG_host].u_obj == mp_const_none
         ? "0.0.0.0" : mp_obj_str_get_str(args[ARG_host].u_obj);

@@ -152,6 +152,8 @@ class MicroFastApi(APIRouter):
     header_timeout_ms = 10000  # request line + headers must arrive within this
     body_timeout_ms = 10000    # body must arrive within this after the headers
     idle_timeout_ms = 5000     # keep-alive connections idle longer are closed
+    min_rate = 500             # bytes/s a head or body must keep up after rate_grace_ms (0: off)
+    rate_grace_ms = 3000       # (docs/concurrency.md, "A full pool and slow clients")
     stream_budget = 8          # chunks sent per streaming response per poll step
 
     def __init__(self, title="microfastapi", version="0.1.0", debug=False, description=None,
@@ -569,7 +571,8 @@ class MicroFastApi(APIRouter):
         cls, name = backend.server_class()
         kw = {"max_conns": self.max_conns, "max_body": self.max_body,
               "header_timeout_ms": self.header_timeout_ms,
-              "body_timeout_ms": self.body_timeout_ms, "idle_timeout_ms": self.idle_timeout_ms}
+              "body_timeout_ms": self.body_timeout_ms, "idle_timeout_ms": self.idle_timeout_ms,
+              "min_rate": self.min_rate, "rate_grace_ms": self.rate_grace_ms}
         kw.update(limits)
         if name != "_mfa":
             kw["parser"] = backend.parser  # pyserver parses with what backend chose

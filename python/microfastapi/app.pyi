@@ -28,6 +28,8 @@ class MicroFastApi(APIRouter):
     header_timeout_ms: int
     body_timeout_ms: int
     idle_timeout_ms: int
+    min_rate: int
+    rate_grace_ms: int
     stream_budget: int
     title: str
     version: str

@@ -14,7 +14,8 @@ Rules (the C header mfa_http.h says the same, with the reasons behind them):
 - Every line ends with CRLF (bare LF, bare CR: 400). Request line: exactly
   `method SP target SP HTTP/d.d`; the method a token; the target origin-form (starts with '/')
   or `*` for OPTIONS, visible ASCII only, at most MAX_TARGET bytes (else 414); absolute-form is
-  not accepted. Versions other than 1.0 and 1.1: 505.
+  not accepted. Versions other than 1.0 and 1.1: 505. Up to MAX_EMPTY_LINES empty lines (CRLF)
+  before the request line are skipped and counted in header_len (RFC 9112 2.2); more: 400.
 - Header lines: no obs-fold, a token name directly followed by ':', a value without control
   characters (HTAB allowed) that is valid UTF-8. At most MAX_HEADERS lines (431).
 - Content-Length: digits only, <= 2**63-1, duplicates must have the same value.
@@ -27,6 +28,8 @@ MAX_HEAD = 4096     # request line + headers + empty line, bytes
 MAX_TARGET = 2048   # request target, bytes
 MAX_HEADERS = 32    # header lines
 MAX_CHUNK_LINE = 256  # chunk-size line incl. extensions, without CRLF
+MAX_EMPTY_LINES = 4   # CRLFs skipped before a request line
+MAX_CHUNK_OVERHEAD = 1024  # chunked framing bytes allowed beyond the data bytes (else 413)
 # 2**63-1, built at run time: a big-int literal cannot be frozen into firmware whose
 # mpy-cross long-int settings differ.
 MAX_CONTENT_LENGTH = int("9223372036854775807")
@@ -62,6 +65,7 @@ E_CHUNK_LINE_TOO_LONG = (400, "chunk extension too long")
 E_CHUNK_DATA = (400, "missing CRLF after chunk data")
 E_TRAILER = (400, "invalid trailer")
 E_TRAILER_TOO_LARGE = (431, "trailer section too large")
+E_CHUNK_OVERHEAD = (413, "chunked framing overhead too large")
 
 
 class ParseError(ValueError):
@@ -280,6 +284,20 @@ def parse_request(buf, last_len=0):
     call that returned None (the search for the end of the head resumes there)."""
     if not isinstance(buf, bytes):
         buf = bytes(buf)
+    # Empty lines before the request line: parse what follows them, count them in.
+    skip = 0
+    while skip < 2 * MAX_EMPTY_LINES and len(buf) > skip + 1 and buf[skip] == 13 \
+            and buf[skip + 1] == 10:
+        skip += 2
+    if skip:
+        head = _parse(buf[skip:], last_len - skip if last_len > skip else 0)
+        if head is not None:
+            head.header_len += skip
+        return head
+    return _parse(buf, last_len)
+
+
+def _parse(buf, last_len):
     n = len(buf)
     start = last_len - 3 if last_len > 3 else 0
     if start > n:
@@ -488,7 +506,8 @@ class ChunkedDecoder:
     parser: hex size (<= 2**63-1), chunk extensions allowed but validated (`;name[=token or
     quoted-string]`, BWS around ';' and '='), the size line at most MAX_CHUNK_LINE bytes,
     CRLF everywhere (no bare LF), trailer fields validated like header lines and dropped, the
-    trailer section at most MAX_HEAD bytes.
+    trailer section at most MAX_HEAD bytes; framing more than MAX_CHUNK_OVERHEAD bytes beyond
+    the data: 413.
 
     feed(data) -> (payload bytes, consumed): decodes as much of `data` as it can. Until the
     message ends, consumed == len(data); once the final CRLF is read, `done` is True and
@@ -501,6 +520,8 @@ class ChunkedDecoder:
         self._size = 0
         self._line = 0
         self._error = None
+        self._data = 0     # payload bytes so far
+        self._framing = 0  # framing bytes so far (size lines, CRLFs; not the trailer)
 
     def feed(self, data):
         if self._error is not None:
@@ -527,10 +548,15 @@ class ChunkedDecoder:
                 out.append(data[i:i + take])
                 i += take
                 self._size -= take
+                self._data += take
                 if self._size == 0:
                     st = _S_DATA_CR
                 continue
             i += 1
+            if st <= _S_DATA_LF:
+                self._framing += 1
+                if self._framing > self._data + MAX_CHUNK_OVERHEAD:
+                    raise _err(E_CHUNK_OVERHEAD)
             if st <= _S_SIZE_LF:
                 st = self._size_line(st, c)
             elif st == _S_DATA_CR or st == _S_DATA_LF:

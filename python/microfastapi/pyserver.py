@@ -47,6 +47,10 @@ POLLHUP = getattr(select, "POLLHUP", 16)
 # close, so there the drain ends once the input was quiet for LINGER_QUIET_MS.
 LINGER_MS = 1000
 LINGER_QUIET_MS = 200
+# Pool pressure (see _take_back): a connection that has sent nothing since it connected is
+# "fresh" this long, and taken back only after every partial head (as MFA_CONN_FRESH_MS).
+FRESH_MS = 1000
+MAX_EMPTY_LINES = 4  # CRLFs before a request line that leave a connection idle (the parser's)
 
 _EPOLL = hasattr(select, "epoll")
 _RECV = 2048
@@ -98,6 +102,7 @@ class _Conn:
         self.error = False   # closing after a protocol-error answer (always lingers)
         self.reused = False  # has answered a request: may be evicted while idle (see _accept)
         self.shut = False    # half-closed (shutdown(SHUT_WR)) while lingering
+        self.rx = 0          # _BODY: bytes received since the body stage began (min rate)
 
 
 class Server(_IOBase):
@@ -105,7 +110,7 @@ class Server(_IOBase):
 
     def __init__(self, host="0.0.0.0", port=80, max_conns=8, max_body=16384,
                  header_timeout_ms=10000, body_timeout_ms=10000, idle_timeout_ms=5000,
-                 backlog=4, parser=None):
+                 min_rate=500, rate_grace_ms=3000, backlog=4, parser=None):
         # `parser`: what parses heads and chunked bodies (parse_request, ParseError,
         # ChunkedDecoder): backend.parser as the app passes it, else the pure-Python twin.
         if parser is None:
@@ -116,6 +121,10 @@ class Server(_IOBase):
         self.header_timeout_ms = header_timeout_ms
         self.body_timeout_ms = body_timeout_ms
         self.idle_timeout_ms = idle_timeout_ms
+        if min_rate < 0 or rate_grace_ms < 0:
+            raise ValueError("negative limit")
+        self.min_rate = min_rate
+        self.rate_grace_ms = rate_grace_ms
         ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
         s = socket.socket(ai[0], socket.SOCK_STREAM)
         try:
@@ -304,27 +313,66 @@ class Server(_IOBase):
                 continue
             self._stats["accepted"] += 1
             self._conns[self._key(sock)] = c
-            if len(self._conns) > self.max_conns and not self._evict_idle(c):
+            if len(self._conns) > self.max_conns and not self._take_back(c, now):
                 self._stats["rejected"] += 1
                 self._error(c, 503, "server busy")
 
-    def _evict_idle(self, new):
-        """Pool full: close the oldest idle keep-alive connection to make room for `new`, as
-        _mfa does (a client reusing it reconnects, as it must after any keep-alive close). Only
-        one that has answered a request is idle: one that has not sent its first request yet is
-        a client about to, and evicting those lets a burst of new connections close each
-        other. True when one was closed."""
-        oldest = None
+    def _take_back(self, new, now):
+        """Pool full: make room for `new` as _mfa's mfa_pool_accept does (docs/internals.md).
+        First read what the head-stage connections have received (a request that has arrived
+        is not given up; a closed one frees its slot), then reset one, the cheapest kind to
+        lose first and the oldest of that kind: an idle keep-alive connection; a closing one
+        whose answer is sent and which only drains; one silent for FRESH_MS since it
+        connected; the one whose head began earliest; a fresh silent one. True when there
+        was room or one was taken back; False: every connection is busy with a request."""
+        for c in list(self._conns.values()):
+            if c is not new and c.state == _HEAD and not c.out and not c.closed:
+                try:
+                    self._read(c, now)
+                except MemoryError:
+                    self._oom(c)
+        if len(self._conns) <= self.max_conns:
+            return True
+        best = None
+        best_kind = 5
+        best_since = 0
         for c in self._conns.values():
-            if c is not new and c.reused and c.state == _HEAD and not c.buf and not c.out \
-                    and not c.closed and (oldest is None or
-                                          ticks_diff(c.started, oldest.started) < 0):
-                oldest = c
-        if oldest is None:
+            if c is new or c.closed or c.out:
+                continue
+            kind = 5
+            since = c.started
+            if c.state == _CLOSING:
+                if c.linger is not None:
+                    kind = 1
+                    since = c.linger
+            elif c.state == _HEAD:
+                if _head_started(c.buf):
+                    kind = 3
+                elif c.reused:
+                    kind = 0
+                else:
+                    kind = 2 if ticks_diff(now, c.started) > FRESH_MS else 4
+            if kind < best_kind or (kind == best_kind and kind < 5 and
+                                    ticks_diff(since, best_since) < 0):
+                best, best_kind, best_since = c, kind, since
+        if best is None:
             return False
         self._stats["evicted"] += 1
-        self._close(oldest)
-        return True
+        self._drop(best)
+        # A newcomer answered 503 stays in _conns while it lingers, beyond max_conns: taking
+        # that one back may not have made room yet.
+        return len(self._conns) <= self.max_conns or self._take_back(new, now)
+
+    def _drop(self, c):
+        """Close c with a reset (SO_LINGER 0), dropping what is queued: no TIME_WAIT left."""
+        if _SO_LINGER is not None:
+            try:
+                c.sock.setsockopt(socket.SOL_SOCKET, _SO_LINGER, _LINGER_0)
+            except Exception:
+                pass  # (then the close sends FIN)
+        c.out = bytearray()
+        c.streaming = False
+        self._close(c)
 
     def _oom(self, c):
         """MemoryError while this connection's input was read, parsed or held: drop what it
@@ -365,8 +413,10 @@ class Server(_IOBase):
         if c.state == _CLOSING:
             c.quiet = now
             return
-        if not c.buf and c.state == _HEAD:
+        if c.state == _HEAD and not _head_started(c.buf):
             c.started = now  # header timeout runs from the first byte of a request
+        elif c.state == _BODY:
+            c.rx += len(data)
         c.buf += data
         self._advance(c, now)
 
@@ -384,6 +434,7 @@ class Server(_IOBase):
             self._close(c)
             return
         c.got += n
+        c.rx += n
         if c.got == len(c.body):
             self._advance(c, now)
 
@@ -419,6 +470,7 @@ class Server(_IOBase):
                 return
             c.state = _BODY
             c.started = now
+            c.rx = len(c.buf)  # body bytes that came with the head
             c.body = None
             if head.chunked:
                 c.dec = self._parser.ChunkedDecoder()
@@ -486,11 +538,15 @@ class Server(_IOBase):
     def _timeout(self, c, now):
         age = ticks_diff(now, c.started)
         if c.state == _HEAD:
-            if c.buf:
+            if _head_started(c.buf):
                 if age > self.header_timeout_ms:
                     self._stats["timeouts"] += 1
                     self._event("header timeout", c)
                     self._error(c, 408, "request header timeout")
+                elif self._too_slow(age, len(c.buf)):
+                    self._stats["timeouts"] += 1
+                    self._event("header timeout", c)
+                    self._error(c, 408, "request header too slow")
             elif age > self.idle_timeout_ms and not c.out:
                 self._close(c)
         elif c.state == _BODY:
@@ -498,6 +554,10 @@ class Server(_IOBase):
                 self._stats["timeouts"] += 1
                 self._event("body timeout", c)
                 self._error(c, 408, "request body timeout")
+            elif self._too_slow(age, c.rx):
+                self._stats["timeouts"] += 1
+                self._event("body timeout", c)
+                self._error(c, 408, "request body too slow")
         elif c.state == _CLOSING:
             if c.linger is not None:
                 quiet = LINGER_MS if c.shut else LINGER_QUIET_MS
@@ -507,6 +567,13 @@ class Server(_IOBase):
             elif age > self.idle_timeout_ms + self.header_timeout_ms:
                 self._event("write timeout", c)
                 self._close(c)  # a client that never reads its error
+
+    def _too_slow(self, age, got):
+        """The minimum data rate (as mfa_conn.c's too_slow): a stage `age` ms old that has
+        delivered `got` bytes is too slow past the grace period plus the time those bytes
+        buy at min_rate bytes per second."""
+        return self.min_rate > 0 and \
+            age > self.rate_grace_ms + got * 1000 // self.min_rate
 
     def _io(self, timeout_ms):
         now = ticks_ms()
@@ -710,14 +777,7 @@ class Server(_IOBase):
         c = req._conn
         if c.closed:
             return
-        if _SO_LINGER is not None:
-            try:
-                c.sock.setsockopt(socket.SOL_SOCKET, _SO_LINGER, _LINGER_0)
-            except Exception:
-                pass  # (then the close sends FIN: the client still sees a cut answer)
-        c.out = bytearray()
-        c.streaming = False
-        self._close(c)
+        self._drop(c)
 
     def close(self):
         for c in list(self._conns.values()):
@@ -764,6 +824,18 @@ class Server(_IOBase):
             except Exception:
                 return -1
         return -1
+
+
+def _head_started(buf):
+    """Whether a head-stage buffer holds the start of a request: up to MAX_EMPTY_LINES empty
+    lines (CRLF) before a request line are ignored (RFC 9112 2.2), so a connection holding only
+    those is idle (no header timeout, no rate rule), as in mfa_conn.c."""
+    n = len(buf)
+    if n == 0:
+        return False
+    if n % 2 or n > 2 * MAX_EMPTY_LINES:
+        return True
+    return bytes(buf) != b"\r\n" * (n // 2)
 
 
 def _recv_into(sock, mv):

@@ -188,19 +188,27 @@ def test_gone_client_cancels_its_handler(srv, how):
 
 
 def test_handler_tasks_bounded_by_pool(srv):
-    """max_conns=6: at most 6 handlers run; the other connections get 503."""
+    """max_conns=6: at most 6 handlers run; the other connections get 503, or a reset when the
+    full pool took their slot back for a newer connection before their request had arrived
+    (docs/connections.md)."""
     socks = [srv.conn() for _ in range(8)]
     try:
-        for s in socks:
-            s.sendall(b"GET /hang HTTP/1.1\r\nHost: t\r\n\r\n")
-        time.sleep(1.0)
         busy = 0
+        for s in socks:
+            try:
+                s.sendall(b"GET /hang HTTP/1.1\r\nHost: t\r\n\r\n")
+            except (ConnectionResetError, BrokenPipeError):
+                pass  # counted below
+        time.sleep(1.0)
         for s in socks:
             s.settimeout(0.2)
             try:
-                if s.recv(100).startswith(b"HTTP/1.1 503"):
+                d = s.recv(100)
+                if d.startswith(b"HTTP/1.1 503") or d == b"":
                     busy += 1
-            except (socket.timeout, ConnectionResetError):
+            except ConnectionResetError:
+                busy += 1
+            except socket.timeout:
                 pass
     finally:
         for s in socks:

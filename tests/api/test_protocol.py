@@ -108,8 +108,12 @@ def test_body_timeout_408(http):
 
 
 def test_pool_full_is_503(http):
+    """max_conns=4: a pool busy with requests (bodies arriving) answers a newcomer 503; one held
+    by connections that sent nothing takes a slot back for it (docs/connections.md)."""
     held = [socket.create_connection((http.host, http.port), timeout=5) for _ in range(4)]
     try:
+        for s in held:
+            s.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc")
         time.sleep(0.2)
         data = http.raw(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", timeout=5)
         assert data.startswith(b"HTTP/1.1 503 ")
@@ -118,6 +122,13 @@ def test_pool_full_is_503(http):
             s.close()
     time.sleep(0.3)
     assert http.get("/").status_code == 200
+    silent = [socket.create_connection((http.host, http.port), timeout=5) for _ in range(4)]
+    try:
+        time.sleep(0.2)
+        assert http.get("/").status_code == 200
+    finally:
+        for s in silent:
+            s.close()
 
 
 def test_survives_abrupt_clients(http):

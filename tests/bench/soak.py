@@ -10,6 +10,7 @@ failed or the server died).
     python3 tests/bench/soak.py --binary python3        # the package on CPython
     python3 tests/bench/soak.py --url http://192.168.7.2:80 -n 20000   # a running server
     python3 tests/bench/soak.py --frozen --heapsize 150k --big 0.2     # under memory pressure
+    python3 tests/bench/soak.py -n 20000 --mix attack   # while 100 + 100 attackers hold the pool
 
 Traffic mix per worker step: keep-alive session of 1-20 requests (55 %), pipelined burst of 10
 (10 %), one request with Connection: close (25 %), one hostile-corpus case sent with a
@@ -19,6 +20,16 @@ behaviour); each hostile case counts as one request. `--big P`: a fraction P of 
 instead one POST of a large body (1 byte to --big-max, 16 KB by default, uniformly), answered
 200 with its length, or 503 when the server has no room for it (counted as `big-503`, not an
 error: that is the answer to memory pressure).
+
+`--mix attack` (issue 15): for the whole run, tests/bench/attack.py's attackers hold
+--attack-slow slowloris and --attack-silent silent connections (reopened a second after the
+server drops one), so the pool is always full and every new connection takes a slot back. The
+hostile-corpus steps become Connection: close requests (the attackers are the hostile part),
+and a keep-alive request that finds its idle connection taken back (a reset or close before
+any answer, on a connection that has answered already) is sent again on a new connection, as
+browsers do for a reused connection (`ka-retried`); so is a request whose new connection was
+reset before any answer (taken back while the request was on its way: `new-retried`). Both
+are counted, not errors; a second failure is an error.
 
 Heap figures (MicroPython only): `mem_free` after gc.collect() at the start (after warm-up) and
 the end, its minimum over periodic samples, and the low-water mark of gc.mem_free() without a
@@ -151,6 +162,11 @@ class Stats:
         else:
             self.error(kind, what)
 
+    def count(self, kind):
+        """An event that is not a request (a retry)."""
+        with self.lock:
+            self.kinds[kind] = self.kinds.get(kind, 0) + 1
+
     def error(self, kind, what):
         with self.lock:
             self.requests += 1
@@ -204,7 +220,27 @@ def big_post(addr, n, stats):
             stats.error("big", "status %d" % st)
 
 
-def worker(addr, quota, seed, stats, hostile, stop, big=0.0, big_max=16384):
+RESET = (ConnectionResetError, BrokenPipeError, EOFError)
+
+
+def first_answer(addr, c, data, stats, attack):
+    """Send data on the new connection c and read the first answer; with attack, a connection
+    reset before any answer (taken back by the full pool while the request was on its way) is
+    tried once more on a new one, counted as `new-retried`. Returns (conn, status, close)."""
+    try:
+        c.s.sendall(data)
+        return (c,) + c.response()
+    except RESET:
+        if not attack or c.buf:
+            raise
+    stats.count("new-retried")
+    c.close()
+    c = Conn(addr)
+    c.s.sendall(data)
+    return (c,) + c.response()
+
+
+def worker(addr, quota, seed, stats, hostile, stop, big=0.0, big_max=16384, attack=False):
     rnd = random.Random(seed)
     done = 0
     while done < quota and not stop.is_set():
@@ -216,35 +252,66 @@ def worker(addr, quota, seed, stats, hostile, stop, big=0.0, big_max=16384):
             done += 1
             continue
         r = rnd.random()
+        step = "keepalive" if r < 0.55 else "pipelined" if r < 0.65 else "close" if r < 0.90 \
+            else "hostile"
         try:
             if r < 0.55:
                 k = min(rnd.randint(1, 20), quota - done)
-                with Conn(addr) as c:
-                    for _ in range(k):
+                c = Conn(addr)  # (not `with`: a retry replaces c)
+                try:
+                    for i in range(k):
                         req, exp = KEEP[rnd.randrange(len(KEEP))]
-                        c.s.sendall(req)
-                        st, closing = c.response()
+                        try:
+                            if i == 0:
+                                c, st, closing = first_answer(addr, c, req, stats, attack)
+                            else:
+                                c.s.sendall(req)
+                                st, closing = c.response()
+                        except RESET:
+                            if not attack or i == 0:
+                                raise
+                            # the idle connection was taken back for a newcomer: again
+                            stats.count("ka-retried")
+                            c.close()
+                            c = Conn(addr)
+                            c.s.sendall(req)
+                            st, closing = c.response()
                         stats.tally("keepalive", st == exp and not closing,
                                     "status %d close %s" % (st, closing))
                         done += 1
+                finally:
+                    c.close()
             elif r < 0.65:
                 k = min(10, quota - done)
-                with Conn(addr) as c:
+                c = Conn(addr)
+                try:
                     reqs = [KEEP[rnd.randrange(len(KEEP))] for _ in range(k)]
-                    c.s.sendall(b"".join(q for q, _ in reqs))
-                    for _, exp in reqs:
-                        st, closing = c.response()
+                    c, st, closing = first_answer(addr, c, b"".join(q for q, _ in reqs), stats,
+                                                  attack)
+                    for j, (_, exp) in enumerate(reqs):
+                        if j:
+                            st, closing = c.response()
                         stats.tally("pipelined", st == exp, "status %d" % st)
                         done += 1
-            elif r < 0.90:
-                with Conn(addr) as c:
-                    c.s.sendall(GET_CLOSE)
-                    st, closing = c.response()
+                finally:
+                    c.close()
+            elif r < 0.90 or attack:
+                # (under attack the hostile share is plain closes too: a taken-back new
+                # connection is retried once, which a hostile case cannot be)
+                c = Conn(addr)
+                try:
+                    if r < 0.90:
+                        c.s.sendall(GET_CLOSE)
+                        st, closing = c.response()
+                    else:
+                        c, st, closing = first_answer(addr, c, GET_CLOSE, stats, attack)
                     # like real clients, close once the answer (Content-Length) is in; the
                     # fault tests check that the server closes by itself
                     stats.tally("close", st == 200 and closing,
                                 "status %d close %s" % (st, closing))
                     done += 1
+                finally:
+                    c.close()
             else:
                 name, exps, raw = hostile[rnd.randrange(len(hostile))]
                 got = exchange_hostile(addr, raw)
@@ -252,7 +319,7 @@ def worker(addr, quota, seed, stats, hostile, stop, big=0.0, big_max=16384):
                             "%s: expected %s, got %s" % (name, exps, got))
                 done += 1
         except (OSError, EOFError, ValueError) as e:
-            stats.error("io", "%s: %s" % (type(e).__name__, e))
+            stats.error("io", "%s in a %s step: %s" % (type(e).__name__, step, e))
             done += 1
 
 
@@ -262,8 +329,11 @@ def slowloris(addr, stats, stop, period=2.0):
             s = socket.create_connection(addr, timeout=TIMEOUT)
             try:
                 s.sendall(b"GET / HTTP/1.1\r\nHost: soak\r\nX-Slow: ")
-                data = read_to_eof(s, 4096)
-                # 408, or a plain close, are both fine; never a 200
+                try:
+                    data = read_to_eof(s, 4096)
+                except ConnectionResetError:
+                    data = b""  # taken back by a full pool for a newcomer: fine too
+                # 408, or a plain close (or a reset), are all fine; never a 200
                 if data and not data.startswith(b"HTTP/1.1 408"):
                     stats.error("slowloris", "answer %r" % data[:40])
                 else:
@@ -318,6 +388,10 @@ def main():
                     help="fraction of steps that POST a large body (see above)")
     ap.add_argument("--big-max", type=int, default=16384, help="largest body of --big")
     ap.add_argument("--json", help="write the figures to this file")
+    ap.add_argument("--mix", choices=("default", "attack"), default="default",
+                    help="attack: the pool held by slow and silent attackers (see above)")
+    ap.add_argument("--attack-slow", type=int, default=100)
+    ap.add_argument("--attack-silent", type=int, default=100)
     ap.add_argument("--server-log")
     ap.add_argument("--client-timeout", type=float, default=TIMEOUT,
                     help="seconds a client waits for the server (wall clock; raise it for an "
@@ -344,6 +418,13 @@ def main():
         rss0 = proc_status_kb(proc.pid, "VmRSS") if proc else None
         print("server: %s (%s, backend %s), %d requests, %d workers" % (
             args.url or args.binary, d0.get("impl"), d0.get("backend"), n, args.workers))
+        att = None
+        if args.mix == "attack":
+            sys.path.insert(0, str(ROOT / "tests" / "bench"))
+            from attack import Attackers
+            att = Attackers(addr, args.attack_slow, args.attack_silent)
+            att.start()
+            time.sleep(2)  # (ramped up in 0.5 s)
         t0 = time.time()
         threads = [threading.Thread(target=slowloris, args=(addr, stats, stop), daemon=True)]
         per = n // args.workers
@@ -351,7 +432,7 @@ def main():
             q = per + (n - per * args.workers if i == 0 else 0)
             threads.append(threading.Thread(target=worker, daemon=True,
                                             args=(addr, q, 1000 + i, stats, hostile, stop,
-                                                  args.big, args.big_max)))
+                                                  args.big, args.big_max, att is not None)))
         for t in threads:
             t.start()
         samples = []
@@ -376,6 +457,8 @@ def main():
                     stats.error("debug", "%s: %s" % (type(e).__name__, e))
         stop.set()
         elapsed = time.time() - t0
+        if att is not None:
+            att.stop()
         died = proc is not None and proc.poll() is not None
         time.sleep(1.5)  # let slowloris and idle connections time out
         d1 = None if died else debug(addr)
@@ -403,6 +486,7 @@ def main():
         "rss_kb_start": rss0, "rss_kb_end": rss1,
         "server_stats_end": d1 and d1["stats"], "binary": args.url or args.binary,
         "heapsize": args.heapsize, "impl": d0.get("impl"), "backend": d0.get("backend"),
+        "mix": args.mix, "attackers": att.report() if att is not None else None,
     }
     print(json.dumps(res, indent=1))
     if args.json:

@@ -13,6 +13,8 @@ image joins emulated WiFi first (tests/net/picow_net.py).
 --free-kb N: the app first fills the heap with its own data (bytearrays kept in a list) until
 about N KB stay free once the server runs, as an app with its own data on a Pico W would.
 --big P: soak.py's mix of large bodies (up to 16 KB, answered 200 or 503).
+--mix attack: soak.py's attack mix (100 slowloris + 100 silent connections hold the board's
+pool for the whole run; --attack-slow / --attack-silent change the numbers).
 """
 import argparse
 import pathlib
@@ -37,6 +39,9 @@ def main():
     # More than one client keeps the chip busy while another client waits on the emulated
     # link (the chip process runs at about half a core with one).
     ap.add_argument("--workers", type=int, default=1, help="soak.py --workers")
+    ap.add_argument("--mix", choices=("default", "attack"), default="default", help="soak.py --mix")
+    ap.add_argument("--attack-slow", type=int, default=100)
+    ap.add_argument("--attack-silent", type=int, default=100)
     args = ap.parse_args()
     board = "MFA_PICO_W" if args.picow else "MFA_PICO"
     firmware = args.firmware or str(ROOT / "build" / board / "firmware.uf2")
@@ -66,7 +71,9 @@ def main():
                          pico.url(), "-n", str(args.requests), "--workers", str(args.workers),
                          # The chip's 1 s header timeout is simulated time: at the emulator's
                          # pace a slowloris client waits far longer in wall time for its 408.
-                         "--client-timeout", "180", "--json", args.json, "--big", str(args.big)],
+                         "--client-timeout", "180", "--json", args.json, "--big", str(args.big),
+                         "--mix", args.mix, "--attack-slow", str(args.attack_slow),
+                         "--attack-silent", str(args.attack_silent)],
                         capture_output=False, timeout=args.timeout)
         print("soak exit %d after %.0f s wall" % (r.returncode, time.time() - t0))
         return r.returncode

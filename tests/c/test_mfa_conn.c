@@ -150,6 +150,8 @@ static void setup(uint32_t max_body) {
     pool.header_timeout_ms = 1000;
     pool.body_timeout_ms = 2000;
     pool.idle_timeout_ms = 500;
+    pool.min_rate = 0;
+    pool.rate_grace_ms = 0;
     mfa_pool_init(&pool, conns, NCONN, &fake_io, NULL);
     now = 1000;
 }
@@ -415,44 +417,101 @@ static void test_pool_full(void) {
         CHECK(connect(h) != NULL);
         now += 10;
     }
-    // all busy with partial requests: no idle one to evict
+    // all busy with requests the application holds: nothing to take back
     for (uintptr_t h = 1; h <= NCONN; h++) {
-        client_send(h, "GET");
+        client_send(h, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     }
     step();
+    mfa_conn_t *held[NCONN];
+    for (int i = 0; i < NCONN; i++) {
+        held[i] = mfa_pool_next_ready(&pool);
+        CHECK(held[i] != NULL);
+    }
     CHECK(connect(10) == NULL);
-    CHECK(pool.stats.rejected == 1);
+    CHECK(pool.stats.rejected == 1 && pool.stats.evicted == 0);
     CHECK(mfa_conn_busy_response_len == strlen(mfa_conn_busy_response));
-    // finish 2 and 3: both become idle keep-alive; 2 finished first, so it is the oldest
-    client_send(2, " / HTTP/1.1\r\nHost: x\r\n\r\n");
-    client_send(3, " / HTTP/1.1\r\nHost: x\r\n\r\n");
-    step();
-    mfa_conn_t *a = mfa_pool_next_ready(&pool), *b = mfa_pool_next_ready(&pool);
-    CHECK(a && b);
-    respond_str(a->handle == 2 ? a : b, 200, "x");
+    // answer 2 and 3: both become idle keep-alive; 2 finished first, so it is the oldest
+    for (int i = 0; i < NCONN; i++) {
+        if (held[i]->handle == 2) {
+            respond_str(held[i], 200, "x");
+        }
+    }
     now += 5;
-    respond_str(a->handle == 2 ? b : a, 200, "x");
+    for (int i = 0; i < NCONN; i++) {
+        if (held[i]->handle == 3) {
+            respond_str(held[i], 200, "x");
+        }
+    }
     mfa_conn_t *c = connect(11);
     CHECK(c != NULL);
-    CHECK(fakes[2].closed && !fakes[3].closed);
+    CHECK(fakes[2].closed && fakes[2].aborted && !fakes[3].closed);  // reset: no TIME_WAIT
     CHECK(pool.stats.evicted == 1);
     teardown();
 }
 
-static void test_pool_full_of_new_connections(void) {
+// A full pool takes a connection back in a stated order (mfa_conn.h, mfa_pool_accept): idle
+// keep-alive, a lingering close, silent ones past MFA_CONN_FRESH_MS, partial heads (the
+// earliest first), fresh silent ones; only a pool busy with requests answers 503.
+static void test_pool_take_back_order(void) {
     setup(100);
-    for (uintptr_t h = 1; h <= NCONN; h++) {
-        CHECK(connect(h) != NULL);
-        now += 10;
+    pool.idle_timeout_ms = pool.header_timeout_ms = 5000;
+    connect(1);  // will be idle keep-alive
+    client_send(1, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    respond_str(mfa_pool_next_ready(&pool), 200, "x");
+    client_read(1);
+    connect(2);  // silent since it connected
+    now += 10;
+    connect(3);
+    client_send(3, "GET / HT");  // a head began (earlier than 4's)
+    step();
+    now += 10;
+    connect(4);
+    client_send(4, "GET /");
+    step();
+    now += MFA_CONN_FRESH_MS + 10;  // 2 is silent past the fresh time now
+    step();
+    CHECK(pool.open == NCONN);
+    CHECK(connect(10) != NULL && fakes[1].closed && fakes[1].aborted);  // idle keep-alive
+    CHECK(connect(11) != NULL && fakes[2].closed && fakes[2].aborted);  // silent
+    CHECK(!fakes[3].closed && !fakes[4].closed && !fakes[10].closed);
+    CHECK(connect(12) != NULL && fakes[3].closed && fakes[3].aborted);  // earliest head
+    CHECK(connect(13) != NULL && fakes[4].closed);                       // the other head
+    // Left: 10..13, all fresh and silent. A request that has arrived but was not read yet
+    // is read before choosing: 10 (the oldest) is not taken, 11 is.
+    client_send(10, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(connect(14) != NULL && !fakes[10].closed && fakes[11].closed);
+    CHECK(pool.stats.evicted == 5 && pool.stats.rejected == 0);
+    // A connection that closed meanwhile frees its slot without taking anyone back.
+    fakes[12].eof = true;
+    CHECK(connect(15) != NULL && fakes[12].closed && !fakes[12].aborted);
+    CHECK(pool.stats.evicted == 5);
+    // busy: 10 ready, 13, 14 and 15 send whole requests: the next newcomer gets 503
+    client_send(13, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    client_send(14, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab");  // a body
+    client_send(15, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(connect(16) == NULL);
+    CHECK(pool.stats.rejected == 1);
+    CHECK(!fakes[10].closed && !fakes[13].closed && !fakes[14].closed && !fakes[15].closed);
+    teardown();
+}
+
+// A closing connection that only drains (its answer sent, POSIX lingering in the pool) is
+// taken back before a silent one or a partial head.
+static void test_pool_takes_back_a_lingering_close(void) {
+    setup(100);
+    connect(1);
+    client_send(1, "BAD\r\n\r\n");
+    step();
+    CHECK(strncmp(client_read(1), "HTTP/1.1 400 ", 13) == 0 && fakes[1].shut);
+    for (uintptr_t h = 2; h <= NCONN; h++) {
+        connect(h);
+        client_send(h, "GET");
     }
     step();
-    // None has sent a request yet: none is an idle keep-alive connection, so a newcomer is
-    // refused instead of closing a client that is about to send (a burst would close itself).
-    CHECK(connect(10) == NULL);
-    CHECK(pool.stats.rejected == 1 && pool.stats.evicted == 0);
-    for (uintptr_t h = 1; h <= NCONN; h++) {
-        CHECK(!fakes[h].closed);
-    }
+    CHECK(!fakes[1].closed);
+    CHECK(connect(10) != NULL && fakes[1].closed && fakes[1].aborted);
+    CHECK(!fakes[2].closed && !fakes[3].closed && !fakes[4].closed);
     teardown();
 }
 
@@ -704,6 +763,166 @@ static void test_transport_lingers(void) {
     teardown();
 }
 
+// The minimum data rate: past the grace period a head or body must have brought min_rate
+// bytes per second since it began, else 408; a client faster than that is served.
+static void test_min_rate(void) {
+    setup(100000);  // header timeout 1000 ms, body timeout 2000 ms
+    pool.min_rate = 100;  // bytes per second: 10 ms per byte
+    pool.rate_grace_ms = 500;
+    connect(1);
+    connect(2);
+    client_send(1, "GET / HTTP/1.1\r\n");  // 16 bytes: 500 + 160 ms allowed
+    client_send(2, "GET / HTTP/1.1\r\n");
+    step();
+    now += 600;
+    client_send(2, "Host: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n");  // +50: 1160 ms
+    step();
+    CHECK(!fakes[1].out_len && !fakes[2].out_len);
+    now += 100;  // 700 ms
+    step();
+    const char *o1 = client_read(1);
+    CHECK(strstr(o1, "408 Request Timeout") != NULL && strstr(o1, "request header too slow"));
+    CHECK(!fakes[2].out_len);
+    client_send(2, "\r\n");
+    step();
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    CHECK(r && r->handle == 2);
+    respond_str(r, 200, "x");
+    CHECK(strstr(client_read(2), "200 OK") != NULL);
+    // a body: 100 of 1000 bytes with the head, then nothing: 500 + 1000 ms allowed
+    client_send(2, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
+    for (int i = 0; i < 10; i++) {
+        client_send(2, "xxxxxxxxxx");
+    }
+    step();
+    now += 1400;
+    step();
+    CHECK(!fakes[2].out_len);
+    now += 200;
+    step();
+    const char *out = client_read(2);
+    CHECK(strstr(out, "408 Request Timeout") != NULL && strstr(out, "request body too slow"));
+    CHECK(pool.stats.timeouts == 2);
+    CHECK(n_events == 2 && events[0][1] == MFA_EVT_HEADER_TIMEOUT
+        && events[1][1] == MFA_EVT_BODY_TIMEOUT);
+    // 0 turns the rule off: only the header timeout ends a slow head
+    pool.min_rate = 0;
+    connect(3);
+    client_send(3, "G");
+    step();
+    now += 900;
+    step();
+    CHECK(!fakes[3].out_len);
+    now += 200;
+    step();
+    CHECK(strstr(client_read(3), "request header timeout") != NULL);
+    teardown();
+}
+
+// RFC 9112 2.2: a CRLF after a POST body is ignored; the connection holding only it is idle
+// (no header timeout, taken back as idle keep-alive), and the next request is answered.
+static void test_empty_lines_before_a_request(void) {
+    setup(100);
+    pool.header_timeout_ms = 300;  // shorter than the idle timeout (500)
+    connect(1);
+    client_send(1, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab\r\n");
+    step();
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    CHECK(r != NULL);
+    if (!r) {
+        teardown();
+        return;
+    }
+    respond_str(r, 200, "x");
+    CHECK(strstr(client_read(1), "200 OK") != NULL);
+    now += 400;  // past the header timeout: still idle, no 408
+    step();
+    CHECK(!fakes[1].out_len && !fakes[1].closed);
+    client_send(1, "\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    r = mfa_pool_next_ready(&pool);
+    CHECK(r && memcmp(mfa_conn_head(r), "\r\n\r\nGET / ", 10) == 0);
+    if (!r) {
+        teardown();
+        return;
+    }
+    respond_str(r, 200, "y");
+    CHECK(strstr(client_read(1), "200 OK") != NULL);
+    client_send(1, "\r\n");
+    step();
+    now += 600;  // past the idle timeout: closed without an answer
+    step();
+    CHECK(fakes[1].closed && !fakes[1].out_len);
+    teardown();
+}
+
+// A body of 1-byte chunks is mostly framing: refused with 413 once the framing exceeds the data
+// by MFA_HTTP_MAX_CHUNK_OVERHEAD, long before max_body.
+static void test_chunked_framing_overhead(void) {
+    setup(60000);
+    connect(1);
+    client_send(1, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+    size_t sent = 0;
+    for (int i = 0; i < 2000 && !fakes[1].out_len; i++) {
+        client_send(1, "1\r\nx\r\n");
+        sent += 6;
+        step();
+    }
+    const char *out = client_read(1);
+    CHECK(strstr(out, "413 Content Too Large") && strstr(out, "chunked framing overhead too large"));
+    CHECK(sent < 2000);  // 1024 / (5 - 1) chunks of 6 bytes
+    teardown();
+}
+
+// The millisecond clock wraps every 49.7 days: timeouts, the rate rule and the pool's "oldest"
+// stay right across the wrap.
+static void test_clock_wrap(void) {
+    setup(100);
+    pool.min_rate = 100;
+    pool.rate_grace_ms = 500;
+    now = 0xffffffffu - 250;
+    connect(1);  // idle from before the wrap
+    connect(2);
+    client_send(2, "GET / HTTP/1.1\r\n");  // 16 bytes: 660 ms allowed at 100 B/s
+    step();
+    now += 400;  // wrapped: 150
+    step();
+    CHECK(now < 1000 && !fakes[1].closed && !fakes[2].out_len);
+    now += 150;  // 550 ms: past idle (500)
+    step();
+    CHECK(fakes[1].closed && !fakes[1].aborted && !fakes[2].out_len);
+    now += 150;  // 700 ms: past the rate rule
+    step();
+    CHECK(strstr(client_read(2), "request header too slow") != NULL);
+    // the header timeout across the wrap
+    setup(100);
+    now = 0xffffffffu - 100;
+    connect(1);
+    client_send(1, "GET / HTTP/1.1\r\n");
+    step();
+    now += 900;
+    step();
+    CHECK(!fakes[1].out_len);
+    now += 200;
+    step();
+    CHECK(strstr(client_read(1), "request header timeout") != NULL);
+    // the oldest head is taken back when one began before the wrap and one after
+    setup(100);
+    now = 0xffffffffu - 20;
+    connect(1);
+    client_send(1, "GET");
+    step();
+    now += 40;  // wrapped: 19
+    for (uintptr_t h = 2; h <= NCONN; h++) {
+        connect(h);
+        client_send(h, "GET");
+    }
+    step();
+    CHECK(connect(10) != NULL && fakes[1].closed);
+    CHECK(!fakes[2].closed && !fakes[3].closed && !fakes[4].closed);
+    teardown();
+}
+
 int main(void) {
     test_simple_keepalive();
     test_pipelining_in_order();
@@ -715,7 +934,12 @@ int main(void) {
     test_head_and_http10();
     test_timeouts();
     test_pool_full();
-    test_pool_full_of_new_connections();
+    test_pool_take_back_order();
+    test_pool_takes_back_a_lingering_close();
+    test_min_rate();
+    test_empty_lines_before_a_request();
+    test_chunked_framing_overhead();
+    test_clock_wrap();
     test_reset_mid_request_and_response();
     test_big_response_and_stream();
     test_bad_response_headers();

@@ -102,8 +102,13 @@ static const parse_case_t parse_cases[] = {
     BAD("bare LF after header", "GET / HTTP/1.1\r\nHost: a\n\r\n", LF),
     BAD("bare CR in request line", "GET /\r HTTP/1.1\r\nHost: a\r\n\r\n", CR),
     BAD("bare CR in header", "GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", CR),
-    BAD("leading empty line", "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", REQUEST_LINE),
-    BAD("only empty line", "\r\n\r\n", REQUEST_LINE),
+    // RFC 9112 2.2: up to MFA_HTTP_MAX_EMPTY_LINES (4) CRLFs before the request line are skipped
+    OK("leading empty line", "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+    OK("four leading empty lines", "\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+    BAD("five leading empty lines", "\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", REQUEST_LINE),
+    INCOMPLETE("only empty lines", "\r\n\r\n\r\n\r\n"),
+    BAD("only empty lines, too many", "\r\n\r\n\r\n\r\n\r\n\r\n", REQUEST_LINE),
+    BAD("leading bare LF", "\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", LF),
     BAD("two spaces", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", REQUEST_LINE),
     BAD("trailing space", "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", REQUEST_LINE),
     BAD("no version", "GET /\r\n\r\n", REQUEST_LINE),
@@ -538,6 +543,34 @@ static void test_chunked(void) {
     CHECK(r == 0 && out == 0, "done stays done");
 }
 
+// Chunked framing beyond the data by more than MFA_HTTP_MAX_CHUNK_OVERHEAD: 413, early.
+static void test_chunked_overhead(void) {
+    static char buf[20000];
+    mfa_chunked_t d;
+    size_t out;
+    // 1-byte chunks: 5 bytes of framing per data byte
+    size_t n = 0;
+    while (n + 6 < sizeof(buf)) {
+        memcpy(buf + n, "1\r\nx\r\n", 6);
+        n += 6;
+    }
+    mfa_chunked_init(&d);
+    ptrdiff_t r = mfa_chunked_decode(&d, buf, n, buf, &out);
+    CHECK(r == MFA_HTTP_ERROR && d.error == MFA_HTTP_E_CHUNK_OVERHEAD, "1-byte chunks: %d", (int)r);
+    CHECK(out < 300 && mfa_http_err_status(MFA_HTTP_E_CHUNK_OVERHEAD) == 413, "stopped early: %zu", out);
+    // 5-byte chunks (framing 5 per 5) never reach the limit
+    n = 0;
+    while (n + 10 + 5 < sizeof(buf)) {
+        memcpy(buf + n, "5\r\nhello\r\n", 10);
+        n += 10;
+    }
+    memcpy(buf + n, "0\r\n\r\n", 5);
+    n += 5;
+    mfa_chunked_init(&d);
+    r = mfa_chunked_decode(&d, buf, n, buf, &out);
+    CHECK(r == (ptrdiff_t)n && out == (n - 5) / 2, "5-byte chunks: %d", (int)r);
+}
+
 int main(void) {
     guard_init();
     for (size_t i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); ++i) {
@@ -550,6 +583,7 @@ int main(void) {
     test_unquote();
     test_qs();
     test_chunked();
+    test_chunked_overhead();
     printf("%d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

@@ -50,8 +50,12 @@ def request_line():
     a(("tabs", "400", b"GET\t/\tHTTP/1.1\r\nHost: x\r\n\r\n"))
     a(("http09", "400", b"GET /\r\n\r\n"))
     a(("method-only", "400", b"GET\r\n\r\n"))
-    a(("empty-line-first", "400", b"\r\n" + GET))
-    a(("two-empty-lines", "400", b"\r\n\r\n"))
+    # RFC 9112 2.2: up to 4 empty lines before a request line are ignored; more are a 400
+    a(("empty-line-first", "200", b"\r\n" + GET))
+    a(("four-empty-lines-first", "200", b"\r\n" * 4 + GET))
+    a(("five-empty-lines-first", "400", b"\r\n" * 5 + GET))
+    a(("two-empty-lines", "close", b"\r\n\r\n"))
+    a(("six-empty-lines", "400", b"\r\n" * 6))
     a(("lf-request-line", "400", b"GET / HTTP/1.1\nHost: x\r\n\r\n"))
     a(("all-lf", "400", b"GET / HTTP/1.1\nHost: x\n\n"))
     a(("cr-in-line", "400", b"GET /\r HTTP/1.1\r\nHost: x\r\n\r\n"))
@@ -223,7 +227,7 @@ def smuggling():
     a(("chunked-then-request", "200,404", chunked(body) + inner))
     a(("chunked-body-holds-request", "200",
        chunked(b"%x\r\n" % len(inner) + inner + b"\r\n0\r\n\r\n")))
-    a(("empty-line-between", "200,400", GET + b"\r\n" + GET))
+    a(("empty-line-between", "200,200", GET + b"\r\n" + GET))  # RFC 9112 2.2
     a(("lf-between", "200,400", GET + b"\n" + GET))
     a(("pipeline-then-garbage", "200,400", GET + b"garbage\r\n\r\n"))
     a(("pipeline-close-stops", "200", req(headers=H + ((b"Connection", b"close"),)) + inner))
@@ -300,6 +304,10 @@ def chunks():
     # more than max_body (16384) of decoded payload
     a(("too-large", "413", chunked(b"2328\r\n" + b"z" * 9000 + b"\r\n2328\r\n" + b"z" * 9000
                                   + b"\r\n0\r\n\r\n")))
+    # framing beyond the data by more than 1 KB (MFA_HTTP_MAX_CHUNK_OVERHEAD): 413, early
+    a(("framing-overhead", "413", chunked(b"1\r\nx\r\n" * 400 + b"0\r\n\r\n")))
+    a(("framing-overhead-ext", "413", chunked((b"1;" + b"e" * 250 + b"\r\nx\r\n") * 5
+                                              + b"0\r\n\r\n")))
     return c
 
 

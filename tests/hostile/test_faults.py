@@ -246,8 +246,11 @@ def test_more_connections_than_the_pool(srv):
     for t in ts:
         t.join(15)
     # Beyond the pool a client gets 503, or (when its request arrives after the server's
-    # lingering close gave up) a reset without an answer; never a hang or another status.
-    assert all(r in (200, 503) or (isinstance(r, tuple) and r[1] == b"") for r in results), \
+    # lingering close gave up) a close without an answer, or a reset (a full pool takes back a
+    # connection whose request has not arrived yet for a newcomer: docs/internals.md); never
+    # a hang or another status.
+    assert all(r in (200, 503) or (isinstance(r, tuple) and r[1] == b"")
+               or (isinstance(r, str) and r.startswith("ConnectionResetError")) for r in results), \
         results
     assert results.count(200) >= 8, results
 

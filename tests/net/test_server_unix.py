@@ -276,7 +276,9 @@ def test_streamed_response(server):
 
 
 def test_slow_client_one_byte_per_100ms(server_factory):
-    srv = server_factory(header_timeout_ms=5000)
+    """With the rate rule off, only the header timeout ends a slow head (10 bytes/s is below
+    the default min_rate: see test_min_rate_drops_slow_heads_and_bodies)."""
+    srv = server_factory(header_timeout_ms=5000, min_rate=0)
     s = srv.raw(timeout=10)
     req = b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"  # 31 bytes: 3.1 s
     for b in req:
@@ -381,26 +383,171 @@ def test_64_connections_against_pool_of_8(server):
     assert requests.get(server.url + "/", timeout=5).status_code == 200
 
 
-def test_pool_full_evicts_oldest_idle(server_factory):
+def _closed_by_server(s, timeout=3):
+    """True when the server closed s (EOF or reset) within timeout, sending nothing."""
+    s.settimeout(timeout)
+    try:
+        return s.recv(100) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def _get_close(srv):
+    """A real client: one whole request on a new connection (Connection: close)."""
+    s = srv.raw()
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    st = read_response(s)[0]
+    s.close()
+    return st
+
+
+def test_pool_full_takes_back_idle_then_heads_503_when_busy(server_factory):
+    """A full pool takes a slot back (docs/internals.md, "A full pool"): an idle keep-alive
+    connection first, then the head-stage connection whose head began earliest; a newcomer
+    is answered 503 only when every slot is busy with a request."""
     srv = server_factory(max_conns=2)
     a, b = srv.raw(), srv.raw()
-    for s in (a, b):
-        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert read_response(s)[0] == 200
-        time.sleep(0.05)
-    c = srv.raw()  # pool full of idle keep-alive connections: the oldest (a) makes room
-    c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert read_response(c)[0] == 200
-    assert recv_all(a) == b""
-    # all three busy mid-request: a fourth one gets 503
-    b.sendall(b"GET / HTTP/1.1\r\n")
-    c.sendall(b"GET / HTTP/1.1\r\n")
+    a.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert read_response(a)[0] == 200  # a: idle keep-alive now
+    b.sendall(b"GET / HTTP/1.1\r\nHo")  # b: a head arriving
     time.sleep(0.1)
+    assert _get_close(srv) == 200  # takes a's slot
+    assert _closed_by_server(a)
+    time.sleep(0.2)  # (the real client's closed connection leaves the pool)
+    c = srv.raw()
+    c.sendall(b"GET / HTTP/1.1\r\nHost")  # c: a head that began after b's
+    time.sleep(0.1)
+    assert _get_close(srv) == 200  # takes b's slot: its head began earliest
+    assert _closed_by_server(b)
+    c.sendall(b": x\r\n\r\n")
+    assert read_response(c)[0] == 200  # c kept its slot
+    c.close()
+    # every slot busy with a request (bodies arriving): 503
+    busy = [srv.raw(), srv.raw()]
+    for s in busy:
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+    time.sleep(0.2)
     d = srv.raw()
     st, h, body = read_response(d)
     assert st == 503 and body == b"server busy"
-    for s in (a, b, c, d):
+    for s in busy:
+        s.sendall(b"x" * 97)
+        assert read_response(s)[0] == 200  # the busy ones were served
+    for s in (a, b, d, *busy):
         s.close()
+    assert srv.stats()["evicted"] == 2
+
+
+def test_pool_full_takes_back_silent_before_heads(server_factory):
+    """A connection silent for more than a second since it connected goes before a head that
+    is arriving; a fresh silent one (its request may be on the way) only after the heads."""
+    srv = server_factory(max_conns=2)
+    silent = srv.raw()
+    time.sleep(0.05)
+    head = srv.raw()
+    head.sendall(b"GET / HTTP/1.1\r\nHo")
+    time.sleep(1.2)
+    assert _get_close(srv) == 200
+    assert _closed_by_server(silent)
+    time.sleep(0.2)
+    fresh = srv.raw()  # silent, but fresh: the head goes first
+    time.sleep(0.1)
+    assert _get_close(srv) == 200
+    assert _closed_by_server(head)
+    fresh.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert read_response(fresh)[0] == 200
+    for s in (silent, head, fresh):
+        s.close()
+
+
+def test_real_client_served_while_attackers_hold_the_pool(server_factory):
+    """Slowloris (partial heads) and silent connections, four times the pool: a client that
+    sends its whole request at once is always served (each attacker holds a slot until a
+    newcomer needs it)."""
+    # (a listen queue longer than the default 4: 32 connects in a row on a loaded machine
+    # overflow it, and each overflow costs a 1 s SYN retransmit, which is not what is tested)
+    srv = server_factory(max_conns=8, backlog=32)
+    attackers = []
+    for i in range(16):
+        s = srv.raw()
+        s.sendall(b"GET /x HTTP/1.1\r\nHost: x\r\nX-%d: " % i)
+        attackers.append(s)
+        attackers.append(srv.raw())
+    time.sleep(0.3)
+    results = [_get_close(srv) for _ in range(20)]
+    assert results == [200] * 20
+    st = srv.stats()
+    assert st["rejected"] == 0 and st["evicted"] >= 24, st
+    for s in attackers:
+        s.close()
+
+
+def test_min_rate_drops_slow_heads_and_bodies(server_factory):
+    """Past rate_grace_ms a head or body must have brought min_rate bytes per second since it
+    began (408 "... too slow"), well before the header and body timeouts."""
+    srv = server_factory(min_rate=100, rate_grace_ms=300, header_timeout_ms=8000,
+                         body_timeout_ms=8000)
+    s = srv.raw()
+    t0 = time.monotonic()
+    s.sendall(b"GET / HTTP/1.1\r\n")  # 16 bytes: 460 ms allowed
+    st, _, body = read_response(s)
+    assert st == 408 and body == b"request header too slow"
+    assert 0.4 < time.monotonic() - t0 < 3
+    s.close()
+    s = srv.raw()
+    s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b"y" * 10)
+    st, _, body = read_response(s)
+    assert st == 408 and body == b"request body too slow"
+    s.close()
+    # faster than the rate (10 bytes every 40 ms: 250 B/s) for longer than the grace: served
+    s = srv.raw()
+    req = b"GET /echo HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 160 + b"\r\n\r\n"
+    for i in range(0, len(req), 10):
+        s.sendall(req[i:i + 10])
+        time.sleep(0.04)
+    assert read_response(s)[0] == 200
+    s.close()
+    assert srv.stats()["timeouts"] == 2
+
+
+def test_empty_line_after_post_body(server_factory):
+    """RFC 9112 2.2: a CRLF some clients send after a POST body is ignored: the next request
+    on the keep-alive connection is answered, and the connection holding only the CRLF is
+    idle meanwhile (no 408 at the header timeout)."""
+    srv = server_factory(header_timeout_ms=400, idle_timeout_ms=5000)
+    s = srv.raw()
+    s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc\r\n")
+    st, _, body = read_response(s)
+    assert st == 200 and json.loads(body)["len"] == 3
+    time.sleep(0.8)  # past the header timeout
+    s.sendall(b"GET /echo?n=2 HTTP/1.1\r\nHost: x\r\n\r\n")
+    st, _, body = read_response(s)
+    assert st == 200 and json.loads(body)["query"] == "n=2"
+    # both in one write, as such a client sends them when pipelining
+    s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nz\r\n"
+              b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    got = b""
+    while got.count(b"HTTP/1.1 ") < 2 or not got.endswith(b"}"):
+        d = s.recv(65536)
+        assert d, got
+        got += d
+    assert got.count(b"HTTP/1.1 200 OK\r\n") == 2, got
+    s.close()
+
+
+def test_chunked_framing_overhead_refused_early(server):
+    """A body of 1-byte chunks (5 bytes of framing per byte of data) is refused with 413 once
+    the framing exceeds the data by 1 KB, not decoded up to max_body."""
+    s = server.raw()
+    s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+              + b"1\r\nx\r\n" * 400)
+    st, _, body = read_response(s)
+    assert st == 413 and body == b"chunked framing overhead too large"
+    s.close()
+    r = requests.post(server.url + "/echo", data=iter([b"abcd"] * 500), timeout=5)  # 4-byte chunks
+    assert r.status_code == 200 and r.json()["len"] == 2000
 
 
 def test_memory_does_not_grow(server_factory):

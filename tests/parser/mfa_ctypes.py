@@ -46,6 +46,7 @@ class Request(ctypes.Structure):
 
 class Chunked(ctypes.Structure):
     _fields_ = [("size", ctypes.c_uint64), ("count", ctypes.c_uint32),
+                ("data", ctypes.c_uint64), ("framing", ctypes.c_uint64),
                 ("state", ctypes.c_uint8), ("error", ctypes.c_uint8)]
 
 

@@ -1,0 +1,84 @@
+"""python/examples/pool_limits.py (docs/connections.md) served for real, by the unix build
+(`_mfa`) and by CPython (pyserver): its limits reach the server, slow heads are answered 408
+early, and a real client is served while slow and silent connections hold the pool."""
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.support import free_port
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+EXAMPLES = os.path.join(ROOT, "python", "examples")
+
+
+@pytest.fixture(params=["mfa", "cpython"])
+def example(request):
+    port = free_port()
+    env = dict(os.environ, PORT=str(port))
+    if request.param == "mfa":
+        binary = request.getfixturevalue("unix_mfa")
+        env["MICROPYPATH"] = EXAMPLES + ":.frozen"
+        args = [str(binary), "pool_limits.py"]
+    else:
+        env["PYTHONPATH"] = os.path.join(ROOT, "python") + os.pathsep + EXAMPLES
+        args = [sys.executable, "pool_limits.py"]
+    proc = subprocess.Popen(args, cwd=EXAMPLES, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("example did not start: %s" % proc.stdout.read())
+            time.sleep(0.1)
+    yield port
+    proc.kill()
+    proc.wait(5)
+    out = proc.stdout.read()
+    proc.stdout.close()
+    assert "Traceback" not in out, out
+
+
+def get(port, path="/"):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path.encode())
+    data = b""
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        data += d
+    s.close()
+    return data
+
+
+def test_pool_limits_example(example):
+    port = example
+    slow = socket.create_connection(("127.0.0.1", port), timeout=5)
+    slow.sendall(b"GET / HTTP/1.1\r\n")  # then nothing: 1.5 s grace + 16 bytes at 500 B/s
+    # attackers: twice the pool (6) of silent connections and partial heads
+    held = []
+    for i in range(6):
+        held.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        h = socket.create_connection(("127.0.0.1", port), timeout=5)
+        h.sendall(b"GET / HTTP/1.1\r\nX-%d: " % i)
+        held.append(h)
+    time.sleep(0.2)
+    for _ in range(5):
+        assert get(port).startswith(b"HTTP/1.1 200 OK\r\n")
+    # `slow` was either taken back for a newcomer (a reset) or answered 408 when too slow
+    slow2 = socket.create_connection(("127.0.0.1", port), timeout=5)
+    t1 = time.monotonic()
+    slow2.sendall(b"GET / HTTP/1.1\r\n")
+    data = slow2.recv(4096)
+    assert b"408 Request Timeout" in data and data.endswith(b"request header too slow"), data
+    assert 1.2 < time.monotonic() - t1 < 4.5
+    for s in held + [slow, slow2]:
+        s.close()

@@ -115,7 +115,7 @@ def test_eight_max_size_posts_under_memory_pressure(firmware_mfa):
         statuses = [s for g in got for s in g["statuses"]]
         bad = [s for s in statuses if s not in ("200", "503")]
         assert len(statuses) == 8 * ROUNDS
-        assert not bad, "%r\nafter: %r\nchip:\n%s" % (got, after, out[-3000:])
+        assert not bad, "%r\nbefore: %r\nafter: %r\nchip:\n%s" % (got, base, after, out[-3000:])
         assert "MemoryError" not in out and "Traceback" not in out, out[-3000:]
         assert after["stats"]["connections"] <= 1, after
         assert after["mem_free"] >= base["mem_free"] - HEAP_SLACK, (base, after)

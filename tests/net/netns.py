@@ -92,6 +92,10 @@ class NetNS:
         self._created = True
         try:
             _ip("link", "set", "lo", "up", ns=self.name)
+            # An emulated chip runs 20-40x slower than real time, but the host's SYN retries
+            # run on the wall clock: the default 6 (about 2 minutes) can be about 3 s on the
+            # chip, less than its busy pcbs need to free up. 10 retries wait about 17 minutes.
+            self.run(["sysctl", "-qw", "net.ipv4.tcp_syn_retries=10"], check=True)
         except Exception:
             self.close()
             raise

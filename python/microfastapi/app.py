@@ -22,9 +22,9 @@ from .routecheck import check_route, check_options
 from .streaming import Stream, run_sync, route_name as _route_name, client_name as _client_name
 
 # Header lists shared by every plain return value; the server only reads them.
-_JSON_H = [("Content-Type", JSON_TYPE)]
-_TEXT_H = [("Content-Type", TEXT_TYPE)]
-_BYTES_H = [("Content-Type", BYTES_TYPE)]
+_JSON_H = (("Content-Type", JSON_TYPE),)
+_TEXT_H = (("Content-Type", TEXT_TYPE),)
+_BYTES_H = (("Content-Type", BYTES_TYPE),)
 _NO_PARAMS = {}  # path_params of static routes (shared; treat as read-only)
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 

@@ -148,6 +148,7 @@ class Server(_IOBase):
             self._poller = select.poll()
         self._poller.register(s if not _EPOLL else s.fileno(), POLLIN)
         self._events = []  # client-side failures not taken by events() yet
+        self._hc = (0, None, "")  # the last head top built from a header tuple (_head_bytes)
         self._lost = 0
         # The keys of _mfa.Server.stats() (docs/internals.md); "connections", "max_conns" and
         # "ready" are filled in by stats().
@@ -651,21 +652,30 @@ class Server(_IOBase):
             pass
 
     def _head_bytes(self, req, status, headers, extra):
-        if type(status) is not int or status < 200 or status > 599:
-            check_status(status)  # (raises; the common case is checked inline: a call costs)
-        check_headers(headers)
+        hc = self._hc
+        if hc[1] is headers and hc[0] is status:
+            top = hc[2]
+        else:
+            if type(status) is not int or status < 200 or status > 599:
+                check_status(status)  # (raises; the common case is checked inline: a call costs)
+            check_headers(headers)
+            lines = ["HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, "Unknown"))]
+            for k, v in headers:
+                lines.append("%s: %s\r\n" % (k, v))
+            top = "".join(lines)
+            if type(headers) is tuple:
+                # A tuple of (str, str) cannot change: the app's own header sets (app.py's
+                # _JSON_H and its kin) are checked and formatted once, not on every answer.
+                self._hc = (status, headers, top)
         c = req._conn
         keep = c.keep_alive and not c.close_after
-        lines = ["HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, "Unknown"))]
-        for k, v in headers:
-            lines.append("%s: %s\r\n" % (k, v))
-        lines.append(extra)
         if not keep:
-            lines.append("Connection: close\r\n")
+            conn = "Connection: close\r\n"
         elif req._head.version == "1.0":  # (the head's attribute: not through the property)
-            lines.append("Connection: keep-alive\r\n")
-        lines.append("\r\n")
-        return "".join(lines).encode(), keep
+            conn = "Connection: keep-alive\r\n"
+        else:
+            conn = ""
+        return ("%s%s%s\r\n" % (top, extra, conn)).encode(), keep
 
     def respond(self, req, status, headers, body):
         c = req._conn

@@ -13,10 +13,14 @@ image joins emulated WiFi first (tests/net/picow_net.py).
 --free-kb N: the app first fills the heap with its own data (bytearrays kept in a list) until
 about N KB stay free once the server runs, as an app with its own data on a Pico W would.
 --big P: soak.py's mix of large bodies (up to 16 KB, answered 200 or 503).
+--tap FILE (--picow): log every TCP frame through the WiFi bridge to FILE (JSON) and print the
+segments that were sent more than once, by direction: a lost frame shows up as a retransmit.
 --mix attack: soak.py's attack mix (100 slowloris + 100 silent connections hold the board's
 pool for the whole run; --attack-slow / --attack-silent change the numbers).
 """
 import argparse
+import collections
+import json
 import pathlib
 import sys
 import time
@@ -42,7 +46,10 @@ def main():
     ap.add_argument("--mix", choices=("default", "attack"), default="default", help="soak.py --mix")
     ap.add_argument("--attack-slow", type=int, default=100)
     ap.add_argument("--attack-silent", type=int, default=100)
+    ap.add_argument("--tap", metavar="FILE", help="(--picow) log the TCP frames to FILE")
     args = ap.parse_args()
+    if args.tap and not args.picow:
+        ap.error("--tap needs --picow")
     board = "MFA_PICO_W" if args.picow else "MFA_PICO"
     firmware = args.firmware or str(ROOT / "build" / board / "firmware.uf2")
     src = (ROOT / "tests" / "hostile" / "hostile_app.py").read_text()
@@ -66,6 +73,8 @@ def main():
             print("joined WiFi in %.0f s wall" % pico.connect_wall_s, flush=True)
         out = pico.start_app(pre + src, ready="listening", timeout=300)  # (slow when loaded)
         print(out.strip().splitlines()[-1] if out.strip() else "app started")
+        if args.tap:
+            pico.emu.tap(True)
         t0 = time.time()
         r = pico.ns.run([sys.executable, str(ROOT / "tests" / "bench" / "soak.py"), "--url",
                          pico.url(), "-n", str(args.requests), "--workers", str(args.workers),
@@ -76,7 +85,23 @@ def main():
                          "--attack-silent", str(args.attack_silent)],
                         capture_output=False, timeout=args.timeout)
         print("soak exit %d after %.0f s wall" % (r.returncode, time.time() - t0))
+        if args.picow:
+            print("bridge:", pico.wifi()["stats"])
+        if args.tap:
+            frames = pico.emu.tap(False)
+            pathlib.Path(args.tap).write_text(json.dumps(frames))
+            print("frames: %d, resent: %s" % (len(frames), resent(frames)))
         return r.returncode
+
+
+def resent(frames):
+    """{"to chip": n, "from chip": n}: data segments seen again with the same sequence number
+    on the same connection (a retransmit: the first copy, or its ACK, was lost or late)."""
+    seen = collections.Counter((e[1], e[2], e[6]) for e in frames if e[5])
+    out = {"to chip": 0, "from chip": 0}
+    for (to_chip, _, _), n in seen.items():
+        out["to chip" if to_chip else "from chip"] += n - 1
+    return out
 
 
 if __name__ == "__main__":

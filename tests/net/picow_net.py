@@ -102,7 +102,8 @@ class RemoteEmulator:
 
     def tap(self, on):
         """Start (on=True) or end a log of every TCP frame through the bridge; returns the log
-        so far: (simulated ns, to_chip, client port, flags, payload head as latin-1, length)."""
+        so far: (simulated ns, to_chip, client port, flags, payload head as latin-1, length,
+        sequence number)."""
         return self._call("tap", on)
 
     def attr(self, name):

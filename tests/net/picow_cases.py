@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from tests.net import attack_cases
 from tests.net.netns import NetNS
 from tests.net.picow_net import SSID, PicoW
 from tests.net.test_emu_hostile import (DOWNUP_CLIENT, HOSTILE, HOSTILE_APP_PRE, corpus_exchange,
@@ -196,6 +197,33 @@ def test_hostile_subset_and_pool_flood(pico):
         print("\n%s: %d corpus cases, then a flood of 16 -> %s; mem_free %d -> %d"
               % (pico.fw, len(cases), {str(x): res.count(x) for x in set(res)},
                  base["mem_free"], after["mem_free"]))
+    finally:
+        _stopped(pico)
+
+
+# ---- issue 15's attacks (tests/net/attack_cases.py) ------------------------------------------
+
+def _server_kind(pico):
+    return "mfa" if pico.fw == "MFA_PICO_W" else "py"
+
+
+def test_syn_flood_then_a_real_client(pico):
+    try:
+        attack_cases.syn_flood(pico, _server_kind(pico))
+    finally:
+        _stopped(pico)
+
+
+def test_pool_held_by_attackers_serves_a_real_client(pico):
+    try:
+        attack_cases.pool_attack(pico, _server_kind(pico), requests=20)
+    finally:
+        _stopped(pico)
+
+
+def test_stray_crlf_after_a_body_on_keep_alive(pico):
+    try:
+        attack_cases.stray_crlf(pico, _server_kind(pico))
     finally:
         _stopped(pico)
 

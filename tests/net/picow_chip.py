@@ -78,7 +78,8 @@ def _error(exc):
 
 def _tap(bridge, on):
     log, bridge.log = bridge.log, ([] if on else None)
-    return [(t, c, p, f, head.decode("latin-1"), n, seq) for t, c, p, f, head, n, seq in (log or [])]
+    return [(t, c, p, f, head.decode("latin-1"), n, seq)
+            for t, c, p, f, head, n, seq in (log or [])]
 
 
 def serve(emu, reply):

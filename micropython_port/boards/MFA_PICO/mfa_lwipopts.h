@@ -25,6 +25,19 @@
 #define MEMP_NUM_TCP_PCB                (20)
 #endif
 
+// A SYN that finds a listener's backlog full of half-open connections replaces the oldest of
+// them instead of going unanswered for 20 s (mfa_syn_queue.c, which says why). Measured:
+// tests/net/test_emu_attack.py's SYN flood.
+#if !defined(__ASSEMBLER__)
+struct tcp_pcb;
+struct tcp_hdr;
+struct pbuf;
+signed char mfa_syn_queue_hook(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigned short optlen,
+    unsigned short opt1len, unsigned char *opt2, struct pbuf *p);
+#endif
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
+    mfa_syn_queue_hook(pcb, hdr, optlen, opt1len, opt2, p)
+
 // Measured and deliberately left at MicroPython's values (emu_net_bench.py, n=10, GET / tiny JSON,
 // device time from request in to response out, simulated):
 //   _mfa keep-alive 2.69 ms (371 req/sim-s), Connection: close 3.22 ms incl. SYN->SYN-ACK

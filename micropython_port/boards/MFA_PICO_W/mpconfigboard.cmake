@@ -8,6 +8,11 @@ set(MICROPY_PY_NETWORK_CYW43 ON)
 
 set(MICROPY_FROZEN_MANIFEST ${MICROPY_BOARD_DIR}/manifest.py)
 
+# The listen-queue hook of MFA_PICO's mfa_lwipopts.h, which this board includes too.
+set(MICROPY_SOURCE_BOARD
+    ${MICROPY_BOARD_DIR}/../MFA_PICO/mfa_syn_queue.c
+)
+
 # pico-sdk's cyw43_bus_pio_spi.c includes "pico/cyw43_driver.h". The directory holding it,
 # pico_cyw43_driver/include, reaches a stock build only through the Bluetooth transport library,
 # which this board leaves off; and it also holds pico-sdk's cyw43_configport.h, which would shadow

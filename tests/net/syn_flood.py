@@ -13,10 +13,14 @@ and what the server sent the spoofed addresses meanwhile (SYN-ACKs, RSTs), seen 
 socket on every interface of the namespace.
 """
 import json
+import pathlib
 import socket
 import struct
 import sys
 import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+from tests.bench.attack import real_request  # noqa: E402
 
 
 def checksum(data):
@@ -59,26 +63,6 @@ def watch(sniff, chip, spoofed, seen):
             seen["synack"] += 1
 
 
-def real_get(chip, port, timeout):
-    t = time.monotonic()
-    try:
-        s = socket.create_connection((chip, port), timeout=timeout)
-        try:
-            s.sendall(b"GET / HTTP/1.1\r\nHost: real\r\nConnection: close\r\n\r\n")
-            data = b""
-            while True:
-                d = s.recv(4096)
-                if not d:
-                    break
-                data += d
-        finally:
-            s.close()
-        status = int(data.split()[1]) if data.startswith(b"HTTP/1.1 ") else "no answer"
-    except OSError as e:
-        status = type(e).__name__
-    return status, time.monotonic() - t
-
-
 def main():
     chip, port = sys.argv[1], int(sys.argv[2])
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 200
@@ -98,7 +82,7 @@ def main():
     time.sleep(0.5)
     watch(sniff, chip, set(spoofed), seen)
     flood_s = time.monotonic() - t0
-    status, took = real_get(chip, port, timeout)
+    status, took = real_request((chip, port), timeout)
     watch(sniff, chip, set(spoofed), seen)
     print(json.dumps({"syns": n, "flood_wall_s": round(flood_s, 2), "real_status": status,
                       "real_wall_s": round(took, 2), "synacks_to_spoofed": seen["synack"],

@@ -98,9 +98,11 @@ def mfa_step(app, raw=RAW, framed=False, preparsed=False):
     conn = Conn()
 
     class Sink:
+        _hc = (0, None, "")  # the server's last-head cache (Server._head_bytes keeps it)
+
         def respond(self, req, status, headers, body):
             if framed:
-                head, keep = Server._head_bytes(None, req, status, headers,
+                head, keep = Server._head_bytes(self, req, status, headers,
                                                 "Content-Length: %d\r\n" % len(body))
                 encode_body(body)
             self.status = status

@@ -29,15 +29,16 @@ import struct
 
 from rp2040py.boards import BOARDS
 from rp2040py.external.cyw43 import Cyw43439, net
-from rp2040py.external.cyw43.bus import SDPCM_HEADER_LEN, GSPIBus
+from rp2040py.external.cyw43.bus import _GUEST_MAC, SDPCM_HEADER_LEN, GSPIBus
 from rp2040py.external.cyw43.nat import GATEWAY_IP, GATEWAY_MAC, GUEST_IP, ArpResponder, DhcpServer
 from rp2040py.gpio_pin import GPIOPinState
 
-__all__ = ["WifiBridge", "pico_w_board", "SUBNET", "GATEWAY", "CHIP", "GATEWAY_MAC"]
+__all__ = ["WifiBridge", "pico_w_board", "SUBNET", "GATEWAY", "CHIP", "GATEWAY_MAC", "CHIP_MAC"]
 
 SUBNET = ipaddress.ip_network("10.0.0.0/24")
 GATEWAY = str(ipaddress.ip_address(GATEWAY_IP))   # 10.0.0.1: the TAP device's address
 CHIP = str(ipaddress.ip_address(GUEST_IP))        # 10.0.0.2: the chip's DHCP lease
+CHIP_MAC = _GUEST_MAC                              # what the model answers for cur_etheraddr
 
 
 class WifiBridge:

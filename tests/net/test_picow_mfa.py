@@ -1,5 +1,14 @@
 """MFA_PICO_W on emulated WiFi: the cases in tests/net/picow_cases.py, on one chip joined once."""
 from tests.net.picow_cases import *  # noqa: F401,F403 - the test functions
-from tests.net.picow_cases import pico_fixture
+from tests.net import attack_cases
+from tests.net.picow_cases import _stopped, pico_fixture
 
 pico = pico_fixture("firmware_w_mfa", "MFA_PICO_W")
+
+
+def test_pool_held_by_attackers_serves_a_real_client(pico):
+    """Issue 15's pool attack on the product (pyserver's is in test_emu_attack.py)."""
+    try:
+        attack_cases.pool_attack(pico, "mfa", requests=10, hold=0.5)
+    finally:
+        _stopped(pico)

@@ -105,8 +105,9 @@ def test_eight_max_size_posts_under_memory_pressure(firmware_mfa):
     _need_netns()
     with SlipPico(str(firmware_mfa)) as pico:
         pico.start_app(APP, ready="listening on", timeout=180)
-        # Warm-up, one round like the others: the first 503s fill lazy caches once (about
-        # 350 B on the board, then flat over 10 rounds; none on unix), which is not a leak.
+        # Warm-up, one round like the others, so that the base is taken after the 503 path
+        # has run once (its lazy caches: an earlier firmware showed a one-time 352 B step in
+        # the first rounds, then flat; unix shows none).
         _rounds(pico, 1)
         base = _settled(pico)
         t0 = time.time()

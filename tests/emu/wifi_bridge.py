@@ -181,10 +181,12 @@ class _CreditWindowBus(GSPIBus):
     ahead, so a second send right after the first (an ACK, then the answer) stalls until the
     driver has read the first send's flow-control reply. That reply is queued behind whatever
     the host sent meanwhile, and the driver discards every data frame it reads while stalled
-    ("Don't process it due to possible reentrancy issues", cyw43_ll.c): in a three-client soak
-    1.8 % of the frames to the chip were lost this way, and the host's wall-clock retransmits
-    then ran into the server's simulated-time timeouts. The driver takes credit up to 20 frames
-    ahead; this bus always grants WINDOW frames past the last sequence number the driver used."""
+    ("Don't process it due to possible reentrancy issues", cyw43_ll.c); each loss also showed
+    a copy of the lost frame coming back out of the chip. In a 1,500-request three-client
+    soak, 6 of 3,403 frames to the chip were lost this way, and the host's wall-clock
+    retransmits then ran into the server's simulated-time timeouts. The driver takes credit up
+    to 20 frames ahead; this bus always grants WINDOW frames past the last sequence number the
+    driver used."""
 
     WINDOW = 8
     _next_seq = 0  # the driver's next SDPCM sequence number, as far as its writes have shown

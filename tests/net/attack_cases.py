@@ -1,5 +1,5 @@
 """Issue 15's attacks on emulated firmware, shared by the SLIP (tests/net/test_emu_attack.py) and
-Pico W (tests/net/picow_cases.py) tests. Each takes a started board object (SlipPico or PicoW:
+Pico W (tests/net/picow_cases.py; the pool attack in test_picow_mfa.py) tests. Each takes a started board object (SlipPico or PicoW:
 `.ns`, `.addr`, `.start_app`, `.stop_app`) and the server kind ("mfa" for _mfa.Server, "py"
 for microfastapi.pyserver.Server), runs tests/net/mfa_server_app.py on the chip, and returns
 the figures after asserting what must hold:
@@ -25,11 +25,10 @@ APP_SRC = (ROOT / "tests" / "net" / "mfa_server_app.py").read_text()
 FLOOD_PORT, ATTACK_PORT, CRLF_PORT = 8001, 8002, 8003
 
 
-def start_server(pico, server, port, **limits):
-    """mfa_server_app.py on the chip, on `port` of every interface."""
+def start_server(pico, server, port):
+    """mfa_server_app.py on the chip (its default limits), on `port` of every interface."""
     assert 'Server("127.0.0.1"' in APP_SRC
-    argv = ["app", "server=%s" % server, "port=%d" % port] + \
-        ["%s=%d" % kv for kv in limits.items()]
+    argv = ["app", "server=%s" % server, "port=%d" % port]
     src = "import sys\nsys.argv[:] = %r\n" % argv + APP_SRC.replace(
         'Server("127.0.0.1"', 'Server("0.0.0.0"')
     pico.start_app(src, ready="listening", timeout=300)

@@ -663,10 +663,15 @@ class Server(_IOBase):
             for k, v in headers:
                 lines.append("%s: %s\r\n" % (k, v))
             top = "".join(lines)
-            if type(headers) is tuple and all(type(h) is tuple for h in headers):
+            if type(headers) is tuple:
                 # A tuple of (str, str) tuples cannot change: the app's own header sets (app.py's
                 # _JSON_H and its kin) are checked and formatted once, not on every answer.
-                self._hc = (status, headers, top)
+                # (A loop, not all(): a generator is heap, under pressure too.)
+                for h in headers:
+                    if type(h) is not tuple:
+                        break
+                else:
+                    self._hc = (status, headers, top)
         c = req._conn
         keep = c.keep_alive and not c.close_after
         if not keep:

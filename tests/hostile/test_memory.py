@@ -162,12 +162,15 @@ def test_upload_example_under_memory_pressure(request, name):
         want = {"received": SIZE, "sum16": (SIZE * ord("m")) & 0xFFFF}
         seen = []
         for _ in range(3):
-            seen += burst(port, path="/upload", expect=lambda d: d == want)
+            got = burst(port, path="/upload", expect=lambda d: d == want)
+            # room for one at a time at least (how many more fit depends on how the 8 bodies
+            # interleave: on a quiet machine they arrive together and more get 503)
+            assert "200" in got, got
+            seen += got
         assert all(s in ("200", "503") for s in seen), seen
         assert post(port, SIZE + 1, path="/upload") == "413"
         status, _, body = parse_responses(get_close(("127.0.0.1", port), "/totals"))[0][0]
         assert status == 200 and json.loads(body)["uploads"] == seen.count("200"), (body, seen)
-        assert seen.count("200") >= 8, seen  # room for one at a time at least
     finally:
         proc.kill()
         out = proc.communicate(timeout=5)[0].decode(errors="replace")

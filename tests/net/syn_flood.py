@@ -69,6 +69,7 @@ def main():
     net = sys.argv[4] if len(sys.argv) > 4 else chip.rsplit(".", 1)[0]
     timeout = 120.0
     spoofed = ["%s.%d" % (net, 100 + i % 100) for i in range(n)]
+    targets = set(spoofed)  # (what watch() looks for)
     sniff = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0003))
     sniff.setblocking(False)
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
@@ -78,12 +79,12 @@ def main():
         raw.sendto(syn_packet(src, chip, 40000 + i, port, 1000 + i * 7919), (chip, 0))
         if i % 20 == 19:
             time.sleep(0.05)
-            watch(sniff, chip, set(spoofed), seen)
+            watch(sniff, chip, targets, seen)
     time.sleep(0.5)
-    watch(sniff, chip, set(spoofed), seen)
+    watch(sniff, chip, targets, seen)
     flood_s = time.monotonic() - t0
     status, took = real_request((chip, port), timeout)
-    watch(sniff, chip, set(spoofed), seen)
+    watch(sniff, chip, targets, seen)
     print(json.dumps({"syns": n, "flood_wall_s": round(flood_s, 2), "real_status": status,
                       "real_wall_s": round(took, 2), "synacks_to_spoofed": seen["synack"],
                       "rsts_to_spoofed": seen["rst"]}))

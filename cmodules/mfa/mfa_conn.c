@@ -253,6 +253,7 @@ typedef enum {
     TAKE_SILENT,     // nothing sent since connecting, for MFA_CONN_FRESH_MS
     TAKE_HEAD,       // a head still arriving
     TAKE_FRESH,      // nothing sent yet, connected less than MFA_CONN_FRESH_MS ago
+    TAKE_GRACE,      // nothing sent yet, connected less than MFA_CONN_GRACE_MS ago: not taken
     TAKE_NONE,       // busy with a request
 } take_t;
 
@@ -276,66 +277,98 @@ static take_t take_kind(const mfa_conn_t *c, uint32_t now, uint32_t *since) {
         return TAKE_IDLE;
     }
     *since = c->started_ms;  // accepted
+    if (!elapsed(now, c->started_ms, MFA_CONN_GRACE_MS)) {
+        return TAKE_GRACE;
+    }
     return elapsed(now, c->started_ms, MFA_CONN_FRESH_MS) ? TAKE_SILENT : TAKE_FRESH;
 }
 
 static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now);
 
-mfa_conn_t *mfa_pool_accept(mfa_pool_t *pool, uintptr_t handle, uint32_t now_ms) {
-    mfa_conn_t *slot = NULL;
-    for (size_t i = 0; i < pool->n && !slot; i++) {
+// A free slot; in a full pool, first take in what the head-stage connections have received:
+// a request that has arrived is not a connection to give up (and a closed one frees its slot).
+static mfa_conn_t *free_slot(mfa_pool_t *pool, uint32_t now) {
+    for (size_t i = 0; i < pool->n; i++) {
         if (pool->conns[i].state == MFA_CONN_FREE) {
-            slot = &pool->conns[i];
+            return &pool->conns[i];
         }
     }
-    if (!slot) {
-        // Pool full. First take in what the head-stage connections have received: a request
-        // that has arrived is not a connection to give up (and a closed one frees its slot).
-        for (size_t i = 0; i < pool->n; i++) {
-            mfa_conn_t *c = &pool->conns[i];
-            if (c->state == MFA_CONN_HEAD && !queued(c)) {
-                conn_read(pool, c, now_ms);
-            }
-            if (c->state == MFA_CONN_FREE && !slot) {
-                slot = c;
-            }
+    mfa_conn_t *slot = NULL;
+    for (size_t i = 0; i < pool->n; i++) {
+        mfa_conn_t *c = &pool->conns[i];
+        if (c->state == MFA_CONN_HEAD && !queued(c)) {
+            conn_read(pool, c, now);
+        }
+        if (c->state == MFA_CONN_FREE && !slot) {
+            slot = c;
         }
     }
-    if (!slot) {
-        // Take one back: the cheapest kind to lose first, the oldest of that kind. A client
-        // of an idle keep-alive connection reconnects, as it must after any keep-alive close.
-        take_t best = TAKE_NONE;
-        uint32_t best_since = 0;
-        for (size_t i = 0; i < pool->n; i++) {
-            mfa_conn_t *c = &pool->conns[i];
-            uint32_t since = 0;
-            take_t k = take_kind(c, now_ms, &since);
-            if (k < best || (k == best && k != TAKE_NONE && (int32_t)(since - best_since) < 0)) {
-                best = k;
-                best_since = since;
-                slot = c;
-            }
-        }
-        if (best == TAKE_NONE) {
-            slot = NULL;
-        } else {
-            pool->stats.evicted++;
-            mfa_conn_close(pool, slot, true);
+    return slot;
+}
+
+// The connection a full pool would take back: the cheapest kind to lose first, the oldest of
+// that kind; its kind in *kind (TAKE_GRACE or TAKE_NONE: none can be taken).
+static mfa_conn_t *take_candidate(mfa_pool_t *pool, uint32_t now, take_t *kind) {
+    mfa_conn_t *best = NULL;
+    take_t best_kind = TAKE_NONE;
+    uint32_t best_since = 0;
+    for (size_t i = 0; i < pool->n; i++) {
+        mfa_conn_t *c = &pool->conns[i];
+        uint32_t since = 0;
+        take_t k = take_kind(c, now, &since);
+        if (k < best_kind || (k == best_kind && k != TAKE_NONE && (int32_t)(since - best_since) < 0)) {
+            best = c;
+            best_kind = k;
+            best_since = since;
         }
     }
-    if (!slot) {
+    *kind = best_kind;
+    return best;
+}
+
+mfa_conn_t *mfa_pool_make_room(mfa_pool_t *pool, uint32_t now_ms, uint32_t *wait_ms) {
+    if (wait_ms) {
+        *wait_ms = 0;
+    }
+    mfa_conn_t *slot = free_slot(pool, now_ms);
+    if (slot) {
+        return slot;
+    }
+    take_t kind;
+    slot = take_candidate(pool, now_ms, &kind);
+    if (kind == TAKE_GRACE && wait_ms) {
+        // The oldest in grace: its age is at most MFA_CONN_GRACE_MS (see elapsed), so >= 1.
+        *wait_ms = MFA_CONN_GRACE_MS - (now_ms - slot->started_ms) + 1;
+        return NULL;
+    }
+    if (kind == TAKE_NONE) {
+        return NULL;
+    }
+    // A client of an idle keep-alive connection reconnects, as it must after any keep-alive
+    // close; the other kinds have no request to lose.
+    pool->stats.evicted++;
+    mfa_conn_close(pool, slot, true);
+    return slot;
+}
+
+mfa_conn_t *mfa_pool_admit(mfa_pool_t *pool, mfa_conn_t *room, uintptr_t handle, uint32_t now_ms) {
+    if (!room) {
         pool->stats.rejected++;
         pool->stats.errors++;
         return NULL;
     }
-    slot->gen++;
-    slot_reset(slot);
-    slot->state = MFA_CONN_HEAD;
-    slot->handle = handle;
-    slot->started_ms = slot->last_used_ms = slot->write_ms = now_ms;
+    room->gen++;
+    slot_reset(room);
+    room->state = MFA_CONN_HEAD;
+    room->handle = handle;
+    room->started_ms = room->last_used_ms = room->write_ms = now_ms;
     pool->open++;
     pool->stats.accepted++;
-    return slot;
+    return room;
+}
+
+mfa_conn_t *mfa_pool_accept(mfa_pool_t *pool, uintptr_t handle, uint32_t now_ms) {
+    return mfa_pool_admit(pool, mfa_pool_make_room(pool, now_ms, NULL), handle, now_ms);
 }
 
 // ---- sending ---------------------------------------------------------------------------------

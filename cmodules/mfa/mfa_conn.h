@@ -70,6 +70,15 @@
 #define MFA_CONN_FRESH_MS (1000)
 #endif
 
+// ... and never taken back in its first MFA_CONN_GRACE_MS: its client's request is most likely
+// one round trip behind the handshake (a client that sends its request whole must always be
+// served). A newcomer that finds nothing else to take waits in the accept queue meanwhile, while
+// that queue has room (mfa_pool_make_room), so an attacker's connection gains at most this
+// long per slot, and a flood that fills the queue is not let in more slowly than it arrives.
+#ifndef MFA_CONN_GRACE_MS
+#define MFA_CONN_GRACE_MS (100)
+#endif
+
 // First allocation for a chunked body; doubled as needed up to max_body.
 #ifndef MFA_CONN_CHUNKED_START
 #define MFA_CONN_CHUNKED_START (512)
@@ -219,18 +228,32 @@ typedef struct _mfa_pool_t {
 void mfa_pool_init(mfa_pool_t *pool, mfa_conn_t *conns, size_t n, const mfa_conn_io_t *io,
     void *ctx);
 
-// A new connection arrived. Returns its slot, or NULL when no slot can be had: then the
-// transport sends mfa_conn_busy_response and closes the connection itself. A full pool first
-// reads what its connections in the head stage have received (so a request that has arrived
-// counts), then takes one back, reset (abort: on lwIP no pcb is left in TIME_WAIT), in this
-// order, the oldest of a kind first:
+// A new connection is there to be accepted: make room for it. Returns a free slot for
+// mfa_pool_admit, or NULL with *wait_ms > 0: leave the newcomer in the transport's accept queue
+// and ask again in *wait_ms, or NULL with *wait_ms == 0: no room (mfa_pool_admit counts the
+// rejection, and the transport sends mfa_conn_busy_response and closes the connection itself).
+// wait_ms NULL: the newcomer cannot wait (its transport's queue is full): then the oldest
+// connection in its grace time is taken back, after all the kinds below.
+// A full pool first reads what its connections in the head stage have received (so a request
+// that has arrived counts), then takes one back, reset (abort: on lwIP no pcb is left in
+// TIME_WAIT), in this order, the oldest of a kind first:
 //   1. an idle keep-alive connection (it has answered a request and holds nothing of the next);
 //   2. a closing connection whose last answer is sent and which only drains (linger);
 //   3. a connection that has sent nothing for MFA_CONN_FRESH_MS since it connected;
 //   4. a connection whose head is still arriving (the one whose head began earliest);
-//   5. a fresh connection that has sent nothing yet.
-// NULL only when every connection is busy with a request: its body arriving, held by the
-// application, or its answer being sent.
+//   5. a fresh connection that has sent nothing yet, past its MFA_CONN_GRACE_MS.
+// It waits when the only others are in their grace time (if it can); no room when every
+// connection is busy with a request: its body arriving, held by the application, or its
+// answer being sent.
+// (Room is made before the transport accepts: a request arriving between a decision and the
+// accept cannot turn a wait into a rejection.)
+mfa_conn_t *mfa_pool_make_room(mfa_pool_t *pool, uint32_t now_ms, uint32_t *wait_ms);
+
+// Put the accepted connection `handle` in `room` (from mfa_pool_make_room). Returns its slot,
+// or NULL when room is NULL (counted in stats.rejected).
+mfa_conn_t *mfa_pool_admit(mfa_pool_t *pool, mfa_conn_t *room, uintptr_t handle, uint32_t now_ms);
+
+// mfa_pool_make_room (for a newcomer that cannot wait) and mfa_pool_admit in one.
 mfa_conn_t *mfa_pool_accept(mfa_pool_t *pool, uintptr_t handle, uint32_t now_ms);
 extern const char mfa_conn_busy_response[];
 extern const size_t mfa_conn_busy_response_len;

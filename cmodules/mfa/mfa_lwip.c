@@ -57,6 +57,8 @@ typedef struct _mfa_lwip_conn_t {
 typedef struct _mfa_lwip_t {
     struct tcp_pcb *listen;
     volatile bool pending;      // a callback stored something since the last step
+    bool adopt_wait;            // a newcomer waits for a slot (mfa_pool_make_room) ...
+    uint32_t adopt_at;          // ... until this time: then the next step asks again
     uint32_t drain_cap_ms;      // longest drain (the pool's body timeout + the linger time)
     size_t n;
     mfa_lwip_conn_t *lc;        // [n]
@@ -146,6 +148,11 @@ static err_t cb_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
     lc->used = true;
     lc->pcb = newpcb;
     lc->tr = tr;
+    // Until the pool adopts it, the connection counts against the listener's backlog, as one
+    // in a POSIX listen queue does: once `backlog` wait (the pool may make newcomers wait for
+    // a grace time to end, mfa_pool_make_room), lwIP leaves new SYNs unanswered (their clients
+    // resend them) rather than our spare entries running out (ERR_MEM above: a reset).
+    tcp_backlog_delayed(newpcb);
     tcp_arg(newpcb, lc);
     tcp_recv(newpcb, cb_recv);
     tcp_sent(newpcb, cb_sent);
@@ -180,6 +187,7 @@ static void pcb_close(struct tcp_pcb *pcb, bool abort) {
 
 static void lc_release(mfa_lwip_conn_t *lc, bool abort) {
     if (lc->pcb) {
+        tcp_backlog_accepted(lc->pcb);  // (if never adopted: not counted from now on)
         pcb_close(lc->pcb, abort);
     }
     rx_free(lc);
@@ -402,7 +410,27 @@ void mfa_tr_close(mfa_server_obj_t *srv) {
 }
 
 static void adopt(mfa_server_obj_t *srv, mfa_lwip_t *tr, mfa_lwip_conn_t *lc, uint32_t now) {
-    mfa_conn_t *c = mfa_pool_accept(&srv->pool, (uintptr_t)lc, now);
+    if (tr->adopt_wait) {
+        return;  // an earlier newcomer of this step waits already: so does lc
+    }
+    // A newcomer waits for a grace time to end only while the backlog (which counts it,
+    // cb_accept) has room: once it is full, lwIP answers no SYN, real clients' included, so
+    // the pool takes the oldest connection in its grace time instead.
+    struct tcp_pcb_listen *l = (struct tcp_pcb_listen *)tr->listen;
+    uint32_t wait = 0;
+    bool may_wait = l && l->accepts_pending < l->backlog;
+    mfa_conn_t *room = mfa_pool_make_room(&srv->pool, now, may_wait ? &wait : NULL);
+    if (!room && wait) {
+        // The pool holds only connections in their grace time (and busy ones): lc stays
+        // pending, its data queued on it, until the first grace time ends.
+        tr->adopt_wait = true;
+        tr->adopt_at = now + wait;
+        return;
+    }
+    if (lc->pcb) {
+        tcp_backlog_accepted(lc->pcb);  // (counted since cb_accept; it may linger below)
+    }
+    mfa_conn_t *c = mfa_pool_admit(&srv->pool, room, (uintptr_t)lc, now);
     if (!c) {
         // Pool full and nobody idle: 503, then shut and drain (the client may be sending a
         // body: closing under it would reset the connection before it reads the 503).
@@ -416,7 +444,6 @@ static void adopt(mfa_server_obj_t *srv, mfa_lwip_t *tr, mfa_lwip_conn_t *lc, ui
         lc_release(lc, false);
         return;
     }
-    (void)tr;
     lc->conn = c;
     c->tstate = lc;
     c->addr[0] = 0;
@@ -431,6 +458,7 @@ void mfa_tr_step(mfa_server_obj_t *srv, uint32_t now) {
     mfa_lwip_t *tr = srv->tr;
     MICROPY_PY_LWIP_ENTER
     tr->pending = false;
+    tr->adopt_wait = false;
     for (size_t i = 0; i < tr->n; i++) {
         mfa_lwip_conn_t *lc = &tr->lc[i];
         if (lc->used && lc->drain) {
@@ -447,21 +475,31 @@ void mfa_tr_step(mfa_server_obj_t *srv, uint32_t now) {
     MICROPY_PY_LWIP_EXIT
 }
 
+// Milliseconds until a waiting newcomer is due to be asked about again (0: due now or none).
+static uint32_t adopt_due_in(mfa_lwip_t *tr) {
+    int32_t left = (int32_t)(tr->adopt_at - (uint32_t)mp_hal_ticks_ms());
+    return left > 0 ? (uint32_t)left : 0;
+}
+
 bool mfa_tr_pending(mfa_server_obj_t *srv) {
     mfa_lwip_t *tr = srv->tr;
-    return tr->pending;
+    return tr->pending || (tr->adopt_wait && adopt_due_in(tr) == 0);
 }
 
 void mfa_tr_wait(mfa_server_obj_t *srv, mp_int_t timeout_ms) {
     mfa_lwip_t *tr = srv->tr;
     mp_uint_t t0 = mp_hal_ticks_ms();
-    while (!tr->pending) {
+    while (!mfa_tr_pending(srv)) {
         mp_uint_t spent = mp_hal_ticks_ms() - t0;
         if (timeout_ms >= 0 && spent >= (mp_uint_t)timeout_ms) {
             break;
         }
+        mp_uint_t ms = timeout_ms < 0 ? 10 : (mp_uint_t)timeout_ms - spent;
+        if (tr->adopt_wait && adopt_due_in(tr) < ms) {
+            ms = adopt_due_in(tr);
+        }
         // Sleeps until an interrupt (lwIP's own timers and the netif run from there).
-        mp_event_wait_ms(timeout_ms < 0 ? 10 : (mp_uint_t)timeout_ms - spent);
+        mp_event_wait_ms(ms);
     }
 }
 

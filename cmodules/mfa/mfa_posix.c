@@ -230,16 +230,30 @@ static void reject(int fd) {
 
 static void do_accept(mfa_server_obj_t *srv, mfa_posix_t *t, uint32_t now) {
     for (int i = 0; i < MFA_POSIX_ACCEPT_BURST; i++) {
+        if (i > 0 && srv->pool.open >= srv->pool.n) {
+            // Making room takes a connection back: only for a newcomer known to be there
+            // (this step's poll said one is); the next step's poll tells about the next.
+            return;
+        }
+        uint32_t wait;
+        mfa_conn_t *room = mfa_pool_make_room(&srv->pool, now, &wait);
+        if (!room && wait) {
+            // The newcomers wait in the listen queue until a grace time ends. The listen
+            // socket stays in the poll set, so the server polls again at once meanwhile: a
+            // busy wait of at most MFA_CONN_GRACE_MS, only while the full pool holds nothing
+            // but connections in their grace time and busy ones.
+            return;
+        }
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
         int fd = accept(t->lfd, (struct sockaddr *)&ss, &sl);
         if (fd < 0) {
-            return;  // EAGAIN, or an error on a connection already gone: try next time
+            return;  // an error on a connection already gone (room stays free): try next time
         }
         set_nonblock(fd);
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // Nagle off
-        mfa_conn_t *c = mfa_pool_accept(&srv->pool, (uintptr_t)fd, now);
+        mfa_conn_t *c = mfa_pool_admit(&srv->pool, room, (uintptr_t)fd, now);
         if (!c) {
             reject(fd);
             continue;

@@ -477,8 +477,9 @@ static void test_pool_take_back_order(void) {
     CHECK(!fakes[3].closed && !fakes[4].closed && !fakes[10].closed);
     CHECK(connect(12) != NULL && fakes[3].closed && fakes[3].aborted);  // earliest head
     CHECK(connect(13) != NULL && fakes[4].closed);                       // the other head
-    // Left: 10..13, all fresh and silent. A request that has arrived but was not read yet
-    // is read before choosing: 10 (the oldest) is not taken, 11 is.
+    // Left: 10..13, all fresh and silent (past their grace time now). A request that has
+    // arrived but was not read yet is read before choosing: 10 (the oldest) is not taken, 11 is.
+    now += MFA_CONN_GRACE_MS + 1;
     client_send(10, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(connect(14) != NULL && !fakes[10].closed && fakes[11].closed);
     CHECK(pool.stats.evicted == 5 && pool.stats.rejected == 0);
@@ -493,6 +494,60 @@ static void test_pool_take_back_order(void) {
     CHECK(connect(16) == NULL);
     CHECK(pool.stats.rejected == 1);
     CHECK(!fakes[10].closed && !fakes[13].closed && !fakes[14].closed && !fakes[15].closed);
+    teardown();
+}
+
+// mfa_pool_make_room's wait: 0 when it made room (then the room is admitted for h) or has none.
+static uint32_t make_room_for(uintptr_t h, mfa_conn_t **slot) {
+    uint32_t wait = 12345;
+    mfa_conn_t *room = mfa_pool_make_room(&pool, now, &wait);
+    *slot = room || !wait ? mfa_pool_admit(&pool, room, h, now) : NULL;
+    return wait;
+}
+
+// A connection that has sent nothing is not taken back in its first MFA_CONN_GRACE_MS (its
+// request may be a round trip behind): a newcomer that finds only such connections waits
+// (mfa_pool_make_room says how long), and a request arriving meanwhile keeps its slot.
+static void test_pool_grace_time(void) {
+    setup(100);
+    pool.idle_timeout_ms = pool.header_timeout_ms = 5000;
+    for (uintptr_t h = 1; h <= NCONN; h++) {
+        CHECK(connect(h) != NULL);
+        now += 10;  // 1 is the oldest: its grace ends first
+    }
+    uint32_t age1 = 10 * NCONN;  // (NCONN * 10 < MFA_CONN_GRACE_MS)
+    mfa_conn_t *c;
+    CHECK(make_room_for(20, &c) == MFA_CONN_GRACE_MS - age1 + 1 && c == NULL);
+    CHECK(pool.stats.evicted == 0 && pool.stats.rejected == 0 && pool.open == NCONN);
+    // 1's request arrives while the newcomer waits: 1 is busy now, 2 is next to go
+    client_send(1, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(make_room_for(21, &c) == MFA_CONN_GRACE_MS - (age1 - 10) + 1 && c == NULL);
+    CHECK(mfa_pool_next_ready(&pool) != NULL);
+    now += MFA_CONN_GRACE_MS - (age1 - 10);  // 2's age is MFA_CONN_GRACE_MS: still in grace
+    CHECK(make_room_for(21, &c) == 1 && c == NULL);
+    now += 1;
+    CHECK(make_room_for(21, &c) == 0 && c != NULL && c->handle == 21);
+    CHECK(fakes[2].closed && fakes[2].aborted && !fakes[1].closed);
+    CHECK(pool.stats.evicted == 1 && pool.stats.rejected == 0);
+    // A pool busy with requests does not wait: no room (503).
+    for (uintptr_t h = 3; h <= NCONN; h++) {  // (1 is with the application, 2 taken back)
+        client_send(h, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    client_send(21, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(make_room_for(22, &c) == 0 && c == NULL && pool.stats.rejected == 1);
+    teardown();
+}
+
+// A newcomer that cannot wait (its transport's queue is full: wait_ms NULL, as
+// mfa_pool_accept passes) takes the oldest connection in its grace time.
+static void test_pool_grace_time_when_the_queue_is_full(void) {
+    setup(100);
+    for (uintptr_t h = 1; h <= NCONN; h++) {
+        CHECK(connect(h) != NULL);
+        now += 1;
+    }
+    CHECK(connect(20) != NULL && fakes[1].closed && fakes[1].aborted && !fakes[2].closed);
+    CHECK(pool.stats.evicted == 1 && pool.stats.rejected == 0);
     teardown();
 }
 
@@ -936,6 +991,8 @@ int main(void) {
     test_timeouts();
     test_pool_full();
     test_pool_take_back_order();
+    test_pool_grace_time();
+    test_pool_grace_time_when_the_queue_is_full();
     test_pool_takes_back_a_lingering_close();
     test_min_rate();
     test_empty_lines_before_a_request();

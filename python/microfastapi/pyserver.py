@@ -47,9 +47,21 @@ POLLHUP = getattr(select, "POLLHUP", 16)
 # close, so there the drain ends once the input was quiet for LINGER_QUIET_MS.
 LINGER_MS = 1000
 LINGER_QUIET_MS = 200
-# Pool pressure (see _take_back): a connection that has sent nothing since it connected is
-# "fresh" this long, and taken back only after every partial head (as MFA_CONN_FRESH_MS).
+# Pool pressure (see _make_room): a connection that has sent nothing since it connected is
+# "fresh" this long, and taken back only after every partial head (as MFA_CONN_FRESH_MS), and
+# never in its first GRACE_MS: its request may be a round trip behind (as MFA_CONN_GRACE_MS).
 FRESH_MS = 1000
+GRACE_MS = 100
+# Whether a newcomer may wait in the listen queue (for a grace time to end). Not on MicroPython's
+# lwIP sockets: modlwip resets a connection that finds its accept queue (`backlog` long) full
+# (_lwip_tcp_accept returns ERR_BUF), so a queue that is not drained at once costs newcomers,
+# real clients among them, a reset. There a newcomer takes the oldest connection in its grace
+# time, as _mfa did before the grace time (docs/internals.md, a documented difference).
+try:
+    import lwip  # noqa: F401 - MicroPython with lwIP sockets (rp2, and any port like it)
+    _QUEUE_WAITS = False
+except ImportError:
+    _QUEUE_WAITS = True
 MAX_EMPTY_LINES = 4  # CRLFs before a request line that leave a connection idle (the parser's)
 
 _EPOLL = hasattr(select, "epoll")
@@ -294,7 +306,18 @@ class Server(_IOBase):
     # ---- the network work -------------------------------------------------------------
 
     def _accept(self, now):
+        first = True
         while True:
+            room = None
+            if _QUEUE_WAITS and len(self._conns) >= self.max_conns:
+                if not first:
+                    return  # (making room takes one back: only for a newcomer known to be there)
+                room = self._make_room(now)
+                if room is None:
+                    # The newcomers wait in the listen queue until a grace time ends (the poll
+                    # comes back at once meanwhile: a busy wait of at most GRACE_MS).
+                    return
+            first = False
             try:
                 sock, addr = self._lsock.accept()
             except (OSError, MemoryError):
@@ -312,35 +335,41 @@ class Server(_IOBase):
                     pass
                 sock.close()
                 continue
-            self._stats["accepted"] += 1
+            if room is None:
+                # MicroPython's lwIP sockets: the accept queue is drained at once (see
+                # _QUEUE_WAITS), and room made once the newcomer is here (never a wait there).
+                room = len(self._conns) < self.max_conns or self._make_room(now)
             self._conns[self._key(sock)] = c
-            if len(self._conns) > self.max_conns and not self._take_back(c, now):
-                self._stats["rejected"] += 1
+            if room:
+                self._stats["accepted"] += 1
+            else:
+                self._stats["rejected"] += 1  # (accepted counts those given a slot, as _mfa)
                 self._error(c, 503, "server busy")
 
-    def _take_back(self, new, now):
-        """Pool full: make room for `new` as _mfa's mfa_pool_accept does (docs/internals.md).
-        First read what the head-stage connections have received (a request that has arrived
-        is not given up; a closed one frees its slot), then reset one, the cheapest kind to
-        lose first and the oldest of that kind: an idle keep-alive connection; a closing one
-        whose answer is sent and which only drains; one silent for FRESH_MS since it
-        connected; the one whose head began earliest; a fresh silent one. True when there
-        was room or one was taken back; False: every connection is busy with a request."""
+    def _read_heads(self, now):
+        """A full pool first reads what its head-stage connections have received: a request
+        that has arrived is not given up, and a closed one frees its slot."""
         for c in list(self._conns.values()):
-            if c is not new and c.state == _HEAD and not c.out and not c.closed:
+            if c.state == _HEAD and not c.out and not c.closed:
                 try:
                     self._read(c, now)
                 except MemoryError:
                     self._oom(c)
-        if len(self._conns) <= self.max_conns:
-            return True
+
+    def _candidate(self, now):
+        """The connection a full pool would take back, as _mfa's take_candidate: the cheapest
+        kind to lose first and the oldest of that kind: an idle keep-alive connection (0); a
+        closing one whose answer is sent and which only drains (1); one silent for FRESH_MS
+        since it connected (2); the one whose head began earliest (3); a fresh silent one
+        past its GRACE_MS (4). Returns (conn, kind); kind 5: in its grace time, not to be
+        taken; (None, 6): every connection is busy with a request."""
         best = None
-        best_kind = 5
+        best_kind = 6
         best_since = 0
         for c in self._conns.values():
-            if c is new or c.closed or c.out:
+            if c.closed or c.out:
                 continue
-            kind = 5
+            kind = 6
             since = c.started
             if c.state == _CLOSING:
                 if c.linger is not None:
@@ -352,17 +381,34 @@ class Server(_IOBase):
                 elif c.reused:
                     kind = 0
                 else:
-                    kind = 2 if ticks_diff(now, c.started) > FRESH_MS else 4
-            if kind < best_kind or (kind == best_kind and kind < 5 and
+                    age = ticks_diff(now, c.started)
+                    kind = 2 if age > FRESH_MS else 4 if age > GRACE_MS else 5
+            if kind < best_kind or (kind == best_kind and kind < 6 and
                                     ticks_diff(since, best_since) < 0):
                 best, best_kind, best_since = c, kind, since
-        if best is None:
+        return best, best_kind
+
+    def _make_room(self, now):
+        """A newcomer is there and the pool is full: make room for it as _mfa's
+        mfa_pool_make_room does (docs/internals.md): read the head-stage connections, then
+        reset the one _candidate names. True: there is room now; None: wait (only connections
+        in their grace time could be taken; where newcomers cannot wait, _QUEUE_WAITS false,
+        the oldest of those is taken instead); False: every connection is busy with a
+        request. (Before the accept where newcomers wait, as _mfa: a request arriving in
+        between cannot turn a wait into a rejection.)"""
+        self._read_heads(now)
+        if len(self._conns) < self.max_conns:
+            return True
+        best, kind = self._candidate(now)
+        if kind == 5 and _QUEUE_WAITS:
+            return None
+        if kind == 6:
             return False
         self._stats["evicted"] += 1
         self._drop(best)
         # A newcomer answered 503 stays in _conns while it lingers, beyond max_conns: taking
         # that one back may not have made room yet.
-        return len(self._conns) <= self.max_conns or self._take_back(new, now)
+        return len(self._conns) < self.max_conns or self._make_room(now)
 
     def _drop(self, c):
         """Close c with a reset (SO_LINGER 0), dropping what is queued: no TIME_WAIT left."""

@@ -350,33 +350,31 @@ def test_resets_mid_request_and_mid_response(server):
 
 
 def test_64_connections_against_pool_of_8(server):
+    """64 clients at once, each sending its whole request as soon as it is connected, against
+    a pool of 8 (and a listen queue of 4): each is answered (200, or 503 when every slot was
+    busy with a request), the server accounts for every one, and goes on serving. (Silent
+    connections in a burst are test_pool_full_keeps_a_new_connection_for_its_grace_time's.)"""
     results = []
     lock = threading.Lock()
     start = threading.Barrier(64)
 
     def client(i):
-        # Every client meets the others at the barrier, also one whose connect failed: a full
-        # pool takes back silent connections (docs/connections.md), so a client waiting here
-        # may be reset, and must not break the barrier for the rest. Generous waits: on a
-        # loaded machine connects past the full listen queue wait out SYN retransmits.
+        # Generous waits: on a loaded machine connects past the full listen queue wait out
+        # SYN retransmits.
         res = s = None
-        try:
-            s = server.raw(timeout=30)
-        except OSError as e:
-            res = type(e).__name__
         try:
             start.wait(60)
         except threading.BrokenBarrierError:
             pass
-        if res is None:
-            try:
-                s.sendall(b"GET /echo?i=%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                          % i)
-                data = recv_all(s)
-                res = int(data.split()[1]) if data.startswith(b"HTTP/1.1 ") else "empty"
-            except OSError as e:
-                res = type(e).__name__
-            finally:
+        try:
+            s = server.raw(timeout=30)
+            s.sendall(b"GET /echo?i=%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % i)
+            data = recv_all(s)
+            res = int(data.split()[1]) if data.startswith(b"HTTP/1.1 ") else "empty"
+        except OSError as e:
+            res = type(e).__name__
+        finally:
+            if s is not None:
                 s.close()
         with lock:
             results.append(res)
@@ -389,9 +387,9 @@ def test_64_connections_against_pool_of_8(server):
     assert len(results) == 64
     ok = results.count(200)
     assert ok >= 8, results
-    assert set(results) <= {200, 503, "empty", "ConnectionResetError"}, results
+    assert set(results) <= {200, 503}, results
     st = server.stats()
-    assert st["accepted"] + st["rejected"] >= 64
+    assert st["accepted"] + st["rejected"] >= 64, (st, results)
     assert st["connections"] <= 8
     # still serving
     assert requests.get(server.url + "/", timeout=5).status_code == 200
@@ -474,6 +472,26 @@ def test_pool_full_takes_back_silent_before_heads(server_factory):
     assert read_response(fresh)[0] == 200
     for s in (silent, head, fresh):
         s.close()
+
+
+def test_pool_full_keeps_a_new_connection_for_its_grace_time(server_factory):
+    """A connection that has sent nothing is not taken back in its first 100 ms
+    (MFA_CONN_GRACE_MS, pyserver's GRACE_MS: its request may be a round trip behind). A
+    newcomer that finds nothing else to take waits in the listen queue meanwhile, and is
+    served once the oldest one's grace time has run out."""
+    srv = server_factory(max_conns=2)
+    t0 = time.monotonic()
+    a, b = srv.raw(), srv.raw()
+    assert _get_close(srv) == 200  # served after a was taken back...
+    # ... which the server did no earlier than 100 ms after it accepted a (after t0; its
+    # millisecond ticks may round 1 ms down): a lower bound, whatever the machine's speed
+    assert time.monotonic() - t0 >= 0.099
+    assert _closed_by_server(a)
+    b.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert read_response(b)[0] == 200  # b kept its slot
+    for s in (a, b):
+        s.close()
+    assert srv.stats()["evicted"] == 1
 
 
 def test_real_client_served_while_attackers_hold_the_pool(server_factory):

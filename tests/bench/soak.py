@@ -392,6 +392,10 @@ def main():
                     help="attack: the pool held by slow and silent attackers (see above)")
     ap.add_argument("--attack-slow", type=int, default=100)
     ap.add_argument("--attack-silent", type=int, default=100)
+    ap.add_argument("--time-scale", type=float, default=1.0,
+                    help="(attack) multiply the attackers' times by this, as attack.py's "
+                         "--time-scale: an emulated chip K times slower than real time meets "
+                         "the attack rate a board would with K")
     ap.add_argument("--server-log")
     ap.add_argument("--client-timeout", type=float, default=TIMEOUT,
                     help="seconds a client waits for the server (wall clock; raise it for an "
@@ -422,9 +426,11 @@ def main():
         if args.mix == "attack":
             sys.path.insert(0, str(ROOT / "tests" / "bench"))
             from attack import Attackers
-            att = Attackers(addr, args.attack_slow, args.attack_silent)
+            k = args.time_scale
+            att = Attackers(addr, args.attack_slow, args.attack_silent, 2.0 * k, 1.0 * k,
+                            0.05 * k)
             att.start()
-            time.sleep(2)  # (ramped up in 0.5 s)
+            time.sleep(2 * k)  # (ramping up: all opened after 0.05 * k s each)
         t0 = time.time()
         threads = [threading.Thread(target=slowloris, args=(addr, stats, stop), daemon=True)]
         per = n // args.workers

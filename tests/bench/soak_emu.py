@@ -16,7 +16,9 @@ about N KB stay free once the server runs, as an app with its own data on a Pico
 --tap FILE (--picow): log every TCP frame through the WiFi bridge to FILE (JSON) and print the
 segments that were sent more than once, by direction: a lost frame shows up as a retransmit.
 --mix attack: soak.py's attack mix (100 slowloris + 100 silent connections hold the board's
-pool for the whole run; --attack-slow / --attack-silent change the numbers).
+pool for the whole run; --attack-slow / --attack-silent change the numbers). The attackers'
+times are stretched by the chip's slowdown, measured before the run (soak.py --time-scale), so
+the chip meets the attack rate a board would.
 """
 import argparse
 import collections
@@ -27,6 +29,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.net.attack_cases import slowdown  # noqa: E402
 from tests.net.picow_net import PicoW  # noqa: E402
 from tests.net.slip_bridge import SlipPico  # noqa: E402
 
@@ -75,6 +78,11 @@ def main():
         print(out.strip().splitlines()[-1] if out.strip() else "app started")
         if args.tap:
             pico.emu.tap(True)
+        scale = []
+        if args.mix == "attack":
+            k = round(slowdown(pico), 1)
+            print("chip slowdown: %.1fx real time (the attackers' times are scaled by it)" % k)
+            scale = ["--time-scale", str(k)]
         t0 = time.time()
         r = pico.ns.run([sys.executable, str(ROOT / "tests" / "bench" / "soak.py"), "--url",
                          pico.url(), "-n", str(args.requests), "--workers", str(args.workers),
@@ -82,7 +90,7 @@ def main():
                          # pace a slowloris client waits far longer in wall time for its 408.
                          "--client-timeout", "180", "--json", args.json, "--big", str(args.big),
                          "--mix", args.mix, "--attack-slow", str(args.attack_slow),
-                         "--attack-silent", str(args.attack_silent)],
+                         "--attack-silent", str(args.attack_silent)] + scale,
                         capture_output=False, timeout=args.timeout)
         print("soak exit %d after %.0f s wall" % (r.returncode, time.time() - t0))
         if args.picow:

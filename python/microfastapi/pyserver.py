@@ -56,7 +56,8 @@ GRACE_MS = 100
 # lwIP sockets: modlwip resets a connection that finds its accept queue (`backlog` long) full
 # (_lwip_tcp_accept returns ERR_BUF), so a queue that is not drained at once costs newcomers,
 # real clients among them, a reset. There a newcomer takes the oldest connection in its grace
-# time, as _mfa did before the grace time (docs/internals.md, a documented difference).
+# time, as _mfa's lwIP transport does once its backlog is full (docs/internals.md, a documented
+# difference).
 try:
     import lwip  # noqa: F401 - MicroPython with lwIP sockets (rp2, and any port like it)
     _QUEUE_WAITS = False

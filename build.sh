@@ -14,6 +14,9 @@
 # v1.1.0) for the Pico W firmware; unset, ../shared/cyw43-driver is used when it exists.
 # MICROPY_DIR=/path/to/micropython uses your own MicroPython checkout (with its own
 # lib/cyw43-driver) instead of the one assembled from Debian sources.
+# MICROPY_LIB_DIR=/path/to/micropython-lib (a checkout, in no registry): the firmware freezes
+# the micropython-lib modules of MicroPython's own RPI_PICO_W too (with MICROPY_DIR, its
+# lib/micropython-lib is used); each firmware build says which set it froze.
 # JOBS (default: number of cores), MFA_CACHE (default: .cache), TEST_WORKERS (pytest processes for
 # ./build.sh test, default 2; 0 runs the tests in one process), TEST_TIMEOUT (seconds one test
 # may take before it fails, default 900).
@@ -153,6 +156,7 @@ build_rp2() {
     # picotool is not in Debian: MicroPython's own uf2conv.py makes the .uf2 (RP2040 family).
     python3 "$mp/tools/uf2conv.py" -c -b 0x10000000 -f 0xe48bff56 \
         -o "$dir/firmware.uf2" "$dir/firmware.bin" >/dev/null
+    say "$name froze $(frozen_set "$mp")"
     install_file "$dir/firmware.uf2" "$BUILD/$name/firmware.uf2"
     install_file "$dir/firmware.elf" "$BUILD/$name/firmware.elf"
     install_file "$dir/firmware.elf.map" "$BUILD/$name/firmware.map"
@@ -212,6 +216,33 @@ link_cyw43() {
     ln -s "$dir" "$lib"
 }
 
+# The assembled tree's lib/micropython-lib: MICROPY_LIB_DIR linked in, or else the placeholder
+# fetch_sources.sh made (a link left by an earlier MICROPY_LIB_DIR build is taken away).
+link_micropython_lib() {
+    local lib=$1/lib/micropython-lib dir
+    if [ -n "${MICROPY_LIB_DIR:-}" ]; then
+        dir=$(realpath "$MICROPY_LIB_DIR")
+        [ -f "$dir/micropython/bundles/bundle-networking/manifest.py" ] ||
+            die "MICROPY_LIB_DIR=$MICROPY_LIB_DIR is not a micropython-lib checkout (no micropython/bundles/bundle-networking)"
+        [ "$(readlink "$lib" 2>/dev/null)" = "$dir" ] && return 0
+        rm -rf "$lib"
+        ln -s "$dir" "$lib"
+    elif [ -L "$lib" ]; then
+        rm -f "$lib"
+        mkdir -p "$lib"
+        echo "Placeholder: no micropython-lib here (MICROPY_LIB_DIR links a checkout in its place)." >"$lib/README.md"
+    fi
+}
+
+# What the rp2 firmware froze besides MicroPython's own modules (stock_micropython_lib.py).
+frozen_set() {
+    if [ -f "$1/lib/micropython-lib/micropython/bundles/bundle-networking/manifest.py" ]; then
+        echo "microfastapi + the stock board's micropython-lib modules (bundle-networking, onewire, ds18x20, dht, neopixel; not aioble: no bluetooth)"
+    else
+        echo "microfastapi only: no micropython-lib in the tree (README.md, \"What differs\": mpremote mip install)"
+    fi
+}
+
 host_core() {  # the portable C core on the host: unit tests, sanitizers, fuzzers
     say "building the host C core (build/host)"
     local gen=()
@@ -249,6 +280,7 @@ build_targets() {
     exec 9>"$CACHE/build.lock"
     flock 9
     mp=$(mp_tree)
+    [ -n "${MICROPY_DIR:-}" ] || link_micropython_lib "$mp"
     pico_w=$(pico_w_check "$mp" "$@")
     build_mpy_cross "$mp"
     for target in "$@"; do

@@ -105,8 +105,9 @@ assemble() {
         # MicroPython's build insists on a micropython-lib checkout whenever code is frozen,
         # even when the manifest needs nothing from it. Ours does not: it freezes only our
         # package and MicroPython's own asyncio.
+        rm -rf "$lib/micropython-lib"  # (a link to a MICROPY_LIB_DIR goes, not what it points at)
         mkdir -p "$lib/micropython-lib"
-        echo "Placeholder: microfastapi's manifests use nothing from micropython-lib." \
+        echo "Placeholder: no micropython-lib here (MICROPY_LIB_DIR links a checkout in its place)." \
             > "$lib/micropython-lib/README.md"
         rm -f "$mp"/.assembled-*
         touch "$stamp"

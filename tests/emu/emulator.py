@@ -512,6 +512,17 @@ def close_shared():
     _SHARED.clear()
 
 
+def put_file(device, path, data, timeout=300):
+    """Write `data` to `path` on the device's filesystem through its REPL: any object with
+    run() (an Emulator, or tests.net.picow_net.PicoW), in 4 KB pieces of base64."""
+    import binascii
+    device.run("import binascii\n_f = open(%r, 'wb')" % path, timeout=timeout)
+    for i in range(0, len(data), 4096):
+        b64 = binascii.b2a_base64(data[i:i + 4096], newline=False).decode()
+        device.run("_f.write(binascii.a2b_base64(%r))" % b64, timeout=timeout)
+    device.run("_f.close()", timeout=timeout)
+
+
 def run_script(uf2, source, **kw):
     """Boot `uf2` (or reuse the shared emulator for it) and run one script; return stdout."""
     return shared(uf2).run(source, **kw)

@@ -19,7 +19,7 @@ import subprocess
 
 import pytest
 
-from tests.emu.emulator import Emulator
+from tests.emu.emulator import Emulator, put_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STOCK = json.loads((ROOT / "tests" / "emu" / "stock_rpi_pico_w_modules.json").read_text())
@@ -137,12 +137,6 @@ def checksum(data):
 '''
 
 
-def _put(chip, path, data):
-    import binascii
-    chip.run("import binascii\nwith open(%r, 'wb') as f:\n    f.write(binascii.a2b_base64(%r))"
-             % (path, binascii.b2a_base64(data, newline=False).decode()))
-
-
 def test_a_mpy_from_the_filesystem_loads(chip, tmp_path):
     """What `mpremote mip install ssl neopixel ...` does for micropython-lib: .mpy files (a
     module, a package) in /lib, imported by name."""
@@ -156,8 +150,8 @@ def test_a_mpy_from_the_filesystem_loads(chip, tmp_path):
                    check=True, timeout=60)
     chip.run("import os\nfor d in ('/lib', '/lib/mfa_standin_pkg'):\n"
              "    try:\n        os.mkdir(d)\n    except OSError:\n        pass")
-    _put(chip, "/lib/mfa_standin.mpy", (tmp_path / "mfa_standin.mpy").read_bytes())
-    _put(chip, "/lib/mfa_standin_pkg/__init__.mpy", (tmp_path / "pkg_init.mpy").read_bytes())
+    put_file(chip, "/lib/mfa_standin.mpy", (tmp_path / "mfa_standin.mpy").read_bytes())
+    put_file(chip, "/lib/mfa_standin_pkg/__init__.mpy", (tmp_path / "pkg_init.mpy").read_bytes())
     out = chip.run("import mfa_standin, mfa_standin_pkg\nprint(mfa_standin.__file__)\n"
                    "print(mfa_standin.VERSION, mfa_standin.checksum(b'abc'), "
                    "mfa_standin_pkg.NAME)")

@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from tests.emu.emulator import put_file
 from tests.net import attack_cases
 from tests.net.netns import NetNS
 from tests.net.picow_net import SSID, PicoW
@@ -61,12 +62,6 @@ def _stopped(pico):
     except Exception:  # noqa: BLE001 - nothing running, or it already ended
         pass
     pico.emu.soft_reset(timeout=300)
-
-
-def _put_file(pico, name, data):
-    import binascii
-    pico.run("import binascii\nwith open(%r, 'wb') as _f:\n    _f.write(binascii.a2b_base64(%r))"
-             % (name, binascii.b2a_base64(data, newline=False).decode()), timeout=300)
 
 
 # ---- joined, and what it says about itself ---------------------------------------------------
@@ -123,8 +118,8 @@ def test_app_over_wifi(pico):
 def test_sensor_relay_example_as_main_py(pico):
     """python/examples/pico_sensor_relay.py booted as main.py (a soft reset from the friendly
     REPL runs it, as at power-up): it joins WiFi with its own SSID/password and serves."""
-    _put_file(pico, "_port.py", (EXAMPLES / "_port.py").read_bytes())
-    _put_file(pico, "main.py", (EXAMPLES / "pico_sensor_relay.py").read_bytes())
+    put_file(pico, "_port.py", (EXAMPLES / "_port.py").read_bytes())
+    put_file(pico, "main.py", (EXAMPLES / "pico_sensor_relay.py").read_bytes())
     try:
         pico.emu.start_main()
         out = pico.emu.wait_for_output("http://", timeout=600)

@@ -679,6 +679,15 @@ static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             }
             dst = c->in;  // discarded
             n = MFA_CONN_IN_BUF;
+        } else if (c->state == MFA_CONN_RAW) {
+            if (c->flags & MFA_CF_PEER_EOF) {
+                return;
+            }
+            dst = c->in + c->in_len;
+            n = MFA_CONN_IN_BUF - c->in_len;
+            if (n == 0) {
+                return;  // full: the app takes it first (backpressure)
+            }
         } else if ((c->state == MFA_CONN_HEAD || c->state == MFA_CONN_BODY) && !c->ref) {
             if (c->state == MFA_CONN_BODY && (c->flags & MFA_CF_BODY_EXT)) {
                 dst = c->body + c->body_len;
@@ -704,6 +713,10 @@ static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
         }
         if (r == MFA_IO_EOF) {
             c->flags |= MFA_CF_PEER_EOF;
+            if (c->state == MFA_CONN_RAW) {
+                c->flags |= MFA_CF_RAW_NOTE;  // the app sees the EOF after the bytes before it
+                return;
+            }
             if (c->state == MFA_CONN_HEAD && c->in_len == 0 && queued(c)) {
                 // Answer what is still queued, then close.
                 c->state = MFA_CONN_CLOSING;
@@ -719,6 +732,14 @@ static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             // linger goes on while bytes arrive, so the close does not reset the connection
             // before the client has read our answer.
             c->started_ms = now;
+            continue;
+        }
+        if (c->state == MFA_CONN_RAW) {
+            c->in_len += (size_t)r;
+            c->flags |= MFA_CF_RAW_NOTE;
+            if ((size_t)r < n) {
+                return;
+            }
             continue;
         }
         if (c->state == MFA_CONN_HEAD && !head_started(c)) {
@@ -813,6 +834,8 @@ bool mfa_conn_wants_read(const mfa_conn_t *c) {
             return c->ref == NULL;
         case MFA_CONN_CLOSING:
             return (c->flags & MFA_CF_SHUT) != 0;
+        case MFA_CONN_RAW:
+            return !(c->flags & MFA_CF_PEER_EOF) && c->in_len < MFA_CONN_IN_BUF;
         default:
             return false;
     }
@@ -922,7 +945,7 @@ static mfa_resp_err_t check_handed(const mfa_conn_t *c) {
     if (c->state == MFA_CONN_FREE) {
         return MFA_RESP_CLOSED;
     }
-    if (c->state != MFA_CONN_READY || !(c->flags & MFA_CF_HANDED)) {
+    if ((c->state != MFA_CONN_READY && c->state != MFA_CONN_RAW) || !(c->flags & MFA_CF_HANDED)) {
         return MFA_RESP_NOT_HANDED;
     }
     return MFA_RESP_OK;
@@ -1170,6 +1193,16 @@ mfa_resp_err_t mfa_conn_stream_end(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now
     if (!(c->flags & MFA_CF_STREAMING)) {
         return MFA_RESP_NOT_HANDED;
     }
+    if (c->state == MFA_CONN_RAW) {
+        // The application is done with the pipe: what is queued leaves, then half close and
+        // linger (conn_flush), as after a last answer.
+        c->state = MFA_CONN_CLOSING;
+        c->flags &= (uint16_t) ~(MFA_CF_REQUEST | MFA_CF_RAW_NOTE);
+        c->in_len = 0;
+        c->started_ms = now_ms;
+        conn_flush(pool, c, now_ms);
+        return MFA_RESP_OK;
+    }
     if ((c->flags & MFA_CF_CHUNKED_OUT) && !(c->flags & MFA_CF_NO_BODY)) {
         if (!out_append(c, "0\r\n\r\n", 5, now_ms)) {
             if (!conn_flush(pool, c, now_ms)) {
@@ -1182,6 +1215,83 @@ mfa_resp_err_t mfa_conn_stream_end(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now
     }
     conn_finish(pool, c, now_ms);
     return MFA_RESP_OK;
+}
+
+// ---- upgraded connections -------------------------------------------------------------------
+
+mfa_resp_err_t mfa_conn_upgrade(mfa_pool_t *pool, mfa_conn_t *c, int status,
+    const mfa_header_t *headers, size_t n_headers, uint32_t now_ms) {
+    mfa_resp_err_t e = check_handed(c);
+    if (e != MFA_RESP_OK) {
+        return e;
+    }
+    if (c->state != MFA_CONN_READY || (c->flags & MFA_CF_STREAMING)) {
+        return MFA_RESP_NOT_HANDED;
+    }
+    wbuf_t w;
+    e = write_head(c, &w, status, headers, n_headers, true);
+    if (e != MFA_RESP_OK) {
+        return e;
+    }
+    e = end_head(c, &w, now_ms);
+    if (e != MFA_RESP_OK) {
+        return e;
+    }
+    pool->stats.responses++;
+    // The request's bytes go; what the client sent behind them is the pipe's first input.
+    size_t used = c->head_len;
+    if (!(c->flags & (MFA_CF_BODY_EXT | MFA_CF_CHUNKED_IN)) && c->content_length > 0) {
+        used += (size_t)c->content_length;
+    }
+    if (used > c->in_len) {
+        used = c->in_len;
+    }
+    memmove(c->in, c->in + used, c->in_len - used);
+    c->in_len -= used;
+    c->head_len = 0;
+    c->last_len = 0;
+    c->content_length = -1;
+    body_free(pool, c);
+    c->state = MFA_CONN_RAW;
+    c->flags = (uint16_t)((c->flags & (MFA_CF_PEER_EOF | MFA_CF_REUSED)) | MFA_CF_HANDED
+        | MFA_CF_STREAMING);
+    if (c->in_len || (c->flags & MFA_CF_PEER_EOF)) {
+        c->flags |= MFA_CF_RAW_NOTE;
+    }
+    c->started_ms = now_ms;
+    conn_flush(pool, c, now_ms);
+    return c->state == MFA_CONN_FREE ? MFA_RESP_CLOSED : MFA_RESP_OK;
+}
+
+const uint8_t *mfa_conn_raw_take(const mfa_conn_t *c, size_t *len, bool *eof) {
+    *len = c->state == MFA_CONN_RAW ? c->in_len : 0;
+    *eof = c->state == MFA_CONN_RAW && !c->in_len && (c->flags & MFA_CF_PEER_EOF);
+    return c->in;
+}
+
+void mfa_conn_raw_taken(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms) {
+    if (c->state != MFA_CONN_RAW) {
+        return;
+    }
+    bool was_full = c->in_len >= MFA_CONN_IN_BUF;
+    c->in_len = 0;
+    c->flags &= (uint16_t) ~MFA_CF_RAW_NOTE;
+    if (was_full) {
+        conn_read(pool, c, now_ms);  // the transport may hold more: take it now
+    }
+}
+
+mfa_conn_t *mfa_pool_next_raw_note(mfa_pool_t *pool, size_t *from) {
+    for (size_t i = *from; i < pool->n; i++) {
+        mfa_conn_t *c = &pool->conns[i];
+        if (c->state == MFA_CONN_RAW && (c->flags & MFA_CF_RAW_NOTE)) {
+            c->flags &= (uint16_t) ~MFA_CF_RAW_NOTE;
+            *from = i + 1;
+            return c;
+        }
+    }
+    *from = pool->n;
+    return NULL;
 }
 
 size_t mfa_pool_unsent(const mfa_pool_t *pool) {

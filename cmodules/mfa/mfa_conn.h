@@ -134,6 +134,7 @@ typedef enum {
     MFA_CONN_BODY,      // reading a request body
     MFA_CONN_READY,     // a complete request: queued for, or held by, the application
     MFA_CONN_CLOSING,   // sending what is queued, then half close, linger, close
+    MFA_CONN_RAW,       // upgraded (101, e.g. WebSocket): a byte pipe held by the application
 } mfa_conn_state_t;
 
 // Flags
@@ -150,6 +151,7 @@ typedef enum {
 #define MFA_CF_NO_BODY     (0x0400)  // the current response carries no body (stream)
 #define MFA_CF_BODY_EXT    (0x0800)  // the Content-Length body is in its own allocation
 #define MFA_CF_REUSED      (0x1000)  // a response was completed: idle now means idle keep-alive
+#define MFA_CF_RAW_NOTE    (0x2000)  // RAW: input (or the peer's EOF) the app has not been told of
 
 struct _mfa_conn_t {
     uint8_t state;              // mfa_conn_state_t
@@ -330,6 +332,31 @@ mfa_resp_err_t mfa_conn_stream_start(mfa_pool_t *pool, mfa_conn_t *c, int status
 mfa_resp_err_t mfa_conn_stream_send(mfa_pool_t *pool, mfa_conn_t *c, const uint8_t *data,
     size_t len, void *data_obj, uint32_t now_ms);
 mfa_resp_err_t mfa_conn_stream_end(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms);
+
+// ---- upgraded connections (101 Switching Protocols: WebSocket) ----
+//
+// mfa_conn_upgrade answers a handed request with `status` (101) and `headers` and turns its
+// connection into a byte pipe (MFA_CONN_RAW) that the application keeps: what arrives
+// collects in the input buffer (bytes sent behind the upgrade request included) and is taken
+// with mfa_conn_raw_take; while the buffer is full nothing is read (the TCP window closes, so
+// a fast sender is slowed, never buffered without bound). mfa_conn_stream_send sends on it
+// unframed, with the same backpressure as a stream, and mfa_conn_stream_end closes it after
+// what is queued has left (half close, linger). No idle or header timeout applies (the
+// application has its own, e.g. WebSocket pings); the write timeout does (a peer that stops
+// reading is reset). A pool never takes an upgraded connection back for a newcomer: it holds
+// its slot until the application or the peer closes it.
+mfa_resp_err_t mfa_conn_upgrade(mfa_pool_t *pool, mfa_conn_t *c, int status,
+    const mfa_header_t *headers, size_t n_headers, uint32_t now_ms);
+
+// The bytes received on a RAW connection since the last take (*len 0: none), and whether the
+// peer has closed its side (*eof, once every byte before it was taken). The caller copies them,
+// then calls mfa_conn_raw_taken (reading resumes if the buffer was full).
+const uint8_t *mfa_conn_raw_take(const mfa_conn_t *c, size_t *len, bool *eof);
+void mfa_conn_raw_taken(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms);
+
+// The next RAW connection (from slot `*from` on, which is advanced) with input or an EOF the
+// application has not been told of (MFA_CF_RAW_NOTE, cleared here); NULL when none.
+mfa_conn_t *mfa_pool_next_raw_note(mfa_pool_t *pool, size_t *from);
 
 // Close every connection (abort) and reset the pool.
 void mfa_pool_close_all(mfa_pool_t *pool);

@@ -54,7 +54,7 @@ static mp_obj_t bytes_adopt(uint8_t *data, size_t len) {
 
 void mfa_srv_event(void *ctx, mfa_conn_t *c, int event) {
     mfa_server_obj_t *srv = ctx;
-    if (c->state == MFA_CONN_READY && (c->flags & MFA_CF_HANDED)) {
+    if ((c->state == MFA_CONN_READY || c->state == MFA_CONN_RAW) && (c->flags & MFA_CF_HANDED)) {
         return;  // the app is answering this request: it sees the failure itself (gone())
     }
     if (srv->ev_n >= MFA_SERVER_EVENTS) {
@@ -236,6 +236,7 @@ static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, si
     srv->tr = NULL;
     srv->ev_n = 0;
     srv->ev_lost = 0;
+    srv->raw_reqs = NULL;
     srv->conns = m_new0(mfa_conn_t, n);
     for (mp_int_t i = 0; i < n; i++) {
         srv->conns[i].in = m_new(uint8_t, MFA_CONN_IN_BUF);
@@ -493,6 +494,90 @@ static mp_obj_t mfa_server_stream_end(mp_obj_t self_in, mp_obj_t req) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(mfa_server_stream_end_obj, mfa_server_stream_end);
 
+// ---- upgraded connections (docs/internals.md, "Upgraded connections") ----------------------
+
+// upgrade(req, headers): answer req `101 Switching Protocols` with headers; its connection is
+// then a byte pipe: recv(req) takes what arrived, stream_send(req, data) sends unframed,
+// stream_end(req) closes after what is queued, readable() says which pipes have news.
+static mp_obj_t mfa_server_upgrade(mp_obj_t self_in, mp_obj_t req, mp_obj_t headers) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    mfa_conn_t *c = request_conn(srv, req);
+    mfa_header_t hs[MFA_MAX_RESP_HEADERS];
+    size_t nh = get_headers(headers, hs);
+    for (size_t i = 0; i < nh; i++) {
+        if (!mfa_conn_header_ok(hs[i].name, hs[i].name_len)
+            || !mfa_conn_header_ok(hs[i].value, hs[i].value_len)) {
+            raise_resp(MFA_RESP_BAD_HEADER);
+        }
+    }
+    if (!c) {
+        mp_raise_OSError(MP_ECONNRESET);
+    }
+    if (srv->raw_reqs == NULL) {
+        srv->raw_reqs = m_new0(mp_obj_t, srv->pool.n);
+    }
+    MFA_TR_ENTER
+    mfa_resp_err_t e = mfa_conn_upgrade(&srv->pool, c, 101, hs, nh, now_ms());
+    MFA_TR_EXIT
+    if (e == MFA_RESP_CLOSED) {
+        mp_raise_OSError(MP_ECONNRESET);
+    }
+    raise_resp(e);
+    srv->raw_reqs[c->index] = req;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(mfa_server_upgrade_obj, mfa_server_upgrade);
+
+// recv(req): the bytes that arrived on an upgraded connection since the last call (b"": none
+// now), None once the peer has closed its side and every byte before that was taken; OSError
+// (ECONNRESET) when the connection is gone.
+static mp_obj_t mfa_server_recv(mp_obj_t self_in, mp_obj_t req) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    mfa_conn_t *c = request_conn(srv, req);
+    if (!c || c->state != MFA_CONN_RAW) {
+        mp_raise_OSError(MP_ECONNRESET);
+    }
+    size_t len;
+    bool eof;
+    const uint8_t *p = mfa_conn_raw_take(c, &len, &eof);
+    if (eof) {
+        return mp_const_none;
+    }
+    if (!len) {
+        return mp_const_empty_bytes;
+    }
+    mp_obj_t data = mp_obj_new_bytes(p, len);  // (may raise MemoryError: nothing is lost)
+    MFA_TR_ENTER
+    mfa_conn_raw_taken(&srv->pool, c, now_ms());
+    MFA_TR_EXIT
+    return data;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mfa_server_recv_obj, mfa_server_recv);
+
+// readable(): None, or the upgraded requests whose connections received bytes (or the peer's
+// EOF) since they were last reported.
+static mp_obj_t mfa_server_readable(mp_obj_t self_in) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    if (srv->raw_reqs == NULL) {
+        return mp_const_none;
+    }
+    mp_obj_t list = mp_const_none;
+    size_t from = 0;
+    mfa_conn_t *c;
+    while ((c = mfa_pool_next_raw_note(&srv->pool, &from)) != NULL) {
+        mp_obj_t r = srv->raw_reqs[c->index];
+        if (r == MP_OBJ_NULL) {
+            continue;
+        }
+        if (list == mp_const_none) {
+            list = mp_obj_new_list(0, NULL);
+        }
+        mp_obj_list_append(list, r);
+    }
+    return list;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mfa_server_readable_obj, mfa_server_readable);
+
 // gone(req): True when req can no longer be answered (its client reset or closed its side, the
 // server closed the connection, or req was answered already).
 static mp_obj_t mfa_server_gone(mp_obj_t self_in, mp_obj_t req) {
@@ -659,6 +744,9 @@ static const mp_rom_map_elem_t mfa_server_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_stream_end), MP_ROM_PTR(&mfa_server_stream_end_obj) },
     { MP_ROM_QSTR(MP_QSTR_wait), MP_ROM_PTR(&mfa_server_wait_obj) },
     { MP_ROM_QSTR(MP_QSTR_gone), MP_ROM_PTR(&mfa_server_gone_obj) },
+    { MP_ROM_QSTR(MP_QSTR_upgrade), MP_ROM_PTR(&mfa_server_upgrade_obj) },
+    { MP_ROM_QSTR(MP_QSTR_recv), MP_ROM_PTR(&mfa_server_recv_obj) },
+    { MP_ROM_QSTR(MP_QSTR_readable), MP_ROM_PTR(&mfa_server_readable_obj) },
     { MP_ROM_QSTR(MP_QSTR_abort), MP_ROM_PTR(&mfa_server_abort_obj) },
     { MP_ROM_QSTR(MP_QSTR_events), MP_ROM_PTR(&mfa_server_events_obj) },
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mfa_server_close_obj) },

@@ -51,6 +51,8 @@ typedef struct _mfa_server_obj_t {
     mp_obj_base_t base;
     mfa_pool_t pool;
     mfa_conn_t *conns;          // pool slots (GC heap: the GC sees the body and ref pointers)
+    mp_obj_t *raw_reqs;         // per slot: the request object of an upgraded connection
+                                // (readable() hands it back); NULL until the first upgrade
     void *tr;                   // the transport's own state (GC heap)
     mp_uint_t port;             // bound port
     bool closed;

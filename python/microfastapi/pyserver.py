@@ -75,6 +75,8 @@ _HEAD = 0   # reading a request head
 _BODY = 1   # reading a body
 _READY = 2  # complete request handed to (or waiting for) the app
 _CLOSING = 3  # answering an error, closing once sent
+_RAW = 4   # upgraded (101, e.g. WebSocket): a byte pipe held by the app
+_RAW_IN = 4096 + 512  # an upgraded connection's input held for the app (as MFA_CONN_IN_BUF)
 
 
 def _addr(addr):
@@ -116,6 +118,9 @@ class _Conn:
         self.reused = False  # has answered a request: may be evicted while idle (see _accept)
         self.shut = False    # half-closed (shutdown(SHUT_WR)) while lingering
         self.rx = 0          # _BODY: bytes received since the body stage began (min rate)
+        self.req = None      # _RAW: the upgraded request (readable() hands it back)
+        self.note = False    # _RAW: input (or the EOF) the app has not been told of
+        self.sent_at = now   # _RAW: the last time bytes left (write timeout)
 
 
 class Server(_IOBase):
@@ -163,6 +168,7 @@ class Server(_IOBase):
         self._events = []  # client-side failures not taken by events() yet
         self._hc = (0, None, "")  # the last head top built from a header tuple (_head_bytes)
         self._lost = 0
+        self._raw_note = False  # some upgraded connection has news for readable()
         # The keys of _mfa.Server.stats() (docs/internals.md); "connections", "max_conns" and
         # "ready" are filled in by stats().
         self._stats = {"accepted": 0, "requests": 0, "responses": 0, "errors": 0,
@@ -174,7 +180,12 @@ class Server(_IOBase):
         return sock.fileno() if _EPOLL else sock
 
     def _want(self, c):
-        if len(c.out) - c.off > _OUT_HIGH:
+        if c.state == _RAW:
+            # Read while the app keeps up (backpressure, as mfa_conn's full input buffer).
+            ev = POLLIN if not c.eof and len(c.buf) < _RAW_IN else 0
+            if c.out:
+                ev |= POLLOUT
+        elif len(c.out) - c.off > _OUT_HIGH:
             ev = POLLOUT  # a client that does not read: stop reading its pipelined requests
         else:
             ev = POLLIN | POLLOUT if c.out else POLLIN
@@ -223,6 +234,8 @@ class Server(_IOBase):
             if not n:
                 break
             c.off += n
+            if c.state == _RAW:
+                c.sent_at = ticks_ms()  # (the write timeout of a pipe, see _timeout)
         if c.off >= len(c.out):
             c.out = bytearray()
             c.off = 0
@@ -297,7 +310,7 @@ class Server(_IOBase):
     def _event(self, kind, c):
         """A client-side failure, kept for events() (at most _EVENTS, more are counted).
         Not for a connection whose request the app holds: the app sees that one itself."""
-        if c.state == _READY:
+        if c.state == _READY or c.state == _RAW:
             return
         if len(self._events) < _EVENTS:
             self._events.append((kind, c.client[0], c.client[1]))
@@ -434,6 +447,9 @@ class Server(_IOBase):
         c.got = 0
         if c.closed:
             return
+        if c.state == _RAW:
+            self._drop(c)  # a pipe that lost bytes cannot go on
+            return
         if c.state == _READY:
             c.eof = True
             return
@@ -448,6 +464,9 @@ class Server(_IOBase):
     def _read(self, c, now):
         if c.state == _BODY and c.dec is None and c.body is not None:
             self._read_body(c, now)
+            return
+        if c.state == _RAW:
+            self._read_raw(c)
             return
         try:
             data = c.sock.recv(_RECV)
@@ -467,6 +486,23 @@ class Server(_IOBase):
             c.rx += len(data)
         c.buf += data
         self._advance(c, now)
+
+    def _read_raw(self, c):
+        if c.eof or len(c.buf) >= _RAW_IN:
+            return
+        try:
+            data = c.sock.recv(_RAW_IN - len(c.buf))
+        except OSError as e:
+            if not _again(e):
+                self._reset(c)
+            return
+        if not data:
+            c.eof = True  # the app sees it after the bytes before it
+        else:
+            c.buf += data
+        c.note = True
+        self._raw_note = True
+        self._want(c)
 
     def _read_body(self, c, now):
         """A Content-Length body too big for one recv(): straight into its own buffer."""
@@ -606,6 +642,12 @@ class Server(_IOBase):
                 self._stats["timeouts"] += 1
                 self._event("body timeout", c)
                 self._error(c, 408, "request body too slow")
+        elif c.state == _RAW:
+            if len(c.out) > c.off and ticks_diff(now, c.sent_at) > self.body_timeout_ms:
+                # The peer stopped reading what the app sends (as mfa_conn's write timeout).
+                self._stats["timeouts"] += 1
+                self._event("write timeout", c)
+                self._drop(c)
         elif c.state == _CLOSING:
             if c.linger is not None:
                 quiet = LINGER_MS if c.shut else LINGER_QUIET_MS
@@ -644,7 +686,10 @@ class Server(_IOBase):
                     if c.closed:
                         continue
                 if ev & (POLLIN | POLLERR | POLLHUP):
-                    if c.state == _READY and not (ev & (POLLERR | POLLHUP)):
+                    if c.state == _RAW and ev & (POLLERR | POLLHUP) and not ev & POLLIN and \
+                            c.eof:
+                        self._reset(c)  # both sides done or reset: nothing more will come
+                    elif c.state == _READY and not (ev & (POLLERR | POLLHUP)):
                         # leave pipelined bytes in the kernel until the answer is out; but a
                         # closed peer is noticed by recv() returning b''
                         self._peek_close(c)
@@ -810,10 +855,78 @@ class Server(_IOBase):
         c = req._conn
         if c.closed:
             return
+        if c.state == _RAW:
+            # The app is done with the pipe: what is queued leaves, then the lingering close.
+            c.state = _CLOSING
+            c.streaming = False
+            c.close_after = True
+            c.buf = bytearray()
+            c.started = ticks_ms()
+            self._flush(c)
+            return
         if c.chunked_out:
             c.out += b"0\r\n\r\n"
         self._stats["responses"] += 1
         self._done(c, c.keep_alive and not c.close_after)
+
+    # ---- upgraded connections (docs/internals.md, "Upgraded connections") -------------
+
+    def upgrade(self, req, headers):
+        """Answer `req` 101 Switching Protocols with `headers`; its connection becomes a byte
+        pipe: recv() takes what arrives, stream_send() sends unframed, stream_end() closes."""
+        check_headers(headers)
+        c = req._conn
+        if c.closed:
+            raise OSError(104, "connection closed by the client")
+        if c.state != _READY or c.streaming:
+            raise ValueError("request already answered")
+        lines = ["HTTP/1.1 101 Switching Protocols\r\n"]
+        for k, v in headers:
+            lines.append("%s: %s\r\n" % (k, v))
+        lines.append("\r\n")
+        c.out += "".join(lines).encode()
+        self._stats["responses"] += 1
+        c.state = _RAW
+        c.streaming = True
+        c.chunked_out = False
+        c.head = None
+        c.req = req
+        c.sent_at = ticks_ms()
+        if c.buf or c.eof:  # bytes the client sent behind the upgrade request
+            c.note = self._raw_note = True
+        self._flush(c)
+
+    def recv(self, req):
+        """The bytes that arrived on an upgraded connection since the last call (b"": none
+        now), None once the peer closed its side and every byte before was taken; OSError
+        when the connection is gone."""
+        c = req._conn
+        if c.closed or c.state != _RAW:
+            raise OSError(104, "connection closed")
+        if not c.buf:
+            return None if c.eof else b""
+        data = bytes(c.buf)
+        full = len(c.buf) >= _RAW_IN
+        c.buf = bytearray()
+        c.note = False
+        if full:
+            self._want(c)  # reading resumes
+        return data
+
+    def readable(self):
+        """None, or the upgraded requests whose connections received bytes (or the EOF)
+        since they were last reported."""
+        if not self._raw_note:
+            return None
+        self._raw_note = False
+        out = None
+        for c in self._conns.values():
+            if c.note and c.state == _RAW:
+                c.note = False
+                if out is None:
+                    out = []
+                out.append(c.req)
+        return out
 
     def events(self):
         """None, or the client-side failures since the last call: (kind, addr, port) tuples
@@ -832,7 +945,7 @@ class Server(_IOBase):
         """True when `req` can no longer be answered: its connection was reset or closed, the
         client closed (or half-closed) its side, or the request was answered already."""
         c = req._conn
-        return c.closed or c.eof or c.state != _READY
+        return c.closed or c.eof or (c.state != _READY and c.state != _RAW)
 
     def abort(self, req):
         """Reset the connection of `req` now (what is queued is dropped); no-op when gone."""

@@ -12,6 +12,8 @@
 #   GET /status?n=N  an empty answer with status N
 #   GET /stats       the server's stats() plus gc figures (after gc.collect())
 #   GET /quit        answers, then the script exits
+#   GET /pipe        upgraded (101, Upgrade: echo): an echo pipe; what arrives goes back
+#                    upper-cased, "quit" closes it; ?hold=1 reads nothing (backpressure)
 import sys
 import gc
 
@@ -35,6 +37,8 @@ if hasattr(sys.stdout, "flush"):
 JSON = [("Content-Type", "application/json")]
 HELLO = b'{"hello": "world"}'
 streams = []
+pipes = []  # upgraded requests (GET /pipe)
+held = []   # upgraded requests the app does not read (GET /pipe?hold=1)
 
 
 def qint(q, name, default):
@@ -70,6 +74,9 @@ def handle(r):
         if hasattr(gc, "mem_alloc"):  # MicroPython only
             st["mem_alloc"] = gc.mem_alloc()
         srv.respond(r, 200, JSON, repr(st).replace("'", '"'))
+    elif p == "/pipe":
+        srv.upgrade(r, [("Upgrade", "echo"), ("Connection", "Upgrade")])
+        (held if qint(r.query, "hold", 0) else pipes).append(r)
     elif p == "/quit":
         srv.respond(r, 200, [], "bye")
         return False
@@ -94,6 +101,18 @@ while running:
                 streams.remove(st)
         except OSError:
             streams.remove(st)
+    for u in srv.readable() or ():
+        if u not in pipes:
+            continue
+        try:
+            d = srv.recv(u)
+            if d is None or d.strip() == b"quit":
+                srv.stream_end(u)
+                pipes.remove(u)
+            elif d:
+                srv.stream_send(u, d.upper())
+        except OSError:
+            pipes.remove(u)
     srv.wait(5 if streams else 1000)
 for _ in range(50):  # let the last answer leave
     srv.poll()

@@ -705,3 +705,95 @@ def test_fileno_select_poll(unix_mfa, tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert out.split() == ["served", "3"], out
+
+
+# ---- upgraded connections (docs/internals.md, "Upgraded connections") ----------------------
+
+PIPE = b"GET /pipe%s HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n"
+
+
+def read_until(s, want, limit=5):
+    out = b""
+    t0 = time.monotonic()
+    while want not in out and time.monotonic() - t0 < limit:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+    return out
+
+
+def test_upgrade_makes_a_byte_pipe(server):
+    s = server.raw()
+    s.sendall(PIPE % b"" + b"early")  # bytes behind the upgrade request are the pipe's
+    out = read_until(s, b"EARLY")
+    assert out.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+    assert b"Upgrade: echo\r\n" in out and b"Content-Length" not in out
+    assert b"Transfer-Encoding" not in out and b"Connection: close" not in out
+    assert out.endswith(b"\r\n\r\nEARLY")
+    for w in (b"hello", b"x" * 3000):
+        s.sendall(w)
+        assert read_until(s, w.upper()) == w.upper()
+    s.sendall(b"quit")
+    assert recv_all(s) == b""  # stream_end: closed once sent
+    s.close()
+    st = server.stats()
+    assert st["responses"] >= 1 and st["errors"] == 0
+
+
+def test_upgraded_peer_eof_is_seen_by_the_app(server):
+    s = server.raw()
+    s.sendall(PIPE % b"")
+    read_until(s, b"\r\n\r\n")
+    s.sendall(b"last")
+    s.shutdown(socket.SHUT_WR)
+    # the app gets "last" first, then recv() None: it ends the pipe, the socket closes
+    assert recv_all(s) == b"LAST"
+    s.close()
+    for _ in range(50):
+        if server.stats()["connections"] <= 1:  # (only the stats request's own)
+            break
+        time.sleep(0.05)
+    assert server.stats()["connections"] <= 1
+
+
+def test_upgraded_connection_backpressure(server_factory):
+    """An app that does not read its pipe holds the client back through TCP: the server reads
+    no more than its buffer holds, the kernel's buffers hold the rest."""
+    srv = server_factory(max_conns=2)
+    s = srv.raw()
+    s.sendall(PIPE % b"?hold=1")
+    read_until(s, b"\r\n\r\n")
+    s.setblocking(False)
+    sent = 0
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 3:
+        try:
+            sent += s.send(b"z" * 65536)
+        except BlockingIOError:
+            time.sleep(0.05)
+            try:
+                sent += s.send(b"z" * 65536)
+            except BlockingIOError:
+                break
+    assert 0 < sent < 64 << 20  # the sender was stopped
+    assert srv.stats()["connections"] == 2
+    s.close()
+
+
+def test_upgraded_connection_keeps_its_slot(server_factory):
+    """A full pool takes idle and silent connections back for newcomers, never a pipe."""
+    srv = server_factory(max_conns=2)
+    p = srv.raw()
+    p.sendall(PIPE % b"")
+    read_until(p, b"\r\n\r\n")
+    for i in range(5):
+        silent = [srv.raw() for _ in range(2)]
+        c = srv.raw()
+        c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(c)[0] in (200, 503)
+        for x in silent + [c]:
+            x.close()
+    p.sendall(b"still")
+    assert read_until(p, b"STILL") == b"STILL"
+    p.close()

@@ -222,6 +222,16 @@ void mfa_conn_close(mfa_pool_t *pool, mfa_conn_t *c, bool abort) {
     conn_release(pool, c, abort, false);
 }
 
+static bool conn_flush(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now);
+
+void mfa_conn_abort(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms) {
+    if (c->state != MFA_CONN_FREE && (c->flags & MFA_CF_STREAMING) && queued(c)
+        && !conn_flush(pool, c, now_ms)) {
+        return;  // (it died meanwhile)
+    }
+    mfa_conn_close(pool, c, true);
+}
+
 static void conn_dead(mfa_pool_t *pool, mfa_conn_t *c) {
     pool->stats.resets++;
     conn_event(pool, c, MFA_EVT_RESET);
@@ -1140,8 +1150,9 @@ mfa_resp_err_t mfa_conn_stream_send(mfa_pool_t *pool, mfa_conn_t *c, const uint8
     if (!len || (c->flags & MFA_CF_NO_BODY)) {
         return MFA_RESP_OK;
     }
-    if (queued(c) && !conn_flush(pool, c, now_ms)) {
-        return MFA_RESP_CLOSED;
+    if ((c->ref || c->tail_len || c->out_len + len + 24 > MFA_CONN_OUT_BUF) && queued(c)
+        && !conn_flush(pool, c, now_ms)) {
+        return MFA_RESP_CLOSED;  // (room is made first only when the piece may not fit)
     }
     if (c->ref || c->tail_len) {
         return MFA_RESP_BUSY;
@@ -1181,7 +1192,11 @@ mfa_resp_err_t mfa_conn_stream_send(mfa_pool_t *pool, mfa_conn_t *c, const uint8
     } else {
         return MFA_RESP_BUSY;
     }
-    conn_flush(pool, c, now_ms);
+    if (c->ref || queued(c) >= MFA_CONN_FLUSH_AT) {
+        conn_flush(pool, c, now_ms);
+    }
+    // (else small pieces gather and leave with the next mfa_conn_service: one send, one
+    // segment, for many lines of a generator instead of a syscall or a pbuf each)
     return c->state == MFA_CONN_FREE ? MFA_RESP_CLOSED : MFA_RESP_OK;
 }
 

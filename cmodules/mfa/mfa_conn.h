@@ -43,6 +43,13 @@
 #endif
 #endif
 
+// A streamed piece is sent at once when this much is queued (or it is sent from the caller's
+// object); smaller ones gather in the output buffer until the next service of the connection
+// (the next poll()), so a generator of short lines costs one send per segment, not per line.
+#ifndef MFA_CONN_FLUSH_AT
+#define MFA_CONN_FLUSH_AT (1024)
+#endif
+
 // Default pool size (Server(max_conns=...)), and the hard cap on it.
 #ifndef MFA_CONN_DEFAULT
 #define MFA_CONN_DEFAULT (8)
@@ -367,5 +374,10 @@ size_t mfa_pool_unsent(const mfa_pool_t *pool);
 
 // Close one connection now (abort: reset it).
 void mfa_conn_close(mfa_pool_t *pool, mfa_conn_t *c, bool abort);
+
+// Reset a connection for the application (Server.abort): the pieces of a stream that are
+// gathered (MFA_CONN_FLUSH_AT) go to the transport first, as far as it takes them now, so the
+// client sees the body cut where the stream failed, not before.
+void mfa_conn_abort(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms);
 
 #endif // MFA_CONN_H

@@ -600,7 +600,7 @@ static mp_obj_t mfa_server_abort(mp_obj_t self_in, mp_obj_t req) {
     mfa_conn_t *c = request_conn(srv, req);
     if (c) {
         MFA_TR_ENTER
-        mfa_conn_close(&srv->pool, c, true);
+        mfa_conn_abort(&srv->pool, c, now_ms());
         MFA_TR_EXIT
     }
     return mp_const_none;

@@ -96,6 +96,20 @@ class APIRouter:
     def options(self, template=None, **meta):
         return self.route(template, ("OPTIONS",), **meta)
 
+    def websocket(self, template=None, max_message=None, **meta):
+        """Decorator for `async def handler(websocket, **path_params)`: a WebSocket endpoint
+        at `path` (microfastapi.websocket). `max_message`: the largest message accepted, in
+        bytes (the app's `ws_max_message` by default); larger ones close with 1009."""
+        def deco(fn):
+            def endpoint(req, **params):
+                return WsStart(fn, req, params, max_message or req.app.ws_max_message)
+            endpoint.__name__ = getattr(fn, "__name__", "websocket")
+            m = dict(meta)
+            m.setdefault("include_in_schema", False)  # (OpenAPI has no WebSocket operations)
+            self.add_route(template, endpoint, ("GET",), **m)
+            return fn
+        return deco
+
     def include_router(self, router, prefix=""):
         """Add the routes of an APIRouter, or of another MicroFastApi app, under `prefix`.
         Options given to this router or app (e.g. an app-wide security=) apply to them too,
@@ -121,6 +135,17 @@ class APIRouter:
         else:
             raise TypeError("mount() takes a StaticFiles, an APIRouter or a MicroFastApi app, "
                             "not %s" % type(app).__name__)
+
+
+class WsStart:
+    """What a WebSocket route's endpoint returns: the handler to run once the handshake is
+    checked, with its request and path parameters (send() starts it: websocket.run)."""
+
+    def __init__(self, fn, req, params, max_message):
+        self.fn = fn
+        self.req = req
+        self.params = params
+        self.max_message = max_message
 
 
 def routes_of(router):
@@ -155,6 +180,9 @@ class MicroFastApi(APIRouter):
     min_rate = 500             # bytes/s a head or body must keep up after rate_grace_ms (0: off)
     rate_grace_ms = 3000       # (docs/connections.md, "The minimum data rate")
     stream_budget = 8          # chunks sent per streaming response per poll step
+    ws_max_message = 4096      # WebSocket: the largest message accepted (bytes; 1009 beyond)
+    ws_ping_interval_ms = 20000  # WebSocket: a ping after this long without a byte from the peer
+    ws_ping_timeout_ms = 20000   # ... and a reset when still nothing has come this long after
 
     def __init__(self, title="microfastapi", version="0.1.0", debug=False, description=None,
                  openapi_url="/openapi.json", docs_url="/docs", **meta):
@@ -179,6 +207,7 @@ class MicroFastApi(APIRouter):
         self.port = None
         self._streams = []  # poll() mode streams (see _pump)
         self._tasks = []    # serve() mode: (request, task, what) of each answer being awaited
+        self._wss = []      # open WebSocket connections (websocket.WebSocket)
         self._loop = False  # running under an event loop (serve(), the TestClient)
         self._serving = False  # inside serve()
         self._stopping = False  # shutdown() asked serve() to stop
@@ -461,6 +490,9 @@ class MicroFastApi(APIRouter):
             if t is bytes:
                 srv.respond(raw, 200, _BYTES_H, r)
                 return
+            if t is WsStart:
+                self._start_websocket(raw, srv, r)
+                return
             if not isinstance(r, Response):
                 r = self.to_response(r)
             if isinstance(r, StreamingResponse):
@@ -496,6 +528,24 @@ class MicroFastApi(APIRouter):
             self._spawn(raw, srv, self._stream_task(st), "streaming (stream cancelled)")
         elif not st.pump():
             self._streams.append(st)
+
+    def _start_websocket(self, raw, srv, start):
+        if not self._loop:
+            raise RuntimeError("a WebSocket route needs an event loop: serve with app.run() "
+                               "or await app.serve()")
+        from . import websocket
+        ws_task = websocket.run(self, raw, srv, start)
+        self._spawn(raw, srv, ws_task, _WS_WHAT)
+
+    def _ws_notes(self, srv):
+        """Wake the WebSockets whose connections received bytes."""
+        rl = srv.readable()
+        if rl:
+            for r in rl:
+                for ws in self._wss:
+                    if ws.raw is r:
+                        ws.wake()
+                        break
 
     def _pump_all(self):
         streams = self._streams
@@ -549,6 +599,8 @@ class MicroFastApi(APIRouter):
         """Cancel the tasks whose client has gone (and reset their connections)."""
         for t in list(self._tasks):
             raw, task, what = t
+            if what is _WS_WHAT:
+                continue  # (a WebSocket watches its own connection: see _ws_tick)
             if not srv.gone(raw):
                 continue
             self._tasks.remove(t)
@@ -558,6 +610,16 @@ class MicroFastApi(APIRouter):
                 srv.abort(raw)
             except Exception:
                 pass
+
+    def _ws_tick(self, srv):
+        """Keep-alive pings and dead peers (WebSocket.tick); a connection that went is
+        woken so its handler sees the disconnect."""
+        now = _ticks()
+        for ws in self._wss:
+            if srv.gone(ws.raw):
+                ws.wake()
+            else:
+                ws.tick(now, self.ws_ping_interval_ms, self.ws_ping_timeout_ms)
 
     def _cancel_all(self):
         for raw, task, what in self._tasks:
@@ -637,17 +699,25 @@ class MicroFastApi(APIRouter):
                         self._spawn(raw, srv, co)
                     n += 1
                     if n & 7 == 0:
+                        if self._wss:
+                            self._ws_notes(srv)
                         await asyncio.sleep(0)  # let the tasks run
                         if self._tasks and _ticks_diff(_ticks(), reaped) >= _REAP_MS:
                             reaped = _ticks()  # (also under a steady stream of requests)
                             self._reap(srv)
+                            if self._wss:
+                                self._ws_tick(srv)
                     continue
                 _log_events(srv)
+                if self._wss:
+                    self._ws_notes(srv)
                 if self._tasks:
                     now = _ticks()
                     if _ticks_diff(now, reaped) >= _REAP_MS:
                         reaped = now
                         self._reap(srv)
+                        if self._wss:
+                            self._ws_tick(srv)
                     await _wait_readable(srv, _REAP_MS)
                     continue
                 await _wait_readable(srv, _STOP_CHECK_MS)
@@ -725,6 +795,7 @@ except ImportError:
     def _ticks_diff(a, b):
         return a - b
 
+_WS_WHAT = "its WebSocket was open"  # (the _tasks entry of a WebSocket: not reaped)
 _REAP_MS = 50  # how often serve() asks the server whether pending tasks' clients are there
 _STOP_CHECK_MS = 250  # the longest serve() sleeps while idle: how soon it sees shutdown()
 _DRAIN_MS = 1000  # how long a shutdown waits for answers in flight (tasks, then bytes)

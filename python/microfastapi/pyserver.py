@@ -68,6 +68,7 @@ MAX_EMPTY_LINES = 4  # CRLFs before a request line that leave a connection idle 
 _EPOLL = hasattr(select, "epoll")
 _RECV = 2048
 _OUT_HIGH = 4096  # stream_send refuses more while this much is unsent
+_OUT_FLUSH = 1460  # stream_send sends at once from this much on (one segment), else at poll()
 _EVENTS = 4  # client-side failures kept for events() (as _mfa's MFA_SERVER_EVENTS)
 
 # connection states
@@ -843,12 +844,15 @@ class Server(_IOBase):
         if not data or c.chunked_out is None:
             return True
         if c.chunked_out:
-            c.out += ("%x\r\n" % len(data)).encode()
+            c.out += b"%x\r\n" % len(data)
             c.out += data
             c.out += b"\r\n"
         else:
             c.out += data
-        self._flush(c)
+        if len(c.out) - c.off >= _OUT_FLUSH:
+            self._flush(c)
+        else:
+            self._want(c)  # small pieces gather; they leave at the next poll() (POLLOUT)
         return True
 
     def stream_end(self, req):
@@ -952,6 +956,12 @@ class Server(_IOBase):
         c = req._conn
         if c.closed:
             return
+        if c.streaming and c.out:
+            # Pieces gathered by stream_send go first (as _mfa, which sends each at once): the
+            # client sees the body cut where the stream failed, not earlier.
+            self._flush(c)
+            if c.closed:
+                return
         self._drop(c)
 
     def close(self):

@@ -18,6 +18,21 @@ except ImportError:  # pragma: no cover
     asyncio = None
 
 try:
+    from time import ticks_ms as _ticks, ticks_diff as _ticks_diff
+except ImportError:
+    import time as _time
+
+    def _ticks():
+        return int(_time.monotonic() * 1000)
+
+    def _ticks_diff(a, b):
+        return a - b
+
+# serve() mode: the longest a stream keeps the event loop before the other tasks run (the
+# serve loop among them: other clients wait at most this long for a stream that never blocks)
+_SLICE_MS = 4
+
+try:
     _StopAsync = StopAsyncIteration
 except NameError:  # pragma: no cover
     _StopAsync = StopIteration
@@ -156,11 +171,12 @@ class Stream:
 
     async def run(self):
         """serve() mode: the whole body. Awaits the iterator (async ones may suspend), waits a
-        little while the connection's queue is full, yields to the other tasks every `budget`
-        pieces. A CancelledError (serve() aborted the connection) closes the iterator and
+        little while the connection's queue is full, yields to the other tasks once it has had
+        the loop for _SLICE_MS (looked at every `budget` pieces). A CancelledError (serve() aborted the connection) closes the iterator and
         goes on up."""
         raw, srv = self.raw, self.srv
         budget = self.budget
+        since = _ticks()
         try:
             while True:
                 try:
@@ -174,7 +190,8 @@ class Stream:
                     break
                 try:
                     while not srv.stream_send(raw, p):
-                        await asyncio.sleep(0.005)  # the server sends from its queue meanwhile
+                        await asyncio.sleep(0.002)  # the server sends from its queue meanwhile
+                        since = _ticks()
                 except OSError as e:
                     self.gone(oserror(e))
                     return
@@ -186,8 +203,14 @@ class Stream:
                 self.sent += 1
                 budget -= 1
                 if not budget:
+                    # Every `budget` pieces: if this stream has had the loop for _SLICE_MS,
+                    # let the others run. (Yielding every few pieces instead cost a trip
+                    # through the serve loop each time: most of a generator's time.)
                     budget = self.budget
-                    await asyncio.sleep(0)
+                    now = _ticks()
+                    if _ticks_diff(now, since) >= _SLICE_MS:
+                        await asyncio.sleep(0)
+                        since = _ticks()
             self._end()
         except asyncio.CancelledError:
             self.close(False)

@@ -121,6 +121,7 @@ class TestClient:
         self.client = client
         self.cookies = {} if cookies else None
         self._resp = None
+        self._ws = None  # the open websocket_connect() session
 
     # ---- the server surface the app talks to ------------------------------------------
 
@@ -135,16 +136,50 @@ class TestClient:
         self._resp = [status, list(headers), bytearray(), True]
 
     def stream_send(self, req, data):
+        ws = self._ws
+        if ws is not None and ws.raw is req and ws.upgraded:
+            if ws.gone or ws.closed_by_server:
+                raise OSError(104, "connection reset")
+            ws.from_server += data
+            return True
         self._resp[2] += data
         return True
 
     def stream_end(self, req):
+        ws = self._ws
+        if ws is not None and ws.raw is req and ws.upgraded:
+            ws.closed_by_server = True
+            return
         self._resp[2] = bytes(self._resp[2])
 
     def gone(self, req):
-        return False  # the test is always there
+        ws = self._ws
+        return ws is not None and ws.raw is req and ws.gone  # the test is always there
+
+    # (an upgraded connection: websocket_connect)
+    def upgrade(self, req, headers):
+        check_headers(headers)
+        self._resp = [101, list(headers), b"", False]
+        self._ws.upgraded = True
+
+    def recv(self, req):
+        ws = self._ws
+        if ws.gone:
+            raise OSError(104, "connection reset")
+        if not ws.to_server:
+            return None if ws.eof else b""
+        data = bytes(ws.to_server)
+        ws.to_server = bytearray()
+        return data
+
+    def readable(self):
+        return None  # (the session wakes the app's WebSocket itself)
 
     def abort(self, req):
+        ws = self._ws
+        if ws is not None and ws.raw is req and ws.upgraded:
+            ws.closed_by_server = ws.reset = True
+            return
         if self._resp is not None:
             self._aborted = True
 
@@ -256,6 +291,18 @@ class TestClient:
                         self.cookies[k] = val
         return r
 
+    def websocket_connect(self, path, subprotocols=None, headers=None):
+        """Open a WebSocket to the app's endpoint at `path`; use it as a context manager:
+
+            with client.websocket_connect("/ws") as ws:
+                ws.send_text("hi")
+                assert ws.receive_text() == "hi"
+
+        Raises WebSocketRejected (with .response) when the app answers the handshake with
+        anything but 101 (400/426 for a bad handshake, 403 when the handler closes before
+        accepting, 404, ...)."""
+        return WebSocketSession(self, path, subprotocols, headers)
+
     # client.get(path, **kw) is client.request("GET", path, **kw); likewise for the others.
     get = _verb("GET")
     post = _verb("POST")
@@ -268,3 +315,223 @@ class TestClient:
 
 def _dumps(obj):
     return json.dumps(obj)
+
+
+class WebSocketTimeout(Exception):
+    """The WebSocket handler did not do what a session call waited for (within 5 s)."""
+
+
+class WebSocketRejected(Exception):
+    """websocket_connect(): the app did not accept the handshake; `response` is its answer."""
+
+    def __init__(self, response):
+        Exception.__init__(self, response.status_code, response.content)
+        self.response = response
+
+
+class WebSocketSession:
+    """The test's side of one WebSocket (TestClient.websocket_connect). Every call runs the
+    app's event loop until the handler has done what the call waits for. Methods:
+    send_text/send_bytes/send_json/send_ping, receive()/receive_text()/receive_bytes()/
+    receive_json() (the next message; WebSocketDisconnect once the server closed), close(),
+    and after the close `close_code`/`close_reason`. `subprotocol`: what the app accepted."""
+
+    __test__ = False
+
+    def __init__(self, client, path, subprotocols, headers):
+        self.client = client
+        self.path = path
+        self.subprotocols = subprotocols
+        self.headers = headers
+        self.raw = None
+        self.upgraded = False
+        self.to_server = bytearray()
+        self.from_server = bytearray()
+        self.eof = False            # the test half-closed (close())
+        self.gone = False           # the test "dropped" the connection (drop())
+        self.closed_by_server = False
+        self.reset = False
+        self.close_code = None
+        self.close_reason = ""
+        self.subprotocol = None
+        self.response = None
+        self._events = []
+        self._reader = None
+        self._loop = None
+        self._mask = 0
+
+    # ---- opening and closing ------------------------------------------------------------
+
+    def __enter__(self):
+        c = self.client
+        if c._ws is not None:
+            raise RuntimeError("one websocket_connect() at a time")
+        hdrs = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                ("Sec-WebSocket-Version", "13")]
+        if self.subprotocols:
+            hdrs.append(("Sec-WebSocket-Protocol", ", ".join(self.subprotocols)))
+        items = self.headers.items() if hasattr(self.headers, "items") else (self.headers or ())
+        hdrs.extend(items)
+        buf = c.build("GET", self.path, hdrs)
+        head = backend.parse_request(buf)
+        self.raw = Request(head, b"", c.client)
+        c._ws = self
+        c._resp = None
+        app = c.app
+        self._loop = asyncio.new_event_loop()
+        app._loop = True
+
+        async def start():
+            app._dispatch(self.raw, c)  # (tasks are made inside the loop: CPython needs it)
+        self._loop.run_until_complete(start())
+        self._run(lambda: c._resp is not None)
+        st, hdrs, content, chunked = c._resp
+        self.response = TestResponse(st, hdrs, bytes(content), chunked)
+        if st != 101:
+            self._finish()
+            raise WebSocketRejected(self.response)
+        self.subprotocol = self.response.headers.get("sec-websocket-protocol")
+        self._reader = backend.WsReader(1 << 24, True)
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if not self.closed_by_server and not self.gone:
+                self.close()
+        finally:
+            self._finish()
+        return False
+
+    def _finish(self):
+        c = self.client
+        app = c.app
+        try:
+            for raw, task, what in list(app._tasks):
+                if raw is self.raw:
+                    task.cancel()
+            self._run(lambda: not app._tasks or all(t[0] is not self.raw for t in app._tasks),
+                      quiet=True)
+        finally:
+            app._loop = False
+            c._ws = None
+
+    def _run(self, done, quiet=False, limit_ms=5000):
+        """Run the app's loop until done() (or the handler task ended, or limit_ms)."""
+        async def until():
+            t = 0
+            while not done():
+                if not any(e[0] is self.raw for e in self.client.app._tasks) and not quiet:
+                    return  # the handler ended: nothing more will come
+                await asyncio.sleep(0.001)
+                t += 1
+                if t > limit_ms:
+                    raise WebSocketTimeout("the WebSocket handler did not answer in time")
+        self._loop.run_until_complete(until())
+
+    def _wake(self):
+        for ws in self.client.app._wss:
+            if ws.raw is self.raw:
+                ws.wake()
+
+    # ---- sending ------------------------------------------------------------------------
+
+    def _send(self, opcode, payload, fin=True):
+        if self.eof or self.gone:
+            raise RuntimeError("the WebSocket is closed")
+        self._mask = (self._mask + 0x9E3779B1) & 0xFFFFFFFF
+        mask = bytes(((self._mask >> 24) & 255, (self._mask >> 16) & 255,
+                      (self._mask >> 8) & 255, self._mask & 255))
+        self.send_raw(backend.ws_frame(opcode, payload, fin, mask))
+
+    def send_raw(self, data):
+        """Bytes as they are onto the connection (a hand-made frame, half a frame, ...)."""
+        self.to_server += data
+        self._wake()
+        self._run(lambda: not self.to_server)
+
+    def send_text(self, s):
+        self._send(1, s)
+
+    def send_bytes(self, b):
+        self._send(2, b)
+
+    def send_json(self, obj):
+        self._send(1, _dumps(obj))
+
+    def send_ping(self, payload=b""):
+        self._send(9, payload)
+
+    def send_close(self, code=1000, reason=""):
+        self._send(8, bytes((code >> 8, code & 255)) + reason.encode())
+
+    # ---- receiving ----------------------------------------------------------------------
+
+    def _take(self):
+        if self.from_server:
+            data = bytes(self.from_server)
+            self.from_server = bytearray()
+            self._events.extend(self._reader.feed(data))
+
+    def receive_event(self):
+        """The next frame event from the server as WsReader gives it: (1, str), (2, bytes),
+        (9, ping), (10, pong) or (8, code, reason)."""
+        self._run(lambda: self.from_server or self._events or self.closed_by_server)
+        self._take()
+        if not self._events:
+            if self.closed_by_server or self.reset:
+                from .websocket import WebSocketDisconnect
+                raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
+            raise WebSocketTimeout("no message from the WebSocket handler")
+        return self._events.pop(0)
+
+    def receive(self):
+        """The next text (str) or binary (bytes) message; WebSocketDisconnect at a close."""
+        from .websocket import WebSocketDisconnect
+        while True:
+            ev = self.receive_event()
+            if ev[0] == 1 or ev[0] == 2:
+                return ev[1]
+            if ev[0] == 8:
+                self.close_code, self.close_reason = ev[1], ev[2]
+                if not self.eof:
+                    self._send(8, b"" if ev[1] == 1005 else bytes((ev[1] >> 8, ev[1] & 255)))
+                    self.eof = True
+                raise WebSocketDisconnect(ev[1], ev[2])
+
+    def receive_text(self):
+        m = self.receive()
+        if type(m) is not str:
+            raise TypeError("expected a text message, got %r" % (m,))
+        return m
+
+    def receive_bytes(self):
+        m = self.receive()
+        if type(m) is str:
+            raise TypeError("expected a binary message, got %r" % (m,))
+        return m
+
+    def receive_json(self):
+        return json.loads(self.receive())
+
+    def close(self, code=1000, reason=""):
+        """Send a close frame and wait for the server's; close_code is then the server's."""
+        from .websocket import WebSocketDisconnect
+        if self.eof or self.gone or self.closed_by_server and not self.from_server:
+            return
+        self.send_close(code, reason)
+        self.eof = True
+        try:
+            while True:
+                ev = self.receive_event()
+                if ev[0] == 8:
+                    self.close_code, self.close_reason = ev[1], ev[2]
+                    return
+        except (WebSocketDisconnect, WebSocketTimeout):
+            return
+
+    def drop(self):
+        """Vanish without a close frame (a client whose WiFi dropped)."""
+        self.gone = True
+        self._wake()
+        self._run(lambda: False)

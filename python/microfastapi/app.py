@@ -103,7 +103,6 @@ class APIRouter:
         def deco(fn):
             def endpoint(req, **params):
                 return WsStart(fn, req, params, max_message or req.app.ws_max_message)
-            endpoint.__name__ = getattr(fn, "__name__", "websocket")
             m = dict(meta)
             m.setdefault("include_in_schema", False)  # (OpenAPI has no WebSocket operations)
             self.add_route(template, endpoint, ("GET",), **m)

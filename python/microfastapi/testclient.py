@@ -392,7 +392,8 @@ class WebSocketSession:
             self._finish()
             raise WebSocketRejected(self.response)
         self.subprotocol = self.response.headers.get("sec-websocket-protocol")
-        self._reader = backend.WsReader(1 << 24, True)
+        from .websocket import WsReader
+        self._reader = WsReader(1 << 24, True)
         return self
 
     def __exit__(self, *exc):
@@ -442,7 +443,8 @@ class WebSocketSession:
         self._mask = (self._mask + 0x9E3779B1) & 0xFFFFFFFF
         mask = bytes(((self._mask >> 24) & 255, (self._mask >> 16) & 255,
                       (self._mask >> 8) & 255, self._mask & 255))
-        self.send_raw(backend.ws_frame(opcode, payload, fin, mask))
+        from .websocket import ws_frame
+        self.send_raw(ws_frame(opcode, payload, fin, mask))
 
     def send_raw(self, data):
         """Bytes as they are onto the connection (a hand-made frame, half a frame, ...)."""

@@ -6,7 +6,7 @@
         async for msg in websocket:          # str (text) or bytes (binary) messages
             await websocket.send_text(msg)
 
-The frames are read and written by `backend.WsReader` / `ws_frame` (C in `_mfa`, else
+The frames are read and written by `WsReader` / `ws_frame` (C in `_mfa`, else
 microfastapi.wsframe): the server hands this module the raw bytes of an upgraded connection
 (`srv.upgrade`, `recv`, `stream_send`, `readable`; docs/internals.md) and this module only
 decides what to do with whole messages and control frames. A module of its own: an app
@@ -24,6 +24,13 @@ except ImportError:  # pragma: no cover
     import ujson as json
 
 from . import backend, log
+
+# The frame layer: _mfa's (C, mfa_ws.c) when it has one, else the pure-Python twin. Chosen
+# here, not in backend.py, so that only an app with WebSocket routes pays its heap.
+if backend._mfa is not None and hasattr(backend._mfa, "WsReader"):
+    from _mfa import WsReader, WsError, ws_frame, ws_accept
+else:
+    from .wsframe import WsReader, WsError, ws_frame, ws_accept
 
 try:
     from time import ticks_ms as _ticks, ticks_diff as _ticks_diff
@@ -75,7 +82,7 @@ def handshake_error(raw):
         return 400, "Connection header without upgrade", ()
     if (raw.header("sec-websocket-version") or "").strip() != "13":
         return 426, "unsupported Sec-WebSocket-Version (13 is)", up
-    if backend.ws_accept((raw.header("sec-websocket-key") or "").strip()) is None:
+    if ws_accept((raw.header("sec-websocket-key") or "").strip()) is None:
         return 400, "bad Sec-WebSocket-Key", ()
     return None
 
@@ -147,7 +154,7 @@ class WebSocket:
             raise RuntimeError("accept() called twice")
         key = self.raw.header("sec-websocket-key").strip()
         hs = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
-              ("Sec-WebSocket-Accept", backend.ws_accept(key))]
+              ("Sec-WebSocket-Accept", ws_accept(key))]
         if subprotocol is not None:
             if subprotocol not in self.subprotocols:
                 raise ValueError("subprotocol %r was not offered by the client" % subprotocol)
@@ -156,7 +163,7 @@ class WebSocket:
         if headers:
             hs.extend(headers.items() if hasattr(headers, "items") else headers)
         self.srv.upgrade(self.raw, hs)
-        self._reader = backend.WsReader(self.max_message)
+        self._reader = WsReader(self.max_message)
         self._state = _OPEN
         self._rx_at = _ticks()
 
@@ -192,7 +199,7 @@ class WebSocket:
                 self._rx_at = _ticks()
                 try:
                     self._events = self._reader.feed(data)
-                except backend.WsError as e:
+                except WsError as e:
                     await self._fail(e.args[0], e.args[1])
                 continue
             self._flag.clear()
@@ -243,7 +250,7 @@ class WebSocket:
             if self._state == _CONNECTING:
                 raise RuntimeError("accept() the WebSocket first")
             raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
-        frame = backend.ws_frame(opcode, payload)
+        frame = ws_frame(opcode, payload)
         await self._send_raw(frame)
 
     async def _send_raw(self, frame):
@@ -358,7 +365,7 @@ class WebSocket:
             return
         if self._ping_at is None and _ticks_diff(now, self._rx_at) > interval_ms:
             try:
-                if self.srv.stream_send(self.raw, backend.ws_frame(PING, b"")):
+                if self.srv.stream_send(self.raw, ws_frame(PING, b"")):
                     self._ping_at = now
             except OSError:
                 self._gone()
@@ -368,7 +375,11 @@ class WebSocket:
 async def run(app, raw, srv, start):
     """The life of one WebSocket connection: check the handshake, run the handler, close."""
     try:
-        err = handshake_error(raw)
+        try:
+            err = handshake_error(raw)
+        except Exception as e:  # (a bug here still answers, and names itself in the log)
+            app._answer_500(raw, srv, e)
+            return
         if err is not None:
             status, reason, headers = err
             srv.respond(raw, status, list(_H) + list(headers), reason)

@@ -1,8 +1,8 @@
 // _mfa: the C hot path of microfastapi.
 //
-// This file only assembles the module: each part (the parser, the server) lives in its own
-// modmfa_*.c binding file and exports its objects through a header; the globals table below
-// lists them.
+// This file only assembles the module: each part (the parser, the server, WebSocket frames)
+// lives in its own modmfa_*.c binding file and exports its objects through a header; the
+// globals table below lists them.
 
 #include "py/runtime.h"
 #include "py/objstr.h"
@@ -11,6 +11,7 @@
 #include "mfa_version.h"
 #include "modmfa_http.h"
 #include "modmfa_server.h"
+#include "modmfa_ws.h"
 
 static const MP_DEFINE_STR_OBJ(mfa_version_obj, MFA_VERSION);
 
@@ -33,6 +34,11 @@ static const mp_rom_map_elem_t mfa_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_unquote), MP_ROM_PTR(&mfa_unquote_obj) },
     { MP_ROM_QSTR(MP_QSTR_parse_qsl), MP_ROM_PTR(&mfa_parse_qsl_obj) },
     { MP_ROM_QSTR(MP_QSTR_ChunkedDecoder), MP_ROM_PTR(&mfa_type_ChunkedDecoder) },
+    // WebSocket frames: modmfa_ws.c
+    { MP_ROM_QSTR(MP_QSTR_WsReader), MP_ROM_PTR(&mfa_type_WsReader) },
+    { MP_ROM_QSTR(MP_QSTR_WsError), MP_ROM_PTR(&mfa_type_WsError) },
+    { MP_ROM_QSTR(MP_QSTR_ws_frame), MP_ROM_PTR(&mfa_ws_frame_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ws_accept), MP_ROM_PTR(&mfa_ws_accept_obj) },
     #if MFA_SERVER_ENABLED
     // network loop: modmfa_server.c (+ mfa_conn.c, mfa_posix.c or mfa_lwip.c)
     { MP_ROM_QSTR(MP_QSTR_Server), MP_ROM_PTR(&mfa_server_type) },

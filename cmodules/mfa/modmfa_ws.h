@@ -1,0 +1,17 @@
+// What modmfa_ws.c (the WebSocket frame bindings) exports for _mfa's globals table in modmfa.c:
+//   { MP_ROM_QSTR(MP_QSTR_WsReader), MP_ROM_PTR(&mfa_type_WsReader) },
+//   { MP_ROM_QSTR(MP_QSTR_WsError), MP_ROM_PTR(&mfa_type_WsError) },
+//   { MP_ROM_QSTR(MP_QSTR_ws_frame), MP_ROM_PTR(&mfa_ws_frame_obj) },
+//   { MP_ROM_QSTR(MP_QSTR_ws_accept), MP_ROM_PTR(&mfa_ws_accept_obj) },
+// Sources: modmfa_ws.c and mfa_ws.c.
+#ifndef MFA_MODMFA_WS_H
+#define MFA_MODMFA_WS_H
+
+#include "py/obj.h"
+
+extern const mp_obj_type_t mfa_type_WsReader;               // WsReader(max_message=4096, client=False)
+extern const mp_obj_type_t mfa_type_WsError;                // ValueError subclass, args (code, reason)
+extern const mp_obj_fun_builtin_var_t mfa_ws_frame_obj;     // ws_frame(opcode, payload, fin=True, mask=None)
+extern const mp_obj_fun_builtin_fixed_t mfa_ws_accept_obj;  // ws_accept(key) -> str or None
+
+#endif // MFA_MODMFA_WS_H

@@ -15,7 +15,7 @@ pure Python (microfastapi.parser, microfastapi.pyserver); see microfastapi.backe
 
 from .app import MicroFastApi, APIRouter
 from . import log
-from .exceptions import HTTPException, RequestValidationError
+from .exceptions import HTTPException, RequestValidationError, WebSocketDisconnect
 from .request import Request
 from .response import (Response, JSONResponse, HTMLResponse, PlainTextResponse,
                        RedirectResponse, StreamingResponse, FileResponse)

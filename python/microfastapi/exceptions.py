@@ -27,3 +27,14 @@ class RequestValidationError(Exception):
     def __init__(self, errors):
         super().__init__(errors)
         self.errors = errors
+
+
+class WebSocketDisconnect(Exception):
+    """A WebSocket is closed (raised by its receive and send calls): `code` is the close code
+    (1000 normal, 1001 going away, 1006 gone without a close frame, ...), `reason` the
+    peer's or ours."""
+
+    def __init__(self, code=1000, reason=""):
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason

@@ -24,6 +24,7 @@ except ImportError:  # pragma: no cover
     import ujson as json
 
 from . import backend, log
+from .exceptions import WebSocketDisconnect  # noqa: F401 (also websocket.WebSocketDisconnect)
 
 # The frame layer: _mfa's (C, mfa_ws.c) when it has one, else the pure-Python twin. Chosen
 # here, not in backend.py, so that only an app with WebSocket routes pays its heap.
@@ -49,16 +50,6 @@ TEXT, BINARY, CLOSE, PING, PONG = 1, 2, 8, 9, 10
 _CONNECTING, _OPEN, _CLOSED = 0, 1, 2
 _CLOSE_WAIT_MS = 1000  # after our close frame, how long the peer's is waited for
 _H = (("Content-Type", "text/plain; charset=utf-8"),)
-
-
-class WebSocketDisconnect(Exception):
-    """The connection is closed: `code` is the close code (1000 normal, 1001 going away,
-    1006 gone without a close frame, ...) and `reason` the peer's or ours."""
-
-    def __init__(self, code=1000, reason=""):
-        Exception.__init__(self, code, reason)
-        self.code = code
-        self.reason = reason
 
 
 def _token_in(value, token):

@@ -1,8 +1,9 @@
-"""Which implementation of the parser and the network loop is in use.
+"""Which implementation of the parser, the network loop and WebSocket frames is in use.
 
 `_mfa` (the C module compiled into the firmware / unix binary) when it imports, else the
-package's pure-Python twins (microfastapi.parser, microfastapi.pyserver). Both have the same
-surface (docs/internals.md), so nothing above this module asks which one it got.
+package's pure-Python twins (microfastapi.parser, microfastapi.pyserver, microfastapi.wsframe).
+Both have the same surface (docs/internals.md), so nothing above this module asks which one it
+got.
 
 Set `MFA_BACKEND=pure` in the environment (CPython, unix MicroPython) to force pure Python.
 """
@@ -46,6 +47,25 @@ if _mfa is not None and hasattr(_mfa, "ChunkedDecoder"):
     ChunkedDecoder = _mfa.ChunkedDecoder
 else:
     from .parser import ChunkedDecoder
+
+
+# WebSocket frames: WsReader, WsError, ws_frame, ws_accept. The pure twin is imported on first
+# use (module __getattr__), so an app without WebSockets does not pay its RAM (about 1 KB).
+_WS_NAMES = ("WsReader", "WsError", "ws_frame", "ws_accept")
+if _mfa is not None and hasattr(_mfa, "WsReader"):
+    WsReader = _mfa.WsReader
+    WsError = _mfa.WsError
+    ws_frame = _mfa.ws_frame
+    ws_accept = _mfa.ws_accept
+    WS = "_mfa"
+else:
+    WS = "pure Python"
+
+    def __getattr__(name):
+        if name in _WS_NAMES:
+            from . import wsframe
+            return getattr(wsframe, name)
+        raise AttributeError(name)
 
 
 def chunked_decoder():

@@ -26,12 +26,9 @@ except ImportError:  # pragma: no cover
 from . import backend, log
 from .exceptions import WebSocketDisconnect  # noqa: F401 (also websocket.WebSocketDisconnect)
 
-# The frame layer: _mfa's (C, mfa_ws.c) when it has one, else the pure-Python twin. Chosen
-# here, not in backend.py, so that only an app with WebSocket routes pays its heap.
-if backend._mfa is not None and hasattr(backend._mfa, "WsReader"):
-    from _mfa import WsReader, WsError, ws_frame, ws_accept
-else:
-    from .wsframe import WsReader, WsError, ws_frame, ws_accept
+# The frame layer: _mfa's (C, mfa_ws.c) or the pure-Python twin (wsframe.py), as backend.py
+# chose.
+from .backend import WsReader, WsError, ws_frame, ws_accept
 
 try:
     from time import ticks_ms as _ticks, ticks_diff as _ticks_diff
@@ -321,6 +318,7 @@ class WebSocket:
             self.srv.stream_end(self.raw)  # what is queued leaves, then the connection closes
         except Exception:
             pass
+        self._flag.set()  # a task waiting in receive() sees the close
 
     def _gone(self):
         """The connection died (reset, or closed without a close frame): 1006."""
@@ -333,6 +331,7 @@ class WebSocket:
                 self.srv.abort(self.raw)
             except Exception:
                 pass
+            self._flag.set()
 
     # ---- driven by the app's serve loop ---------------------------------------------------
 

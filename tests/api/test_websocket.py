@@ -49,8 +49,12 @@ KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 
 
 def handshake(srv, path="/ws/echo", extra=b"", key=KEY, version=b"13", http=b"1.1",
-              upgrade=b"websocket", connection=b"Upgrade"):
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+              upgrade=b"websocket", connection=b"Upgrade", rcvbuf=None):
+    s = socket.socket()
+    s.settimeout(5)
+    if rcvbuf:  # (before connecting: the window the client offers is set by then)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.connect(("127.0.0.1", srv.port))
     req = (b"GET %s HTTP/%s\r\nHost: x\r\nUpgrade: %s\r\nConnection: %s\r\n"
            b"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: %s\r\n\r\n"
            % (path.encode(), http, upgrade, connection, key.encode(), version))
@@ -283,8 +287,7 @@ def test_push_at_link_speed_and_a_client_that_never_reads(srv):
     # A client that never reads: the server's queue fills, the handler waits (it is not
     # buffered in RAM), the write timeout resets the connection, everyone else is served.
     before = state(srv)
-    s, _ = handshake(srv, "/ws/push?n=100000&size=1000")
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s, _ = handshake(srv, "/ws/push?n=100000&size=1000", rcvbuf=4096)
     for _ in range(20):
         assert srv.request("GET", "/json").status_code == 200
     mid = state(srv)
@@ -340,3 +343,77 @@ def test_testclient_websocket():
             ws.receive()
         assert e.value.code == 1009
     assert client.get("/json").json() == {"ok": True}
+
+
+# ---- server-sent events and broadcast ----------------------------------------------------------
+
+def sse_lines(srv, path, until, timeout=5):
+    """The raw text of an event stream, read until `until` is in it (or the stream ends)."""
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+    data = b""
+    t0 = time.monotonic()
+    while until.encode() not in data and time.monotonic() - t0 < timeout:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    return s, data
+
+
+def test_event_stream_kinds(srv):
+    r = srv.request("GET", "/sse/kinds")
+    assert r.headers["Content-Type"] == "text/event-stream"
+    assert r.headers["Cache-Control"] == "no-cache"
+    assert r.text == ("data: plain\n\n" "data: two\ndata: lines\n\n" 'data: {"t": 21.5}\n\n'
+                      'event: relay\nid: 7\nretry: 2000\ndata: {"on": true}\n\n'
+                      ": hello\nevent: note\ndata: x\n\n")
+
+
+def test_broadcast_to_websocket_and_sse_clients_and_keep_alive(srv):
+    socks = [sse_lines(srv, "/sse/hub", "\r\n\r\n")[0] for _ in range(2)]
+    with connect(url(srv, "/ws/hub"), open_timeout=5) as w1, \
+            connect(url(srv, "/ws/hub"), open_timeout=5) as w2:
+        assert wait_for(lambda: srv.request("POST", "/publish?msg=probe").json()["hub"] == 4)
+        for w in (w1, w2):
+            while w.recv(timeout=5) != "probe":
+                pass
+        assert srv.request("POST", "/publish?msg=reading").json()["subscribers"] == 4
+        assert w1.recv(timeout=5) == "reading" and w2.recv(timeout=5) == "reading"
+        w1.send("relay on")   # a command from one client reaches every one
+        assert w1.recv(timeout=5) == "echo: relay on" and w2.recv(timeout=5) == "echo: relay on"
+        for s in socks:
+            data = b""
+            while b"echo: relay on" not in data:
+                data += s.recv(65536)
+            assert b"data: reading\n\n" in data
+        time.sleep(0.5)
+        for s in socks:  # nothing published for 300 ms: a keep-alive comment
+            assert b":\n\n" in s.recv(65536)
+    for s in socks:  # the SSE clients go away: their subscriptions end, their slots free
+        s.close()
+    assert wait_for(lambda: srv.request("POST", "/publish?msg=x").json()["hub"] == 0)
+
+
+def test_broadcast_drops_a_client_that_does_not_keep_up(srv):
+    """One WebSocket client never reads: its queue (4 messages) fills, it is dropped, the
+    others get every message; publishing never waits for it."""
+    s, head = handshake(srv, "/ws/hub", rcvbuf=4096)
+    with connect(url(srv, "/ws/hub"), open_timeout=5) as fast:
+        assert wait_for(lambda: srv.request("POST", "/publish?msg=probe").json()["hub"] == 2)
+        while fast.recv(timeout=5) != "probe":
+            pass
+        got = 0
+        hub = 2
+        for burst in range(400):  # (bursts within the queue's 4: a fast client keeps up)
+            t0 = time.monotonic()
+            hub = srv.request("POST", "/publish?msg=z&times=16000&n=3").json()["hub"]
+            assert time.monotonic() - t0 < 5  # publishing never waits for the slow one
+            for i in range(3):
+                assert fast.recv(timeout=5).endswith(" %d" % i)
+                got += 1
+            if hub == 1:
+                break  # the slow one is gone (once the kernel's buffers were full)
+        assert hub == 1 and got == 3 * (burst + 1)
+        assert state(srv)["unsent"] < 1 << 20
+    s.close()

@@ -13,6 +13,12 @@
     GET /state              {"websockets": open WebSockets, "connections", "mem_alloc", ...}
     GET /events?n=N         server-sent events (an awaiting async iterator)
     GET /json               {"ok": true}
+    WS  /ws/hub             subscribed to `hub` (broadcast.Broadcast, max_queue=4); what the
+                            client sends is published as "echo: ..."
+    GET /sse/hub            an event stream of `hub` (keep-alive comment every 300 ms)
+    POST /publish?msg=M&n=N&times=T publishes M repeated T times (N times, with its number
+                            appended when N > 1)
+    GET /sse/kinds          one event of each kind (multi-line data, JSON, event/id/retry)
 """
 import sys
 
@@ -23,6 +29,8 @@ except ImportError:  # pragma: no cover
 
 from microfastapi import MicroFastApi, StreamingResponse, WebSocketDisconnect
 from microfastapi.pieces import AsyncPieces
+from microfastapi.broadcast import Broadcast
+from microfastapi.sse import EventSourceResponse, ServerSentEvent
 
 app = MicroFastApi(title="ws test")
 app.body_timeout_ms = 2000  # a client that stops reading is reset after 2 s (the write timeout)
@@ -134,6 +142,41 @@ def events(req):
 @app.get("/json")
 def ok(req):
     return {"ok": True}
+
+
+hub = Broadcast(max_queue=4)
+
+
+@app.websocket("/ws/hub")
+async def hub_ws(ws):
+    await ws.accept()
+    await hub.serve(ws, on_message=lambda m: hub.publish("echo: %s" % m))
+
+
+@app.get("/sse/hub")
+def hub_sse(req):
+    return EventSourceResponse(hub.subscribe(), ping_ms=300)
+
+
+@app.post("/publish")
+def publish(req):
+    msg = req.query.get("msg", "hi") * int(req.query.get("times", "1"))
+    n = int(req.query.get("n", "1"))
+    count = 0
+    for i in range(n):
+        count = hub.publish(msg if n == 1 else "%s %d" % (msg, i))
+    return {"subscribers": count, "hub": len(hub)}
+
+
+@app.get("/sse/kinds")
+def kinds(req):
+    return EventSourceResponse([
+        "plain",
+        "two\nlines",
+        {"t": 21.5},
+        ServerSentEvent({"on": True}, event="relay", id=7, retry=2000),
+        {"sse": True, "data": "x", "event": "note", "comment": "hello"},
+    ])
 
 
 if __name__ == "__main__":

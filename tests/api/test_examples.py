@@ -45,6 +45,20 @@ tok = {"Authorization": "Bearer change-this-token"}
 assert p.put("/secure/relay/2/off", headers=tok).json() == {"relay": 2, "on": False, "by": "home-automation"}
 assert p.put("/secure/relay/2/on", headers={"Authorization": "Bearer nope"}).status_code == 401
 assert p.get("/relay/2").json()["on"] is False
+import dashboard
+d = TestClient(dashboard.app)
+assert "Pico dashboard" in d.get("/").text and "new WebSocket" in d.get("/").text
+with d.websocket_connect("/ws") as ws:
+    first = ws.receive_json()
+    assert isinstance(first["celsius"], float) and first["relay"] is False
+    ws.send_text('{"relay": true}')
+    assert ws.receive_json()["relay"] is True
+    ws.send_text("not json")            # ignored
+    dashboard.readings.publish(dashboard.reading())
+    assert ws.receive_json()["relay"] is True
+    assert d.put("/relay/false").json() == {"relay": False}
+    assert ws.receive_json()["relay"] is False
+assert d.put("/relay/maybe").status_code == 400
 print("EXAMPLES OK")
 """
 

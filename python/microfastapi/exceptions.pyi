@@ -9,3 +9,8 @@ class HTTPException(Exception):
 class RequestValidationError(Exception):
     errors: list[dict[str, Any]]
     def __init__(self, errors: list[dict[str, Any]]) -> None: ...
+
+class WebSocketDisconnect(Exception):
+    code: int
+    reason: str
+    def __init__(self, code: int = ..., reason: str = ...) -> None: ...

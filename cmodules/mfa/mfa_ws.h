@@ -67,7 +67,7 @@
 // True for a close code a peer may send (RFC 6455 7.4; 1004-1006 and 1015 are never sent).
 bool mfa_ws_close_code_valid(unsigned code);
 
-// ---- SHA-1, base64, the handshake ----------------------------------------------------------------
+// ---- SHA-1, base64, the handshake ---------------------------------------------------------------
 
 typedef struct _mfa_sha1_t {
     uint32_t h[5];

@@ -9,9 +9,11 @@
 
 #include "py/obj.h"
 
-extern const mp_obj_type_t mfa_type_WsReader;               // WsReader(max_message=4096, client=False)
-extern const mp_obj_type_t mfa_type_WsError;                // ValueError subclass, args (code, reason)
-extern const mp_obj_fun_builtin_var_t mfa_ws_frame_obj;     // ws_frame(opcode, payload, fin=True, mask=None)
-extern const mp_obj_fun_builtin_fixed_t mfa_ws_accept_obj;  // ws_accept(key) -> str or None
+// WsReader(max_message=4096, client=False); WsError: a ValueError, args (code, reason)
+extern const mp_obj_type_t mfa_type_WsReader;
+extern const mp_obj_type_t mfa_type_WsError;
+// ws_frame(opcode, payload, fin=True, mask=None) -> bytes; ws_accept(key) -> str or None
+extern const mp_obj_fun_builtin_var_t mfa_ws_frame_obj;
+extern const mp_obj_fun_builtin_fixed_t mfa_ws_accept_obj;
 
 #endif // MFA_MODMFA_WS_H

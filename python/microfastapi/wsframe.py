@@ -73,7 +73,7 @@ def _buf(x):
     return bytes(memoryview(x))
 
 
-# ---- masking --------------------------------------------------------------------------------------
+# ---- masking -------------------------------------------------------------------------------------
 
 def apply_mask(data, key, offset=0):
     """data XOR the 4-byte mask key, data[0] being byte `offset` of the payload. One big-int
@@ -88,7 +88,7 @@ def apply_mask(data, key, offset=0):
     return (int.from_bytes(data, "big") ^ m).to_bytes(n, "big")
 
 
-# ---- UTF-8 ----------------------------------------------------------------------------------------
+# ---- UTF-8 ---------------------------------------------------------------------------------------
 
 def utf8_feed(state, data):
     """Validate data incrementally; state is [need, lo, hi] (need -1 once invalid), carried from
@@ -140,7 +140,7 @@ def utf8_valid(data):
     return utf8_feed(st, data) and st[0] == 0
 
 
-# ---- the handshake --------------------------------------------------------------------------------
+# ---- the handshake -------------------------------------------------------------------------------
 
 def _b64_char(c):
     return (65 <= c <= 90 or 97 <= c <= 122 or 48 <= c <= 57 or c == 43 or c == 47)
@@ -197,7 +197,7 @@ def ws_accept(key):
     return binascii.b2a_base64(sha1(key + GUID))[:28].decode()
 
 
-# ---- frames ---------------------------------------------------------------------------------------
+# ---- frames --------------------------------------------------------------------------------------
 
 def ws_frame(opcode, payload, fin=True, mask=None):
     """One frame: opcode 0-15, payload bytes/bytearray/memoryview or str (UTF-8); unmasked (a
@@ -223,7 +223,7 @@ def ws_frame(opcode, payload, fin=True, mask=None):
     return h + mask + apply_mask(payload, mask)
 
 
-# ---- reader ---------------------------------------------------------------------------------------
+# ---- reader --------------------------------------------------------------------------------------
 
 class WsReader:
     """Incremental frame reader. feed(data) takes any slice of the byte stream and returns the

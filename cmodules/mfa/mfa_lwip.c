@@ -481,6 +481,11 @@ static uint32_t adopt_due_in(mfa_lwip_t *tr) {
     return left > 0 ? (uint32_t)left : 0;
 }
 
+void mfa_tr_output_queued(mfa_server_obj_t *srv) {
+    mfa_lwip_t *tr = srv->tr;
+    tr->pending = true;  // the next step sends it (and clears this; cb_sent sets it again)
+}
+
 bool mfa_tr_pending(mfa_server_obj_t *srv) {
     mfa_lwip_t *tr = srv->tr;
     return tr->pending || (tr->adopt_wait && adopt_due_in(tr) == 0);

@@ -412,6 +412,17 @@ void mfa_tr_step(mfa_server_obj_t *srv, uint32_t now) {
     #endif
 }
 
+void mfa_tr_output_queued(mfa_server_obj_t *srv) {
+    #if MFA_POSIX_FILENO
+    mfa_posix_t *t = srv->tr;
+    if (t->epfd >= 0) {
+        ep_sync(srv, t);  // EPOLLOUT for the connection: its socket's room wakes the loop
+    }
+    #else
+    (void)srv;  // (poll() is built from mfa_conn_wants_write each time)
+    #endif
+}
+
 bool mfa_tr_pending(mfa_server_obj_t *srv) {
     mfa_posix_t *t = srv->tr;
     build_fds(srv, t);

@@ -450,6 +450,9 @@ static mp_obj_t mfa_server_stream_send(mp_obj_t self_in, mp_obj_t req, mp_obj_t 
     }
     MFA_TR_ENTER
     mfa_resp_err_t e = mfa_conn_stream_send(&srv->pool, c, p, len, MP_OBJ_TO_PTR(keep), now_ms());
+    if (e == MFA_RESP_OK && mfa_conn_wants_write(c)) {
+        mfa_tr_output_queued(srv);
+    }
     MFA_TR_EXIT
     if (e == MFA_RESP_BUSY) {
         return mp_const_false;
@@ -560,6 +563,11 @@ static mp_obj_t mfa_server_readable(mp_obj_t self_in) {
     mfa_server_obj_t *srv = get_server(self_in);
     if (srv->raw_reqs == NULL) {
         return mp_const_none;
+    }
+    for (size_t i = 0; i < srv->pool.n; i++) {
+        if (srv->conns[i].state != MFA_CONN_RAW) {
+            srv->raw_reqs[i] = MP_OBJ_NULL;  // (a pipe that ended: its request may go)
+        }
     }
     mp_obj_t list = mp_const_none;
     size_t from = 0;

@@ -80,6 +80,10 @@ void mfa_tr_step(mfa_server_obj_t *srv, uint32_t now_ms);
 bool mfa_tr_pending(mfa_server_obj_t *srv);
 // Block until network work may be pending, or timeout_ms (< 0: forever).
 void mfa_tr_wait(mfa_server_obj_t *srv, mp_int_t timeout_ms);
+// Bytes were queued on a connection outside mfa_tr_step (a stream's small pieces gather, see
+// MFA_CONN_FLUSH_AT): make the next wait wake for them (lwIP: pending; POSIX: the epoll set
+// asks for the socket's room), or they would wait for the next unrelated wake-up.
+void mfa_tr_output_queued(mfa_server_obj_t *srv);
 // Close the listener (connections are closed by the binding through the pool).
 void mfa_tr_close(mfa_server_obj_t *srv);
 // Whether the peer of c has gone: reset, or closed (half-closed) its side with nothing unread

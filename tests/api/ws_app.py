@@ -7,6 +7,7 @@
     WS  /ws/fail            raises before accepting: 500
     WS  /ws/crash           accepts, then raises: close 1011
     WS  /ws/small           echo with max_message=64 (1009 beyond)
+    WS  /ws/big             echo with max_message=65536 (tests/ws/test_conformance.py, section 1)
     WS  /ws/text            receive_text: a binary message closes 1003
     WS  /ws/push?n=N&size=S sends N messages of S bytes as fast as the client takes them
     WS  /ws/hold            accepts and never reads (its client's messages pile up in TCP)
@@ -79,6 +80,13 @@ async def crash(ws):
 
 @app.websocket("/ws/small", max_message=64)
 async def small(ws):
+    await ws.accept()
+    async for msg in ws:
+        await ws.send(msg)
+
+
+@app.websocket("/ws/big", max_message=65536)
+async def big(ws):
     await ws.accept()
     async for msg in ws:
         await ws.send(msg)

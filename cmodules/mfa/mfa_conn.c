@@ -965,10 +965,8 @@ static bool keep_alive(const mfa_conn_t *c) {
     return (c->flags & MFA_CF_KEEP_ALIVE) && !(c->flags & MFA_CF_PEER_EOF);
 }
 
-// The request of c has been answered: drop its bytes and get ready for the next one.
-static void conn_finish(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
-    bool keep = keep_alive(c);
-    pool->stats.responses++;
+// Drop the answered request's head and body from c (bytes behind them move to the front).
+static void request_drop(mfa_pool_t *pool, mfa_conn_t *c) {
     size_t used = c->head_len;
     if (!(c->flags & (MFA_CF_BODY_EXT | MFA_CF_CHUNKED_IN)) && c->content_length > 0) {
         used += (size_t)c->content_length;
@@ -982,6 +980,13 @@ static void conn_finish(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
     c->last_len = 0;
     c->content_length = -1;
     body_free(pool, c);
+}
+
+// The request of c has been answered: drop its bytes and get ready for the next one.
+static void conn_finish(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
+    bool keep = keep_alive(c);
+    pool->stats.responses++;
+    request_drop(pool, c);
     c->gen++;
     c->flags &= (uint16_t) ~MFA_CF_REQUEST;
     c->started_ms = c->last_used_ms = now;
@@ -1253,20 +1258,7 @@ mfa_resp_err_t mfa_conn_upgrade(mfa_pool_t *pool, mfa_conn_t *c, int status,
         return e;
     }
     pool->stats.responses++;
-    // The request's bytes go; what the client sent behind them is the pipe's first input.
-    size_t used = c->head_len;
-    if (!(c->flags & (MFA_CF_BODY_EXT | MFA_CF_CHUNKED_IN)) && c->content_length > 0) {
-        used += (size_t)c->content_length;
-    }
-    if (used > c->in_len) {
-        used = c->in_len;
-    }
-    memmove(c->in, c->in + used, c->in_len - used);
-    c->in_len -= used;
-    c->head_len = 0;
-    c->last_len = 0;
-    c->content_length = -1;
-    body_free(pool, c);
+    request_drop(pool, c);  // what the client sent behind the request is the pipe's first input
     c->state = MFA_CONN_RAW;
     c->flags = (uint16_t)((c->flags & (MFA_CF_PEER_EOF | MFA_CF_REUSED)) | MFA_CF_HANDED
         | MFA_CF_STREAMING);

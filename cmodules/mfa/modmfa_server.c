@@ -293,6 +293,9 @@ static MP_DEFINE_CONST_FUN_OBJ_1(mfa_server_poll_obj, mfa_server_poll);
 
 #define MFA_MAX_RESP_HEADERS (32)
 
+static void raise_resp(mfa_resp_err_t e);
+
+// The app's (name, value) pairs, checked (ValueError for CR, LF or NUL in one).
 static size_t get_headers(mp_obj_t list, mfa_header_t *out) {
     if (list == mp_const_none) {
         return 0;
@@ -312,6 +315,10 @@ static size_t get_headers(mp_obj_t list, mfa_header_t *out) {
         }
         out[i].name = mp_obj_str_get_data(pair[0], &out[i].name_len);
         out[i].value = mp_obj_str_get_data(pair[1], &out[i].value_len);
+        if (!mfa_conn_header_ok(out[i].name, out[i].name_len)
+            || !mfa_conn_header_ok(out[i].value, out[i].value_len)) {
+            raise_resp(MFA_RESP_BAD_HEADER);  // (before anything is queued)
+        }
     }
     return n;
 }
@@ -383,12 +390,6 @@ static mp_obj_t mfa_server_respond(size_t n_args, const mp_obj_t *args) {
     mp_int_t status = get_status(args[2]);
     mfa_header_t hs[MFA_MAX_RESP_HEADERS];
     size_t nh = get_headers(args[3], hs);
-    for (size_t i = 0; i < nh; i++) {
-        if (!mfa_conn_header_ok(hs[i].name, hs[i].name_len)
-            || !mfa_conn_header_ok(hs[i].value, hs[i].value_len)) {
-            raise_resp(MFA_RESP_BAD_HEADER);
-        }
-    }
     const uint8_t *p;
     size_t len;
     mp_obj_t keep = body_obj(n_args > 4 ? args[4] : mp_const_none, &p, &len);
@@ -419,12 +420,6 @@ static mp_obj_t mfa_server_stream_start(size_t n_args, const mp_obj_t *args) {
     mfa_header_t hs[MFA_MAX_RESP_HEADERS];
     size_t nh = get_headers(headers, hs);
     mp_int_t st = get_status(status);
-    for (size_t i = 0; i < nh; i++) {
-        if (!mfa_conn_header_ok(hs[i].name, hs[i].name_len)
-            || !mfa_conn_header_ok(hs[i].value, hs[i].value_len)) {
-            raise_resp(MFA_RESP_BAD_HEADER);
-        }
-    }
     if (!c) {
         return mp_const_none;
     }
@@ -507,12 +502,6 @@ static mp_obj_t mfa_server_upgrade(mp_obj_t self_in, mp_obj_t req, mp_obj_t head
     mfa_conn_t *c = request_conn(srv, req);
     mfa_header_t hs[MFA_MAX_RESP_HEADERS];
     size_t nh = get_headers(headers, hs);
-    for (size_t i = 0; i < nh; i++) {
-        if (!mfa_conn_header_ok(hs[i].name, hs[i].name_len)
-            || !mfa_conn_header_ok(hs[i].value, hs[i].value_len)) {
-            raise_resp(MFA_RESP_BAD_HEADER);
-        }
-    }
     if (!c) {
         mp_raise_OSError(MP_ECONNRESET);
     }

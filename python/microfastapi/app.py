@@ -783,16 +783,7 @@ def _log_events(srv):
                 log.info("client %s:%d: %s", addr, port, kind)
 
 
-try:
-    from time import ticks_ms as _ticks, ticks_diff as _ticks_diff
-except ImportError:
-    import time as _time
-
-    def _ticks():
-        return int(_time.monotonic() * 1000)
-
-    def _ticks_diff(a, b):
-        return a - b
+from .clock import ticks_ms as _ticks, ticks_diff as _ticks_diff
 
 _WS_WHAT = "its WebSocket was open"  # (the _tasks entry of a WebSocket: not reaped)
 _REAP_MS = 50  # how often serve() asks the server whether pending tasks' clients are there

@@ -16,17 +16,7 @@ try:
     import select
 except ImportError:  # pragma: no cover
     import uselect as select
-try:
-    from time import ticks_ms, ticks_diff
-except ImportError:
-    import time as _time
-
-    def ticks_ms():
-        return int(_time.monotonic() * 1000)
-
-    def ticks_diff(a, b):
-        return a - b
-
+from .clock import ticks_ms, ticks_diff
 from .wire import REASONS, Request, check_headers, check_status, encode_body
 from . import log
 

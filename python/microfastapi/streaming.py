@@ -17,16 +17,7 @@ try:
 except ImportError:  # pragma: no cover
     asyncio = None
 
-try:
-    from time import ticks_ms as _ticks, ticks_diff as _ticks_diff
-except ImportError:
-    import time as _time
-
-    def _ticks():
-        return int(_time.monotonic() * 1000)
-
-    def _ticks_diff(a, b):
-        return a - b
+from .clock import ticks_ms as _ticks, ticks_diff as _ticks_diff
 
 # serve() mode: the longest a stream keeps the event loop before the other tasks run (the
 # serve loop among them: other clients wait at most this long for a stream that never blocks)

@@ -30,16 +30,7 @@ from .exceptions import WebSocketDisconnect  # noqa: F401 (also websocket.WebSoc
 # chose.
 from .backend import WsReader, WsError, ws_frame, ws_accept
 
-try:
-    from time import ticks_ms as _ticks, ticks_diff as _ticks_diff
-except ImportError:
-    import time as _time
-
-    def _ticks():
-        return int(_time.monotonic() * 1000)
-
-    def _ticks_diff(a, b):
-        return a - b
+from .clock import ticks_ms as _ticks, ticks_diff as _ticks_diff
 
 # opcodes (RFC 6455 5.2), as WsReader's event kinds
 TEXT, BINARY, CLOSE, PING, PONG = 1, 2, 8, 9, 10

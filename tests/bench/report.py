@@ -397,20 +397,24 @@ def ws_tables(res):
     if rows:
         L.append("### In-process: cycles on the emulated RP2040, µs on unix\n")
         L.append(table(["", "_mfa", "pure", "Microdot", "_mfa/Microdot", "_mfa/pure"], rows))
-        L.append("tests/bench/apps/ws_inproc.py, no network: the client's frame is put where "
-                 "the server's code reads it and the echo taken from where it writes. "
-                 "microfastapi: the real upgrade (route, handler, accept), then per message "
-                 "`app._ws_notes` (the serve loop's wake-up) -> the handler's `receive` -> "
-                 "`srv.recv` -> `WsReader.feed` -> `send` -> `ws_frame` -> `srv.stream_send`, "
-                 "over an in-memory server object (the socket layer and the serve loop's own "
-                 "poll/wait are not in it). Microdot: `app.handle_request` over an in-memory "
-                 "stream (the real handshake), then per message its `WebSocket.receive` "
-                 "(three stream reads, unmasking) and `send` (`awrite`); the in-memory stream "
-                 "answers at once, where asyncio's goes through the poller for each read and "
-                 "write, so this leaves out part of Microdot's cost. Both include the asyncio "
-                 "task switches. Mean of %s messages after %s, GC off; cycles = simulated "
-                 "`ticks_us` x 125. `_mfa` on MFA_PICO, pure and Microdot on MFA_PICO-pure; the "
-                 "unix row is the same driver on the unix binary (%s messages).\n"
+        L.append("tests/bench/apps/ws_inproc.py, no network: each server's socket layer is "
+                 "an in-memory object that asyncio's poller waits on (an `io.IOBase` with "
+                 "`ioctl`, as a socket is), and everything above it is the real code. "
+                 "microfastapi: `app.serve()` itself on an in-memory server (the upgrade "
+                 "request comes out of its `poll()`); per message the poller wakes the serve "
+                 "loop, `_ws_notes` wakes the handler, `receive` -> `recv` -> `WsReader.feed`, "
+                 "`send` -> `ws_frame` -> `stream_send`, and the frame leaves at the loop's next "
+                 "`poll()` (small pieces gather, as in both real servers). Microdot: "
+                 "`app.handle_request` on asyncio's own `Stream` around an in-memory socket "
+                 "(the real handshake); per message `WebSocket.receive` (three stream reads, "
+                 "each through the poller, and the unmasking) and `send` (`awrite`: write, "
+                 "drain). Left out for both: the TCP/IP stack and the socket calls, and for "
+                 "microfastapi the C or pure server's own work inside `poll`/`recv`/"
+                 "`stream_send`. The driver is a third task that puts each frame in and waits "
+                 "for the echo on an `asyncio.Event` (the same for both). Mean of %s messages "
+                 "after %s, GC off; cycles = simulated `ticks_us` x 125. `_mfa` on MFA_PICO, "
+                 "pure and Microdot on MFA_PICO-pure; the unix row is the same driver on the "
+                 "unix binary (%s messages).\n"
                  % (c.get("emu_n"), c.get("emu_warm"), c.get("unix_n")))
     return L
 

@@ -9,7 +9,8 @@
 #     route, websocket.run and the handler's accept() run as when serving. Per message: the
 #     frame into MemServer's buffer -> the poller finds it readable -> the serve loop wakes
 #     (its wait, poll(), events(), _ws_notes -> readable()) -> WebSocket.wake -> the handler's
-#     receive() -> recv -> WsReader.feed -> send() -> ws_frame -> stream_send.
+#     receive() -> recv -> WsReader.feed -> send() -> ws_frame -> stream_send, which queues the
+#     frame; it leaves at the serve loop's next poll(), as in the real servers.
 #   Microdot: app.handle_request over asyncio's own Stream (as asyncio.start_server makes it)
 #     around MemSocket instead of a socket: Request.create, routing, with_websocket's
 #     handshake, then per message: the frame into MemSocket -> ws.receive() -> _read_frame
@@ -53,8 +54,10 @@ def frames(size):
 
 class MemServer(io.IOBase):
     """The server contract (docs/internals.md) for one connection, in memory: poll() hands
-    out `pending` once; the upgraded pipe's input is `inbox`, its output is counted (`sent`,
-    `last`) and sets `ev`. Pollable: readable while a request or a note is waiting."""
+    out `pending` once; the upgraded pipe's input is `inbox`. Output gathers as in both real
+    servers (a piece under MFA_CONN_FLUSH_AT / _OUT_FLUSH waits for the next poll()): poll()
+    "sends" what stream_send queued, counting it (`sent`, `last`) and setting `ev`. Pollable
+    as theirs is: readable while a request, a note or queued output is waiting."""
 
     current = None
 
@@ -63,6 +66,7 @@ class MemServer(io.IOBase):
         self.pending = None
         self.inbox = b""
         self.note = None
+        self.queued = None
         self.sent = 0
         self.last = None
         self.upgraded = False
@@ -71,10 +75,16 @@ class MemServer(io.IOBase):
 
     def ioctl(self, req, arg):
         if req == _POLL:
-            return arg & _RD if self.pending is not None or self.note is not None else 0
+            return arg & _RD if self.pending is not None or self.note is not None or \
+                self.queued is not None else 0
         return 0
 
     def poll(self):
+        if self.queued is not None:
+            self.last = self.queued
+            self.queued = None
+            self.sent += 1
+            self.ev.set()
         r = self.pending
         self.pending = None
         return r
@@ -96,9 +106,9 @@ class MemServer(io.IOBase):
         return d
 
     def stream_send(self, req, data):
-        self.last = data
-        self.sent += 1
-        self.ev.set()
+        if self.queued is not None:  # (one frame per message here; never more)
+            raise RuntimeError("a second frame before the first left")
+        self.queued = data
         return True
 
     def stream_end(self, req):

@@ -537,14 +537,16 @@ class MicroFastApi(APIRouter):
         self._spawn(raw, srv, ws_task, _WS_WHAT)
 
     def _ws_notes(self, srv):
-        """Wake the WebSockets whose connections received bytes."""
+        """Wake the WebSockets whose connections received bytes; True when there were any."""
         rl = srv.readable()
-        if rl:
-            for r in rl:
-                for ws in self._wss:
-                    if ws.raw is r:
-                        ws.wake()
-                        break
+        if not rl:
+            return False
+        for r in rl:
+            for ws in self._wss:
+                if ws.raw is r:
+                    ws.wake()
+                    break
+        return True
 
     def _pump_all(self):
         streams = self._streams
@@ -708,8 +710,7 @@ class MicroFastApi(APIRouter):
                                 self._ws_tick(srv)
                     continue
                 _log_events(srv)
-                if self._wss:
-                    self._ws_notes(srv)
+                woke = self._wss and self._ws_notes(srv)
                 if self._tasks:
                     now = _ticks()
                     if _ticks_diff(now, reaped) >= _REAP_MS:
@@ -717,6 +718,12 @@ class MicroFastApi(APIRouter):
                         self._reap(srv)
                         if self._wss:
                             self._ws_tick(srv)
+                    if woke:
+                        # The woken handlers run now; the poll() after it sends what they
+                        # queued (small pieces gather until a poll), instead of a second
+                        # wake-up of this loop for each message.
+                        await asyncio.sleep(0)
+                        continue
                     await _wait_readable(srv, _REAP_MS)
                     continue
                 await _wait_readable(srv, _STOP_CHECK_MS)

@@ -148,93 +148,102 @@ class WebSocket:
 
     # ---- receiving ----------------------------------------------------------------------
 
-    async def receive(self):
-        """The next message: str (text) or bytes (binary). Pings are answered on the way."""
+    # receive() and __anext__ hand out _receive's coroutine rather than awaiting it, and the
+    # send methods _send_frame's: one coroutine object per message each way instead of two or
+    # three (each one is heap, 100-200 bytes).
+    def receive(self):
+        """The next message: str (text) or bytes (binary). Pings are answered on the way.
+        (Returns the awaitable: `await websocket.receive()`.)"""
+        return self._receive(False)
+
+    async def _receive(self, stop):
+        """receive(); with `stop` (async for) StopAsyncIteration instead of
+        WebSocketDisconnect."""
         if self._state == _CONNECTING:
             raise RuntimeError("accept() the WebSocket first")
-        while True:
-            while self._events:
-                ev = self._events.pop(0)
-                kind = ev[0]
-                if kind == TEXT or kind == BINARY:
-                    return ev[1]
-                if kind == PING:
-                    await self._send_frame(PONG, ev[1])
-                elif kind == PONG:
-                    self._ping_at = None
-                elif kind == CLOSE:
-                    await self._peer_closed(ev[1], ev[2])
-            if self._state == _CLOSED:
-                raise WebSocketDisconnect(self.close_code, self.close_reason)
-            try:
-                data = self.srv.recv(self.raw)
-            except OSError:
-                self._gone()
-                continue
-            if data is None:  # the peer closed TCP without a close frame
-                self._gone()
-                continue
-            if data:
-                self._rx_at = _ticks()
+        try:
+            while True:
+                while self._events:
+                    ev = self._events.pop(0)
+                    kind = ev[0]
+                    if kind == TEXT or kind == BINARY:
+                        return ev[1]
+                    if kind == PING:
+                        await self._send_frame(PONG, ev[1])
+                    elif kind == PONG:
+                        self._ping_at = None
+                    elif kind == CLOSE:
+                        await self._peer_closed(ev[1], ev[2])
+                if self._state == _CLOSED:
+                    raise WebSocketDisconnect(self.close_code, self.close_reason)
                 try:
-                    self._events = self._reader.feed(data)
-                except WsError as e:
-                    await self._fail(e.args[0], e.args[1])
-                continue
-            self._flag.clear()
-            await self._flag.wait()  # set by the serve loop (wake()) when bytes arrive
+                    data = self.srv.recv(self.raw)
+                except OSError:
+                    self._gone()
+                    continue
+                if data is None:  # the peer closed TCP without a close frame
+                    self._gone()
+                    continue
+                if data:
+                    self._rx_at = _ticks()
+                    try:
+                        self._events = self._reader.feed(data)
+                    except WsError as e:
+                        await self._fail(e.args[0], e.args[1])
+                    continue
+                self._flag.clear()
+                await self._flag.wait()  # set by the serve loop (wake()) when bytes arrive
+        except WebSocketDisconnect:
+            if stop:
+                raise StopAsyncIteration
+            raise
 
     async def receive_text(self):
-        m = await self.receive()
+        m = await self._receive(False)
         if type(m) is not str:
             await self._fail(1003, "text message expected")
         return m
 
     async def receive_bytes(self):
-        m = await self.receive()
+        m = await self._receive(False)
         if type(m) is str:
             await self._fail(1003, "binary message expected")
         return m
 
     async def receive_json(self):
         """The next message parsed as JSON (ValueError when it is not JSON)."""
-        return json.loads(await self.receive())
+        return json.loads(await self._receive(False))
 
     def __aiter__(self):
         return self
 
-    async def __anext__(self):
-        try:
-            return await self.receive()
-        except WebSocketDisconnect:
-            raise StopAsyncIteration
+    def __anext__(self):
+        return self._receive(True)
 
     # ---- sending ------------------------------------------------------------------------
 
-    async def send_text(self, s):
-        await self._send_frame(TEXT, s)
+    def send_text(self, s):
+        return self._send_frame(TEXT, s)
 
-    async def send_bytes(self, b):
-        await self._send_frame(BINARY, b)
+    def send_bytes(self, b):
+        return self._send_frame(BINARY, b)
 
-    async def send(self, data):
-        """A text message for a str, a binary message for bytes."""
-        await self._send_frame(TEXT if type(data) is str else BINARY, data)
+    def send(self, data):
+        """A text message for a str, a binary message for bytes. (Returns the awaitable:
+        `await websocket.send(data)`.)"""
+        return self._send_frame(TEXT if type(data) is str else BINARY, data)
 
-    async def send_json(self, obj):
-        await self._send_frame(TEXT, json.dumps(obj))
+    def send_json(self, obj):
+        return self._send_frame(TEXT, json.dumps(obj))
 
     async def _send_frame(self, opcode, payload):
+        """Queue one whole frame; while the connection's queue is full (the peer reads
+        slowly) this waits, so a slow peer slows its sender instead of filling RAM."""
         if self._state != _OPEN or (self._close_sent and opcode != CLOSE):
             if self._state == _CONNECTING:
                 raise RuntimeError("accept() the WebSocket first")
             raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
         frame = ws_frame(opcode, payload)
-        await self._send_raw(frame)
-
-    async def _send_raw(self, frame):
-        """Queue one whole frame; while the connection's queue is full (the peer reads
-        slowly) this waits, so a slow peer slows its sender instead of filling RAM."""
         pause = 1
         while True:
             try:

@@ -288,6 +288,140 @@ def goals(res):
     return rows
 
 
+# ---- WebSocket (run.py's "ws" section, tests/bench/ws_bench.py) ----------------------------
+
+WS_GOALS = ((5.0, True), (0.25, False))  # issue 13: messages/s >= 5x, heap per message <= 1/4
+
+
+def ws_goals(ws):
+    """The two goals of issue 13, as _goal_row rows, from one run's res["ws"]."""
+    host = index(ws.get("host") or [], "impl", "conns")
+    rs = [("%d client%s" % (c, "" if c == 1 else "s"),
+           ratio(host.get(("mfa", c), {}).get("msgs_s"), host.get(("microdot", c), {})
+                 .get("msgs_s"))) for c in sorted({k[1] for k in host})]
+    rows = [_goal_row("WebSocket echo messages/s vs Microdot", rs, WS_GOALS[0][0], True,
+                      "unix, 32-byte text echo")]
+    heap = index(ws.get("heap") or [], "impl")
+    inp = index(ws.get("inproc") or [], "impl", "firmware")
+    rs = [("unix, whole server", ratio(heap.get(("mfa",), {}).get("heap_per_msg_b"),
+                                      heap.get(("microdot",), {}).get("heap_per_msg_b"))),
+          ("RP2040 in-process", ratio(inp.get(("mfa", "MFA_PICO"), {}).get("heap_per_msg_b"),
+                                      inp.get(("microdot", "MFA_PICO-pure"), {})
+                                      .get("heap_per_msg_b")))]
+    rows.append(_goal_row("WebSocket heap per message vs Microdot", rs, WS_GOALS[1][0], False,
+                          "unix (whole server) and RP2040 (in-process)"))
+    return rows
+
+
+def ws_tables(res):
+    """The WebSocket section of report.md, as a list of markdown blocks."""
+    ws = res.get("ws") or {}
+    L = ["## WebSocket echo (issue 13)\n"]
+    if not ws.get("host") and not ws.get("inproc"):
+        L.append("Not run in this invocation.\n")
+        return L
+    c = ws.get("config", {})
+    L.append("tests/bench/ws_bench.py: one %s-byte text message echoed, over and over, by "
+             "tests/bench/apps/ws_mfa_app.py (microfastapi, `_mfa` and forced pure) and "
+             "ws_microdot_app.py (Microdot 2.7, `microdot.websocket.with_websocket`), all on "
+             "`build/unix/micropython`. The client is this machine's CPython with raw sockets "
+             "and one pre-built masked frame; each connection waits for its echo before sending "
+             "again (closed loop), %s s per cell; the servers take turns, %s round(s), and a "
+             "cell shows the round with the median rate.\n"
+             % (ws.get("size"), c.get("seconds"), c.get("rounds")))
+    L.append("### Goals (issue 13)\n")
+    L.append(table(["goal", "where", "measured (_mfa ratio)", "goal", "status"], ws_goals(ws)))
+    host = ws.get("host") or []
+    if host:
+        idx = index(host, "impl", "conns")
+        rows, lat = [], []
+        for conns in sorted({r["conns"] for r in host}):
+            v = [idx.get((s, conns), {}) for s in IMPLS]
+            ceil = idx.get(("ceiling", conns), {})
+            rows.append([conns] + vs_others([x.get("msgs_s") for x in v], fnum)
+                        + [fnum(ceil.get("msgs_s")),
+                           "/".join(fnum(100 * x["client_cpu"]) + "%" if x else "—"
+                                    for x in v)])
+            lat.append([conns] + ["%s / %s" % (fnum(x.get("p50_ms"), "%.3f"),
+                                               fnum(x.get("p99_ms"), "%.3f")) for x in v]
+                       + [fx(ratio(v[0].get("p50_ms"), v[2].get("p50_ms")))])
+        L.append("### Messages per second (round trips, all connections together)\n")
+        L.append(table(["clients", "_mfa", "pure", "Microdot", "_mfa/Microdot", "_mfa/pure",
+                        "client ceiling", "client CPU (_mfa/pure/Microdot)"], rows))
+        L.append("\"Client ceiling\" is the same client against a CPython server that answers "
+                 "each frame with the prepared echo and does nothing else; \"client CPU\" is "
+                 "the client's CPU time over the run as a share of one core. Where a server's "
+                 "rate is well below the ceiling and the client is far from 100%%, the client is "
+                 "not what limits it. The rounds of each cell: %s.\n" % "; ".join(
+                     "%s c=%d %s" % (SHORT.get(r["impl"], r["impl"]), r["conns"],
+                                     "/".join(fnum(x) for x in r.get("rounds", [])))
+                     for r in host))
+        L.append("### Round-trip latency, p50 / p99 ms\n")
+        L.append(table(["clients", "_mfa", "pure", "Microdot", "p50 _mfa/Microdot"], lat))
+    heap = index(ws.get("heap") or [], "impl")
+    inp = index(ws.get("inproc") or [], "impl", "firmware")
+    hv = [heap.get((s,), {}) for s in IMPLS]
+    rows = []
+    if heap:
+        rows.append(["per idle open WebSocket (unix, 16 open)"]
+                    + vs_others([x.get("heap_per_conn_b") for x in hv], fnum))
+        rows.append(["per echoed message (unix, whole server)"]
+                    + vs_others([x.get("heap_per_msg_b") for x in hv], fnum))
+    for fw, lbl in (("unix", "per echoed message (unix, in-process)"),
+                    ("MFA_PICO", "per echoed message (RP2040, in-process)")):
+        v = [inp.get((s, fw if fw == "unix" or s == "mfa" else "MFA_PICO-pure"), {})
+             .get("heap_per_msg_b") for s in IMPLS]
+        if any(x is not None for x in v):
+            rows.append([lbl] + vs_others(v, fnum))
+    if rows:
+        L.append("### Heap bytes\n")
+        L.append(table(["heap bytes", "_mfa", "pure", "Microdot", "_mfa/Microdot", "_mfa/pure"],
+                       rows))
+        L.append("Per connection: `gc.mem_alloc()` after `gc.collect()` (GET /_mem) with 16 "
+                 "idle WebSockets open, minus the same with none, divided by 16. Per message "
+                 "(unix, whole server): the growth of `gc.mem_alloc()` with the GC disabled "
+                 "(GET /_gc_off ... /_gc_on) over k=%s and k=%s echoes on one WebSocket, the "
+                 "difference divided by %s, so the two HTTP requests cancel out: everything the "
+                 "server process allocates per message (loop, socket layer, WebSocket code, "
+                 "handler). In-process: see below.\n"
+                 % (c.get("k1"), c.get("k2"), (c.get("k2") or 0) - (c.get("k1") or 0)))
+    rows = []
+    v = [inp.get((s, FIRMWARE_WS[s]), {}) for s in IMPLS]
+    if any(v):
+        rows.append(["cycles per message, RP2040"] + vs_others([x.get("cycles") for x in v],
+                                                                fcomma))
+    u = [inp.get((s, "unix"), {}) for s in IMPLS]
+    if any(u):
+        rows.append(["µs per message, unix"] + vs_others([x.get("us") for x in u],
+                                                          lambda x: fnum(x, "%.1f")))
+    if rows:
+        L.append("### In-process: cycles on the emulated RP2040, µs on unix\n")
+        L.append(table(["", "_mfa", "pure", "Microdot", "_mfa/Microdot", "_mfa/pure"], rows))
+        L.append("tests/bench/apps/ws_inproc.py, no network: each server's socket layer is "
+                 "an in-memory object that asyncio's poller waits on (an `io.IOBase` with "
+                 "`ioctl`, as a socket is), and everything above it is the real code. "
+                 "microfastapi: `app.serve()` itself on an in-memory server (the upgrade "
+                 "request comes out of its `poll()`); per message the poller wakes the serve "
+                 "loop, `_ws_notes` wakes the handler, `receive` -> `recv` -> `WsReader.feed`, "
+                 "`send` -> `ws_frame` -> `stream_send`, and the frame leaves at the loop's next "
+                 "`poll()` (small pieces gather, as in both real servers). Microdot: "
+                 "`app.handle_request` on asyncio's own `Stream` around an in-memory socket "
+                 "(the real handshake); per message `WebSocket.receive` (three stream reads, "
+                 "each through the poller, and the unmasking) and `send` (`awrite`: write, "
+                 "drain). Left out for both: the TCP/IP stack and the socket calls, and for "
+                 "microfastapi the C or pure server's own work inside `poll`/`recv`/"
+                 "`stream_send`. The driver is a third task that puts each frame in and waits "
+                 "for the echo on an `asyncio.Event` (the same for both). Mean of %s messages "
+                 "after %s, GC off; cycles = simulated `ticks_us` x 125. `_mfa` on MFA_PICO, "
+                 "pure and Microdot on MFA_PICO-pure; the unix row is the same driver on the "
+                 "unix binary (%s messages).\n"
+                 % (c.get("emu_n"), c.get("emu_warm"), c.get("unix_n")))
+    return L
+
+
+FIRMWARE_WS = {"mfa": "MFA_PICO", "pure": "MFA_PICO-pure", "microdot": "MFA_PICO-pure"}
+
+
 # ---- the report ---------------------------------------------------------------------------
 
 def write_report(res, out):
@@ -507,6 +641,9 @@ def write_report(res, out):
                          "{:,}".format(r["bss"]), "{:,}".format(r["flash"]),
                          ("+{:,}".format(r["flash"] - pure["flash"])) if pure else ""])
         add(table(["build", "text", "data", "bss", "text+data", "_mfa adds"], rows))
+
+    for block in ws_tables(res):
+        add(block)
 
     add("## The floor: a route answered entirely in C\n")
     add("`_mfa` offers no such route: every request goes from `Server.poll()` to Python and "

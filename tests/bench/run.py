@@ -2,7 +2,7 @@
 """The benchmark report (issue 8): everything side by side, in one run.
 
     ./build.sh bench [--quick]          # builds, then runs this with MFA_BUILD set
-    python tests/bench/run.py [--quick] [--out DIR] [--only host,inproc,emu,parse,slip,picow]
+    python tests/bench/run.py [--quick] [--out DIR] [--only host,inproc,emu,parse,ws,slip,picow]
 
 Writes DIR (default build/bench/): results.json (raw numbers, saved after every section),
 report.md and *.png (tests/bench/report.py; `python tests/bench/report.py DIR/results.json`
@@ -20,6 +20,10 @@ Sections:
           Microdot, whose package is compiled with mpy-cross and written to the chip's flash
           filesystem over the raw REPL).
   parse   tests/bench/parse_bench.py (parser alone, issue 3) on both firmware images.
+  ws      tests/bench/ws_bench.py (issue 13): WebSocket echo (tests/bench/apps/ws_*_app.py) on
+          the unix binary, _mfa, pure and Microdot 2.7's microdot.websocket: messages/s and
+          p50/p99 with 1 and 16 clients, heap per open WebSocket and per echoed message; then
+          in-process on unix (us) and on the emulated RP2040 (cycles and heap per message).
   slip    root only: each server on the emulated chip, real HTTP over the SLIP link from a
           network namespace (tests/net): requests per simulated second, free heap idle and with
           8 open keep-alive connections.
@@ -51,6 +55,7 @@ sys.path.insert(0, str(HERE))
 
 import parse_bench  # noqa: E402
 import server_bench  # noqa: E402
+import ws_bench  # noqa: E402
 from tests.support import proc_status_kb, wait_listening  # noqa: E402
 
 # ---- what is measured ---------------------------------------------------------------------
@@ -565,7 +570,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="each measurement briefly (CI)")
     ap.add_argument("--out", default=str(BUILD / "bench"))
-    ap.add_argument("--only", default="host,inproc,emu,parse,slip,picow",
+    ap.add_argument("--only", default="host,inproc,emu,parse,ws,slip,picow",
                     help="comma-separated sections to run")
     ap.add_argument("--no-slip", action="store_true", help="skip the SLIP section")
     a = ap.parse_args(argv)
@@ -589,6 +594,7 @@ def main(argv=None):
                "slip_impls": IMPLS,
                "picow_n": 20, "picow_modes": ["keep-alive", "close"], "picow_apps": ["hello"],
                "picow_impls": IMPLS, "picow_boot": True}
+    cfg["ws"] = dict(ws_bench.QUICK if a.quick else ws_bench.CONFIG)
     cfg["quick"] = a.quick
     cfg["sections"] = sorted(sections)
     out = pathlib.Path(a.out)
@@ -613,6 +619,7 @@ def main(argv=None):
              ("inproc", lambda: run_inproc_unix(cfg, tmp, res)),
              ("emu", lambda: run_emu(cfg, tmp, res)),
              ("parse", lambda: run_parse(cfg, res)),
+             ("ws", lambda: ws_bench.run_all(cfg["ws"], tmp, res)),
              ("slip", lambda: run_slip(cfg, tmp, res)),
              ("picow", lambda: run_picow(cfg, tmp, res))]
     failed = []

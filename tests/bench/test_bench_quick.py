@@ -79,6 +79,28 @@ def test_parse_and_firmware_have_numbers(quick_run):
         assert _number(builds[b]["flash"]) and builds[b]["flash"] > 0
 
 
+def test_ws_has_numbers(quick_run):
+    _, res = quick_run
+    ws = res["ws"]
+    got = {(r["impl"], r["conns"]) for r in ws["host"]}
+    assert got == {(i, c) for i in ("ceiling", "mfa", "pure", "microdot") for c in (1, 16)}, got
+    for r in ws["host"]:
+        assert _number(r["msgs_s"]) and r["msgs_s"] > 0, r
+        assert _number(r["p50_ms"]) and r["p50_ms"] > 0 and _number(r["p99_ms"]), r
+    assert {h["impl"] for h in ws["heap"]} == {"mfa", "pure", "microdot"}
+    for h in ws["heap"]:
+        assert _number(h["heap_per_conn_b"]) and h["heap_per_conn_b"] > 0, h
+        assert _number(h["heap_per_msg_b"]) and h["heap_per_msg_b"] > 0, h
+    got = {(r["impl"], r["firmware"]) for r in ws["inproc"]}
+    assert got == {("mfa", "unix"), ("pure", "unix"), ("microdot", "unix"), ("mfa", "MFA_PICO"),
+                   ("pure", "MFA_PICO-pure"), ("microdot", "MFA_PICO-pure")}, got
+    for r in ws["inproc"]:
+        assert _number(r["heap_per_msg_b"]) and r["heap_per_msg_b"] > 0, r
+        assert _number(r["us"]) and r["us"] > 0, r
+        if r["firmware"] != "unix":
+            assert _number(r["cycles"]) and r["cycles"] > 0, r
+
+
 def test_slip_measured_or_skipped_with_reason(quick_run):
     out, res = quick_run
     slip = res["slip"]
@@ -120,6 +142,8 @@ def test_report_and_plots_written(quick_run):
     report = (out / "report.md").read_text()
     for heading in ("## Goals (issue 8)", "### Throughput, requests/s", "### Latency",
                     "### Peak RSS", "### In-process cycles and heap bytes per request",
+                    "## WebSocket echo (issue 13)", "### Goals (issue 13)",
+                    "### Messages per second", "cycles per message, RP2040",
                     "## The floor", "_mfa/Microdot", "_mfa/pure"):
         assert heading in report, heading
     assert "no data" not in report

@@ -25,8 +25,13 @@ def chromium():
     return exe
 
 
-def text(b, el):
-    return b.js("document.getElementById('%s').textContent" % el)
+def el(name):
+    """A JS expression for an element's text that is '' while the page is still loading."""
+    return "(document.getElementById('%s') || {}).textContent" % name
+
+
+def text(b, name):
+    return b.js(el(name))
 
 
 def test_dashboard_live_over_websocket_and_sse(unix_mfa, chromium, tmp_path):
@@ -38,24 +43,22 @@ def test_dashboard_live_over_websocket_and_sse(unix_mfa, chromium, tmp_path):
     try:
         b.attach_page()
         b.send("Page.navigate", url="http://127.0.0.1:%d/" % port)
-        b.wait_js("document.getElementById('via').textContent == 'WebSocket'", 20)
-        n0 = int(b.wait_js("+document.getElementById('n').textContent > 0 && "
-                           "document.getElementById('n').textContent"))
+        b.wait_js(el("via") + " == 'WebSocket'", 20)
+        n0 = int(b.wait_js("+%s > 0 && %s" % (el("n"), el("n"))))
         # pushed every second: the page's count goes up without a reload
-        b.wait_js("+document.getElementById('n').textContent >= %d" % (n0 + 2), 10)
+        b.wait_js("+%s >= %d" % (el("n"), n0 + 2), 10)
         assert text(b, "t").endswith("\u00b0C") and text(b, "r") == "off"
         with connect("ws://127.0.0.1:%d/ws" % port, open_timeout=5) as other:
             assert json.loads(other.recv(timeout=5))["relay"] is False
             b.js("document.getElementById('b').click(); true")  # the page's command
-            b.wait_js("document.getElementById('r').textContent == 'on'", 10)
+            b.wait_js(el("r") + " == 'on'", 10)
             while not json.loads(other.recv(timeout=5))["relay"]:
                 pass  # the server got the browser's command: every client sees relay on
         # the fallback: the same page over server-sent events
         b.send("Page.navigate", url="http://127.0.0.1:%d/?sse" % port)
-        b.wait_js("document.getElementById('via').textContent == 'server-sent events'", 20)
-        n1 = int(b.wait_js("+document.getElementById('n').textContent > 0 && "
-                           "document.getElementById('n').textContent"))
-        b.wait_js("+document.getElementById('n').textContent >= %d" % (n1 + 2), 10)
+        b.wait_js(el("via") + " == 'server-sent events'", 20)
+        n1 = int(b.wait_js("+%s > 0 && %s" % (el("n"), el("n"))))
+        b.wait_js("+%s >= %d" % (el("n"), n1 + 2), 10)
         assert text(b, "r") == "on"
     finally:
         b.close()

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from tests.emu.emulator import put_file
-from tests.net import attack_cases, ws_cases
+from tests.net import attack_cases
 from tests.net.netns import NetNS
 from tests.net.picow_net import SSID, PicoW
 from tests.net.test_emu_hostile import (DOWNUP_CLIENT, HOSTILE, HOSTILE_APP_PRE, corpus_exchange,
@@ -111,15 +111,6 @@ def test_app_over_wifi(pico):
     try:
         assert "http://10.0.0.2/" in banner, banner
         check_app(pico, "picow", max_time=CURL_MAX_S)
-    finally:
-        _stopped(pico)
-
-
-def test_websocket_over_wifi(pico):
-    """Issue 13 on the product: tests/net/ws_cases.py (echo, 100 round trips, a client that
-    vanishes mid-message frees its slot, 1002 for an unmasked frame)."""
-    try:
-        ws_cases.run(pico, pico.fw, start_timeout=600)
     finally:
         _stopped(pico)
 

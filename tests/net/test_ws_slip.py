@@ -1,5 +1,6 @@
 """WebSocket on the emulated RP2040 over SLIP (issue 13): MFA_PICO (_mfa.Server on lwIP, the C
-frame layer) and MFA_PICO-pure (pyserver on lwIP sockets, wsframe.py); tests/net/ws_cases.py."""
+frame layer) and MFA_PICO-pure (pyserver on lwIP sockets, wsframe.py); tests/net/ws_cases.py.
+(On the Pico W images only MFA_PICO_W runs the cases, test_picow_mfa.py: CI's time.)"""
 import pytest
 
 from tests.net import ws_cases

@@ -112,9 +112,10 @@ def check(res, out):
     assert res["close"] == [0x88, 1002], res
     assert res["again"] == "again" and res["end"]["websockets"] == 0
     assert "Traceback" not in out, out[-3000:]
-    # nothing stays behind per connection: after a second WebSocket the heap is where it was
-    # after the first (the first one imports websocket.py and the frame layer: about 3 KB)
-    assert res["end"]["free"] > res["after_vanish"]["free"] - 1024, res
+    # nothing stays behind per connection: after two more WebSockets the heap is within 2 KB
+    # (fragmentation) of where it was after the first (which imports websocket.py and the
+    # frame layer: about 2.3 KB); one WebSocket costs about 1.8 KB
+    assert res["end"]["free"] > res["after_vanish"]["free"] - 2048, res
 
 
 def report(fw, res):

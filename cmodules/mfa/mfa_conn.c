@@ -8,7 +8,8 @@
 // Request flags cleared when a request ends.
 #define MFA_CF_REQUEST (MFA_CF_KEEP_ALIVE | MFA_CF_HANDED | MFA_CF_CHUNKED_IN | \
     MFA_CF_HEAD_METHOD | MFA_CF_STREAMING | MFA_CF_CHUNKED_OUT | MFA_CF_CONTINUE | \
-    MFA_CF_HTTP10 | MFA_CF_NO_BODY | MFA_CF_BODY_EXT)
+    MFA_CF_HTTP10 | MFA_CF_NO_BODY | MFA_CF_BODY_EXT | MFA_CF_BODY_DEFER | MFA_CF_BODY_PULL | \
+    MFA_CF_BODY_DONE | MFA_CF_COLLECTED)
 
 #define MFA_BUSY_BODY "server busy"
 const char mfa_conn_busy_response[] =
@@ -159,6 +160,11 @@ static void body_free(mfa_pool_t *pool, mfa_conn_t *c) {
     c->body_cap = 0;
 }
 
+// A pulled body with bytes still to come from the client.
+static bool body_pulling(const mfa_conn_t *c) {
+    return (c->flags & (MFA_CF_BODY_PULL | MFA_CF_BODY_DONE)) == MFA_CF_BODY_PULL;
+}
+
 // ---- pool ------------------------------------------------------------------------------------
 
 // A slot back to FREE with nothing in it. What belongs to the slot itself stays: its buffers,
@@ -180,6 +186,7 @@ void mfa_pool_init(mfa_pool_t *pool, mfa_conn_t *conns, size_t n, const mfa_conn
     uint32_t max_body = pool->max_body;
     uint32_t ht = pool->header_timeout_ms, bt = pool->body_timeout_ms, it = pool->idle_timeout_ms;
     uint32_t rate = pool->min_rate, grace = pool->rate_grace_ms;
+    bool stream_bodies = pool->stream_bodies;
     memset(pool, 0, sizeof(*pool));
     pool->io = io;
     pool->ctx = ctx;
@@ -191,6 +198,7 @@ void mfa_pool_init(mfa_pool_t *pool, mfa_conn_t *conns, size_t n, const mfa_conn
     pool->idle_timeout_ms = it;
     pool->min_rate = rate;
     pool->rate_grace_ms = grace;
+    pool->stream_bodies = stream_bodies;
     for (size_t i = 0; i < n; i++) {
         conns[i].index = (uint16_t)i;
         conns[i].gen = 0;
@@ -470,8 +478,9 @@ static void conn_error(mfa_pool_t *pool, mfa_conn_t *c, int status, const char *
     pool->stats.errors++;
     body_free(pool, c);
     c->in_len = 0;
+    c->gen++;  // the request ends here: a handle the application holds is stale (gone)
     c->state = MFA_CONN_CLOSING;
-    c->flags &= (uint16_t) ~MFA_CF_REQUEST;
+    c->flags &= (uint32_t) ~MFA_CF_REQUEST;
     c->started_ms = now;
     char buf[256];
     wbuf_t w = { (uint8_t *)buf, 0, sizeof(buf), false };
@@ -494,7 +503,9 @@ static void conn_error(mfa_pool_t *pool, mfa_conn_t *c, int status, const char *
 
 static void conn_ready(mfa_pool_t *pool, mfa_conn_t *c) {
     c->state = MFA_CONN_READY;
-    pool->stats.requests++;
+    if (!(c->flags & MFA_CF_COLLECTED)) {
+        pool->stats.requests++;  // (a collected body's request was counted when deferred)
+    }
 }
 
 // Room for `need` more body bytes in the external body buffer (grows by doubling).
@@ -506,8 +517,8 @@ static bool body_reserve(mfa_pool_t *pool, mfa_conn_t *c, size_t need) {
     while (cap - c->body_len < need) {
         cap *= 2;
     }
-    if (cap > pool->max_body) {
-        cap = pool->max_body;
+    if (cap > c->body_limit) {
+        cap = c->body_limit;
     }
     void *p = c->body ? pool->io->realloc(pool->ctx, c->body, c->body_cap, cap)
                       : pool->io->alloc(pool->ctx, cap);
@@ -521,7 +532,7 @@ static bool body_reserve(mfa_pool_t *pool, mfa_conn_t *c, size_t need) {
 
 // What the request line and headers say, kept in the slot as offsets into the input buffer.
 static void head_store(mfa_conn_t *c, const mfa_http_request_t *req) {
-    c->flags &= (uint16_t) ~MFA_CF_REQUEST;
+    c->flags &= (uint32_t) ~MFA_CF_REQUEST;
     if (req->flags & MFA_HTTP_F_KEEP_ALIVE) {
         c->flags |= MFA_CF_KEEP_ALIVE;
     }
@@ -564,7 +575,7 @@ static bool body_external(mfa_pool_t *pool, mfa_conn_t *c, size_t cl) {
 static bool body_start(mfa_pool_t *pool, mfa_conn_t *c, unsigned http_flags, uint64_t cl,
     uint32_t now) {
     if (http_flags & MFA_HTTP_F_CONTENT_LENGTH) {
-        if (cl > pool->max_body) {
+        if (cl > c->body_limit) {
             conn_error(pool, c, 413, "request body too large", now);
             return false;
         }
@@ -618,6 +629,18 @@ static bool conn_head(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
     c->last_len = 0;
     head_store(c, &req);
     uint64_t cl = (req.flags & MFA_HTTP_F_CONTENT_LENGTH) ? req.content_length : 0;
+    if (pool->stream_bodies && ((req.flags & MFA_HTTP_F_CHUNKED) || cl > c->in_len - c->head_len)) {
+        // Its body is still on the wire: the application decides (stream it, or have it
+        // collected under its route's limit) before a byte more is read or 100 Continue sent.
+        if (req.flags & MFA_HTTP_F_CONTENT_LENGTH) {
+            c->content_length = (int64_t)cl;
+        }
+        c->flags |= MFA_CF_BODY_DEFER;
+        c->started_ms = now;
+        conn_ready(pool, c);
+        return false;
+    }
+    c->body_limit = pool->max_body;
     return body_start(pool, c, req.flags, cl, now);
 }
 
@@ -636,7 +659,7 @@ static bool body_chunked(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
         return false;
     }
     if (out_n) {
-        if (c->body_len + out_n > pool->max_body) {
+        if (c->body_len + out_n > c->body_limit) {
             conn_error(pool, c, 413, "request body too large", now);
             return false;
         }
@@ -698,6 +721,15 @@ static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             if (n == 0) {
                 return;  // full: the app takes it first (backpressure)
             }
+        } else if (c->state == MFA_CONN_READY) {
+            if (!body_pulling(c)) {
+                return;  // (pipelined bytes stay with the transport until the answer is out)
+            }
+            dst = c->in + c->in_len;
+            n = MFA_CONN_IN_BUF - c->in_len;
+            if (n == 0) {
+                return;  // full: the application takes it first (backpressure)
+            }
         } else if ((c->state == MFA_CONN_HEAD || c->state == MFA_CONN_BODY) && !c->ref) {
             if (c->state == MFA_CONN_BODY && (c->flags & MFA_CF_BODY_EXT)) {
                 dst = c->body + c->body_len;
@@ -723,7 +755,7 @@ static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
         }
         if (r == MFA_IO_EOF) {
             c->flags |= MFA_CF_PEER_EOF;
-            if (c->state == MFA_CONN_RAW) {
+            if (c->state == MFA_CONN_RAW || c->state == MFA_CONN_READY) {
                 c->flags |= MFA_CF_RAW_NOTE;  // the app sees the EOF after the bytes before it
                 return;
             }
@@ -744,9 +776,12 @@ static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             c->started_ms = now;
             continue;
         }
-        if (c->state == MFA_CONN_RAW) {
+        if (c->state == MFA_CONN_RAW || c->state == MFA_CONN_READY) {
             c->in_len += (size_t)r;
             c->flags |= MFA_CF_RAW_NOTE;
+            if (c->state == MFA_CONN_READY) {
+                c->started_ms = now;  // a pulled body's timeout counts from its last byte
+            }
             if ((size_t)r < n) {
                 return;
             }
@@ -826,6 +861,15 @@ static void conn_timeouts(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
                 conn_error(pool, c, 408, "request body too slow", now);
             }
             break;
+        case MFA_CONN_READY:
+            // A pulled body whose client sends nothing while there is room for it (a full
+            // buffer waits for the application, whatever its pace).
+            if (body_pulling(c) && c->in_len < MFA_CONN_IN_BUF && !(c->flags & MFA_CF_PEER_EOF)
+                && elapsed(now, c->started_ms, pool->body_timeout_ms)) {
+                pool->stats.timeouts++;
+                conn_error(pool, c, 408, "request body timeout", now);
+            }
+            break;
         case MFA_CONN_CLOSING:
             if ((c->flags & MFA_CF_SHUT) && (elapsed(now, c->started_ms, MFA_CONN_LINGER_MS)
                 || elapsed(now, c->shut_ms, pool->body_timeout_ms + MFA_CONN_LINGER_MS))) {
@@ -846,6 +890,8 @@ bool mfa_conn_wants_read(const mfa_conn_t *c) {
             return (c->flags & MFA_CF_SHUT) != 0;
         case MFA_CONN_RAW:
             return !(c->flags & MFA_CF_PEER_EOF) && c->in_len < MFA_CONN_IN_BUF;
+        case MFA_CONN_READY:
+            return body_pulling(c) && !(c->flags & MFA_CF_PEER_EOF) && c->in_len < MFA_CONN_IN_BUF;
         default:
             return false;
     }
@@ -941,12 +987,145 @@ void mfa_conn_fail(mfa_pool_t *pool, mfa_conn_t *c, int status, const char *reas
 }
 
 const uint8_t *mfa_conn_body(const mfa_conn_t *c, size_t *len) {
+    if (c->flags & (MFA_CF_BODY_DEFER | MFA_CF_BODY_PULL)) {
+        *len = 0;  // still on the wire (or read by the application)
+        return c->in;
+    }
     if (c->flags & (MFA_CF_BODY_EXT | MFA_CF_CHUNKED_IN)) {
         *len = c->body ? c->body_len : 0;
         return c->body ? c->body : c->in;
     }
     *len = c->content_length > 0 ? (size_t)c->content_length : 0;
     return c->in + c->head_len;
+}
+
+// ---- streamed request bodies -----------------------------------------------------------------
+
+// A deferred request of the application's (handed, its body still on the wire).
+static bool body_deferred(const mfa_conn_t *c) {
+    return c->state == MFA_CONN_READY
+           && (c->flags & (MFA_CF_HANDED | MFA_CF_BODY_DEFER)) == (MFA_CF_HANDED | MFA_CF_BODY_DEFER);
+}
+
+// 100 Continue when the client waits for it before sending its body. False when the
+// connection died.
+static bool body_continue(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
+    if (!(c->http_flags & MFA_HTTP_F_EXPECT_CONTINUE)) {
+        return true;
+    }
+    if (!out_append(c, continue_response, sizeof(continue_response) - 1, now)) {
+        mfa_conn_close(pool, c, true);
+        return false;
+    }
+    return conn_flush(pool, c, now);
+}
+
+bool mfa_conn_body_pull(mfa_pool_t *pool, mfa_conn_t *c, uint32_t limit, uint32_t now_ms) {
+    if (!body_deferred(c)) {
+        return false;
+    }
+    c->flags &= (uint32_t) ~MFA_CF_BODY_DEFER;
+    bool chunked = c->http_flags & MFA_HTTP_F_CHUNKED;
+    if (!chunked && (uint64_t)c->content_length > limit) {
+        conn_error(pool, c, 413, "request body too large", now_ms);
+        return false;
+    }
+    c->flags |= MFA_CF_BODY_PULL;
+    c->body_len = 0;  // chunked: decoded bytes waiting at the front of the body's bytes
+    if (chunked) {
+        c->flags |= MFA_CF_CHUNKED_IN;
+        mfa_chunked_init(&c->chunked);
+        c->body_left = limit;
+    } else {
+        c->body_left = (uint64_t)c->content_length;
+    }
+    c->started_ms = now_ms;
+    if (c->in_len > c->head_len) {
+        c->flags |= MFA_CF_RAW_NOTE;  // bytes that came with the head are there to be read
+    }
+    return body_continue(pool, c, now_ms);
+}
+
+void mfa_conn_body_collect(mfa_pool_t *pool, mfa_conn_t *c, uint32_t limit, uint32_t now_ms) {
+    if (!body_deferred(c)) {
+        return;
+    }
+    // Back to the body stage, as if the pool had never handed the request out: body_start
+    // checks the limit, sends 100 Continue and gives the body its place; conn_ready hands the
+    // request out again once the body is there.
+    c->flags &= (uint32_t) ~(MFA_CF_BODY_DEFER | MFA_CF_HANDED);
+    c->flags |= MFA_CF_COLLECTED;
+    c->body_limit = limit;
+    uint64_t cl = c->content_length > 0 ? (uint64_t)c->content_length : 0;
+    c->content_length = -1;
+    if (body_start(pool, c, c->http_flags, cl, now_ms)) {
+        conn_advance(pool, c, now_ms);
+    }
+}
+
+ptrdiff_t mfa_conn_body_read(mfa_pool_t *pool, mfa_conn_t *c, uint8_t *dst, size_t n,
+    uint32_t now_ms) {
+    if (c->state != MFA_CONN_READY || !(c->flags & MFA_CF_BODY_PULL)) {
+        return MFA_BODY_FAILED;
+    }
+    uint8_t *src = c->in + c->head_len;
+    bool was_full = c->in_len >= MFA_CONN_IN_BUF;
+    size_t take;
+    if (c->flags & MFA_CF_CHUNKED_IN) {
+        // Decoded in place: in[head_len:head_len + body_len] are decoded bytes not taken yet;
+        // raw bytes follow them (and, once the body is done, the next request).
+        if (c->body_len == 0 && body_pulling(c) && c->in_len > c->head_len) {
+            size_t avail = c->in_len - c->head_len, out_n = 0;
+            ptrdiff_t r = mfa_chunked_decode(&c->chunked, (char *)src, avail, (char *)src, &out_n);
+            if (r == MFA_HTTP_ERROR) {
+                mfa_http_err_t e = (mfa_http_err_t)c->chunked.error;
+                conn_error(pool, c, mfa_http_err_status(e), mfa_http_err_reason(e), now_ms);
+                return MFA_BODY_FAILED;
+            }
+            if (out_n > c->body_left) {
+                conn_error(pool, c, 413, "request body too large", now_ms);
+                return MFA_BODY_FAILED;
+            }
+            c->body_left -= out_n;
+            size_t used = r == MFA_HTTP_INCOMPLETE ? avail : (size_t)r;
+            memmove(src + out_n, src + used, avail - used);
+            c->in_len -= used - out_n;
+            c->body_len = out_n;
+            if (r != MFA_HTTP_INCOMPLETE) {
+                c->flags |= MFA_CF_BODY_DONE;
+            }
+        }
+        take = n < c->body_len ? n : c->body_len;
+        c->body_len -= take;
+    } else {
+        size_t avail = c->in_len - c->head_len;
+        if (avail > c->body_left) {
+            avail = (size_t)c->body_left;
+        }
+        take = n < avail ? n : avail;
+        c->body_left -= take;
+        if (c->body_left == 0) {
+            c->flags |= MFA_CF_BODY_DONE;
+        }
+    }
+    if (take) {
+        memcpy(dst, src, take);
+        memmove(src, src + take, c->in_len - c->head_len - take);
+        c->in_len -= take;
+        c->started_ms = now_ms;  // (the body timeout waits for the client, not for us)
+        if (was_full && body_pulling(c)) {
+            conn_read(pool, c, now_ms);  // the transport may hold more: take it now
+        }
+        return (ptrdiff_t)take;
+    }
+    if (!body_pulling(c)) {
+        return MFA_BODY_END;
+    }
+    if (c->flags & MFA_CF_PEER_EOF) {
+        mfa_conn_close(pool, c, false);  // cut short: the body will never be complete
+        return MFA_BODY_FAILED;
+    }
+    return 0;
 }
 
 // ---- answering -------------------------------------------------------------------------------
@@ -962,13 +1141,17 @@ static mfa_resp_err_t check_handed(const mfa_conn_t *c) {
 }
 
 static bool keep_alive(const mfa_conn_t *c) {
-    return (c->flags & MFA_CF_KEEP_ALIVE) && !(c->flags & MFA_CF_PEER_EOF);
+    // A body left unread on the wire ends the connection after the answer (the linger drains
+    // it): its bytes must never be read as the next request.
+    return (c->flags & MFA_CF_KEEP_ALIVE) && !(c->flags & MFA_CF_PEER_EOF)
+           && !(c->flags & MFA_CF_BODY_DEFER) && !body_pulling(c);
 }
 
 // Drop the answered request's head and body from c (bytes behind them move to the front).
 static void request_drop(mfa_pool_t *pool, mfa_conn_t *c) {
     size_t used = c->head_len;
-    if (!(c->flags & (MFA_CF_BODY_EXT | MFA_CF_CHUNKED_IN)) && c->content_length > 0) {
+    if (!(c->flags & (MFA_CF_BODY_EXT | MFA_CF_CHUNKED_IN | MFA_CF_BODY_PULL | MFA_CF_BODY_DEFER))
+        && c->content_length > 0) {
         used += (size_t)c->content_length;
     }
     if (used > c->in_len) {
@@ -988,7 +1171,7 @@ static void conn_finish(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
     pool->stats.responses++;
     request_drop(pool, c);
     c->gen++;
-    c->flags &= (uint16_t) ~MFA_CF_REQUEST;
+    c->flags &= (uint32_t) ~MFA_CF_REQUEST;
     c->started_ms = c->last_used_ms = now;
     if (keep) {
         c->state = MFA_CONN_HEAD;
@@ -1131,7 +1314,7 @@ mfa_resp_err_t mfa_conn_stream_start(mfa_pool_t *pool, mfa_conn_t *c, int status
     }
     c->flags |= MFA_CF_STREAMING;
     if (!keep) {
-        c->flags &= (uint16_t) ~MFA_CF_KEEP_ALIVE;
+        c->flags &= (uint32_t) ~MFA_CF_KEEP_ALIVE;
     }
     if (chunked) {
         c->flags |= MFA_CF_CHUNKED_OUT;
@@ -1217,7 +1400,7 @@ mfa_resp_err_t mfa_conn_stream_end(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now
         // The application is done with the pipe: what is queued leaves, then half close and
         // linger (conn_flush), as after a last answer.
         c->state = MFA_CONN_CLOSING;
-        c->flags &= (uint16_t) ~(MFA_CF_REQUEST | MFA_CF_RAW_NOTE);
+        c->flags &= (uint32_t) ~(MFA_CF_REQUEST | MFA_CF_RAW_NOTE);
         c->in_len = 0;
         c->started_ms = now_ms;
         conn_flush(pool, c, now_ms);
@@ -1260,7 +1443,7 @@ mfa_resp_err_t mfa_conn_upgrade(mfa_pool_t *pool, mfa_conn_t *c, int status,
     pool->stats.responses++;
     request_drop(pool, c);  // what the client sent behind the request is the pipe's first input
     c->state = MFA_CONN_RAW;
-    c->flags = (uint16_t)((c->flags & (MFA_CF_PEER_EOF | MFA_CF_REUSED)) | MFA_CF_HANDED
+    c->flags = (uint32_t)((c->flags & (MFA_CF_PEER_EOF | MFA_CF_REUSED)) | MFA_CF_HANDED
         | MFA_CF_STREAMING);
     if (c->in_len || (c->flags & MFA_CF_PEER_EOF)) {
         c->flags |= MFA_CF_RAW_NOTE;
@@ -1282,7 +1465,7 @@ void mfa_conn_raw_taken(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms) {
     }
     bool was_full = c->in_len >= MFA_CONN_IN_BUF;
     c->in_len = 0;
-    c->flags &= (uint16_t) ~MFA_CF_RAW_NOTE;
+    c->flags &= (uint32_t) ~MFA_CF_RAW_NOTE;
     if (was_full) {
         conn_read(pool, c, now_ms);  // the transport may hold more: take it now
     }
@@ -1291,8 +1474,9 @@ void mfa_conn_raw_taken(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms) {
 mfa_conn_t *mfa_pool_next_raw_note(mfa_pool_t *pool, size_t *from) {
     for (size_t i = *from; i < pool->n; i++) {
         mfa_conn_t *c = &pool->conns[i];
-        if (c->state == MFA_CONN_RAW && (c->flags & MFA_CF_RAW_NOTE)) {
-            c->flags &= (uint16_t) ~MFA_CF_RAW_NOTE;
+        if ((c->state == MFA_CONN_RAW || (c->state == MFA_CONN_READY && (c->flags & MFA_CF_BODY_PULL)))
+            && (c->flags & MFA_CF_RAW_NOTE)) {
+            c->flags &= (uint32_t) ~MFA_CF_RAW_NOTE;
             *from = i + 1;
             return c;
         }

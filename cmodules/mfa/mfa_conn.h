@@ -158,11 +158,17 @@ typedef enum {
 #define MFA_CF_NO_BODY     (0x0400)  // the current response carries no body (stream)
 #define MFA_CF_BODY_EXT    (0x0800)  // the Content-Length body is in its own allocation
 #define MFA_CF_REUSED      (0x1000)  // a response was completed: idle now means idle keep-alive
-#define MFA_CF_RAW_NOTE    (0x2000)  // RAW: input (or the peer's EOF) the app has not been told of
+#define MFA_CF_RAW_NOTE    (0x2000)  // RAW, BODY_PULL: input (or the EOF) the app has not been told of
+// Streamed request bodies (pool->stream_bodies; docs/internals.md, "Streamed request bodies"):
+#define MFA_CF_BODY_DEFER  (0x4000)  // READY, handed with its body still on the wire: the app
+                                     // picks mfa_conn_body_pull or mfa_conn_body_collect
+#define MFA_CF_BODY_PULL   (0x8000)  // READY: the app reads the body (mfa_conn_body_read)
+#define MFA_CF_BODY_DONE   (0x10000) // BODY_PULL: the whole body has been taken
+#define MFA_CF_COLLECTED   (0x20000) // READY again after mfa_conn_body_collect (counted once)
 
 struct _mfa_conn_t {
     uint8_t state;              // mfa_conn_state_t
-    uint16_t flags;
+    uint32_t flags;
     uint16_t index;             // slot number in the pool
     uint32_t gen;               // bumped each time the slot is (re)used or a request ends
     uint32_t started_ms;        // start of the current phase (timeouts)
@@ -184,6 +190,9 @@ struct _mfa_conn_t {
     size_t body_len;            // body bytes so far
     size_t body_cap;            // size of `body` allocation
     mfa_chunked_t chunked;      // decoder state of a chunked body
+    uint32_t body_limit;        // BODY, BODY_PULL: most body bytes this request may have
+    uint64_t body_left;         // BODY_PULL: Content-Length bytes still to come; chunked:
+                                // decoded bytes still allowed by body_limit
 
     // output: out[out_off:out_len], then ref[ref_off:ref_len], then tail[:tail_len]
     uint8_t *out;               // MFA_CONN_OUT_BUF bytes
@@ -227,6 +236,10 @@ typedef struct _mfa_pool_t {
     // per second since its start, else it is answered 408. 0: no rate rule.
     uint32_t min_rate;
     uint32_t rate_grace_ms;
+    // Hand out a request whose body has not arrived with its head at once, its body still on
+    // the wire (MFA_CF_BODY_DEFER), instead of collecting the body first: the application
+    // decides per route (stream it, or have it collected under the route's own limit).
+    bool stream_bodies;
     size_t rr;                  // round-robin start for handing out requests
     size_t open;                // connections in use
     mfa_conn_stats_t stats;
@@ -300,6 +313,31 @@ uint8_t *mfa_conn_take_body(mfa_conn_t *c, size_t *len, size_t *cap);
 // Answer a handed request with a server error instead of the application (e.g. 503 when the
 // binding could not allocate what hands the request on) and close once it is sent.
 void mfa_conn_fail(mfa_pool_t *pool, mfa_conn_t *c, int status, const char *reason,
+    uint32_t now_ms);
+
+// ---- streamed request bodies (pool->stream_bodies) ----
+//
+// A request handed out with MFA_CF_BODY_DEFER (its body has not arrived: mfa_conn_body is
+// empty) is either pulled or collected, once, by the application:
+// - mfa_conn_body_pull: the body will be read with mfa_conn_body_read. False when a
+//   Content-Length above `limit` was answered 413 (the connection closes after it). Sends
+//   100 Continue when the client asked for it.
+// - mfa_conn_body_collect: collect the body as if the pool had (under `limit`, 100 Continue,
+//   413, 503), then hand the request out again (mfa_pool_next_ready) with its body.
+// An answer given while the body is still unread (deferred, or pulled but not to its end)
+// closes the connection after it (the rest is drained by the linger, never parsed as a
+// request). While pulled, nothing else times out the body than body_timeout_ms without a byte
+// arriving while the input buffer has room: the application's pace, not the client's, is
+// what a full buffer means.
+bool mfa_conn_body_pull(mfa_pool_t *pool, mfa_conn_t *c, uint32_t limit, uint32_t now_ms);
+void mfa_conn_body_collect(mfa_pool_t *pool, mfa_conn_t *c, uint32_t limit, uint32_t now_ms);
+// Copy at most n decoded body bytes into dst: returns the count (> 0), 0 when none are there
+// now (MFA_CF_RAW_NOTE is set, and mfa_pool_next_raw_note reports c, when more arrive),
+// MFA_BODY_END once the whole body has been taken, MFA_BODY_FAILED when it never will be (the
+// client went, or its body was answered 400/408/413: the connection is closing).
+#define MFA_BODY_END (-1)
+#define MFA_BODY_FAILED (-2)
+ptrdiff_t mfa_conn_body_read(mfa_pool_t *pool, mfa_conn_t *c, uint8_t *dst, size_t n,
     uint32_t now_ms);
 
 // ---- answering (only for a handed request; the caller checks c->gen) ----

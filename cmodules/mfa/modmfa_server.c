@@ -149,7 +149,9 @@ static mp_obj_t request_new(mfa_server_obj_t *srv, mfa_conn_t *c) {
     mfa_head_init(&r->head, MP_OBJ_NULL, r->text, c->head_len, &req);
     size_t blen, bcap;
     uint8_t *ext = mfa_conn_take_body(c, &blen, &bcap);
-    if (ext) {
+    if (c->flags & MFA_CF_BODY_DEFER) {
+        r->body = mp_const_none;  // still on the wire: body_pull / body_collect
+    } else if (ext) {
         if (bcap > blen) {
             // A chunked body's buffer grew by doubling: give the rest back (in place).
             uint8_t *shrunk = m_renew_maybe(uint8_t, ext, bcap + 1, blen + 1, false);
@@ -201,7 +203,8 @@ static mfa_server_obj_t *get_server(mp_obj_t self_in) {
 static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
     const mp_obj_t *all_args) {
     enum { ARG_host, ARG_port, ARG_max_conns, ARG_max_body, ARG_header_timeout_ms,
-           ARG_body_timeout_ms, ARG_idle_timeout_ms, ARG_min_rate, ARG_rate_grace_ms, ARG_backlog };
+           ARG_body_timeout_ms, ARG_idle_timeout_ms, ARG_min_rate, ARG_rate_grace_ms, ARG_backlog,
+           ARG_stream_bodies };
     static const mp_arg_t allowed_args[] = {
         // Default None, not MP_QSTR_0_dot_0_dot_0_dot_0: a user C module cannot declare the qstr
         // "0.0.0.0" (makeqstrdefs.py collects the identifier text "0_dot_0_dot_0_dot_0" as the
@@ -219,6 +222,7 @@ static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, si
         { MP_QSTR_min_rate, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 500} },
         { MP_QSTR_rate_grace_ms, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 3000} },
         { MP_QSTR_backlog, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 4} },
+        { MP_QSTR_stream_bodies, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
     };
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all_kw_array(n_args, n_kw, all_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
@@ -248,6 +252,7 @@ static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, si
     srv->pool.idle_timeout_ms = (uint32_t)args[ARG_idle_timeout_ms].u_int;
     srv->pool.min_rate = (uint32_t)args[ARG_min_rate].u_int;
     srv->pool.rate_grace_ms = (uint32_t)args[ARG_rate_grace_ms].u_int;
+    srv->pool.stream_bodies = args[ARG_stream_bodies].u_bool;
     mfa_pool_init(&srv->pool, srv->conns, (size_t)n, &mfa_tr_io, srv);
     const char *host = args[ARG_host].u_obj == mp_const_none
         ? "0.0.0.0" : mp_obj_str_get_str(args[ARG_host].u_obj);
@@ -546,16 +551,18 @@ static mp_obj_t mfa_server_recv(mp_obj_t self_in, mp_obj_t req) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(mfa_server_recv_obj, mfa_server_recv);
 
-// readable(): None, or the upgraded requests whose connections received bytes (or the peer's
-// EOF) since they were last reported.
+// readable(): None, or the upgraded requests (and the requests whose body is pulled) whose
+// connections received bytes (or the peer's EOF) since they were last reported.
 static mp_obj_t mfa_server_readable(mp_obj_t self_in) {
     mfa_server_obj_t *srv = get_server(self_in);
     if (srv->raw_reqs == NULL) {
         return mp_const_none;
     }
     for (size_t i = 0; i < srv->pool.n; i++) {
-        if (srv->conns[i].state != MFA_CONN_RAW) {
-            srv->raw_reqs[i] = MP_OBJ_NULL;  // (a pipe that ended: its request may go)
+        const mfa_conn_t *c = &srv->conns[i];
+        if (c->state != MFA_CONN_RAW
+            && !(c->state == MFA_CONN_READY && (c->flags & MFA_CF_BODY_PULL))) {
+            srv->raw_reqs[i] = MP_OBJ_NULL;  // (a pipe or pulled body that ended: it may go)
         }
     }
     mp_obj_t list = mp_const_none;
@@ -574,6 +581,89 @@ static mp_obj_t mfa_server_readable(mp_obj_t self_in) {
     return list;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(mfa_server_readable_obj, mfa_server_readable);
+
+
+// ---- streamed request bodies (docs/internals.md, "Streamed request bodies") -----------------
+
+// A request handed out with body None (stream_bodies=True: its body had not arrived with its
+// head), or None when it is gone.
+static mfa_conn_t *deferred_conn(mfa_server_obj_t *srv, mp_obj_t req, mp_obj_t limit_in,
+    uint32_t *limit) {
+    mfa_conn_t *c = request_conn(srv, req);
+    mp_int_t l = mp_obj_get_int(limit_in);
+    if (l < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("negative limit"));
+    }
+    *limit = l >= (mp_int_t)0x7fffffff ? 0x7fffffffu : (uint32_t)l;
+    if (c && (c->state != MFA_CONN_READY || !(c->flags & MFA_CF_BODY_DEFER))) {
+        mp_raise_ValueError(MP_ERROR_TEXT("body not deferred, or already pulled or collected"));
+    }
+    return c;
+}
+
+// body_pull(req, max_body): the body of a deferred request is read by the app (body_read).
+// False when it was refused (Content-Length above max_body: answered 413, the connection
+// closes); OSError (ECONNRESET) when the client has gone.
+static mp_obj_t mfa_server_body_pull(mp_obj_t self_in, mp_obj_t req, mp_obj_t limit_in) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    uint32_t limit;
+    mfa_conn_t *c = deferred_conn(srv, req, limit_in, &limit);
+    if (!c) {
+        mp_raise_OSError(MP_ECONNRESET);
+    }
+    if (srv->raw_reqs == NULL) {
+        srv->raw_reqs = m_new0(mp_obj_t, srv->pool.n);
+    }
+    MFA_TR_ENTER
+    bool ok = mfa_conn_body_pull(&srv->pool, c, limit, now_ms());
+    MFA_TR_EXIT
+    if (ok) {
+        srv->raw_reqs[c->index] = req;  // readable() reports it when bytes arrive
+    }
+    return mp_obj_new_bool(ok);
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(mfa_server_body_pull_obj, mfa_server_body_pull);
+
+// body_collect(req, max_body): the server collects the body of a deferred request (413 above
+// max_body, 503 without memory) and poll() hands the request out again, as a new object with
+// its body. No-op when the client has gone.
+static mp_obj_t mfa_server_body_collect(mp_obj_t self_in, mp_obj_t req, mp_obj_t limit_in) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    uint32_t limit;
+    mfa_conn_t *c = deferred_conn(srv, req, limit_in, &limit);
+    if (c) {
+        MFA_TR_ENTER
+        mfa_conn_body_collect(&srv->pool, c, limit, now_ms());
+        MFA_TR_EXIT
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(mfa_server_body_collect_obj, mfa_server_body_collect);
+
+// body_read(req, buf): the next bytes of a pulled body (chunked framing decoded) copied into
+// buf (a bytearray or writable memoryview): their count; 0 when none are there now (readable()
+// lists req when more arrive); None once the whole body was read. OSError (ECONNRESET) when it
+// never will be: the client went, or its body was answered 400/408/413.
+static mp_obj_t mfa_server_body_read(mp_obj_t self_in, mp_obj_t req, mp_obj_t buf_in) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    mp_buffer_info_t bi;
+    mp_get_buffer_raise(buf_in, &bi, MP_BUFFER_WRITE);
+    mfa_conn_t *c = request_conn(srv, req);
+    if (!c) {
+        mp_raise_OSError(MP_ECONNRESET);
+    }
+    MFA_TR_ENTER
+    ptrdiff_t n = mfa_conn_body_read(&srv->pool, c, bi.buf, bi.len, now_ms());
+    MFA_TR_EXIT
+    if (n == MFA_BODY_END) {
+        return mp_const_none;
+    }
+    if (n == MFA_BODY_FAILED) {
+        mp_raise_OSError(MP_ECONNRESET);
+    }
+    return MP_OBJ_NEW_SMALL_INT(n);
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(mfa_server_body_read_obj, mfa_server_body_read);
 
 // gone(req): True when req can no longer be answered (its client reset or closed its side, the
 // server closed the connection, or req was answered already).
@@ -744,6 +834,9 @@ static const mp_rom_map_elem_t mfa_server_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_upgrade), MP_ROM_PTR(&mfa_server_upgrade_obj) },
     { MP_ROM_QSTR(MP_QSTR_recv), MP_ROM_PTR(&mfa_server_recv_obj) },
     { MP_ROM_QSTR(MP_QSTR_readable), MP_ROM_PTR(&mfa_server_readable_obj) },
+    { MP_ROM_QSTR(MP_QSTR_body_pull), MP_ROM_PTR(&mfa_server_body_pull_obj) },
+    { MP_ROM_QSTR(MP_QSTR_body_collect), MP_ROM_PTR(&mfa_server_body_collect_obj) },
+    { MP_ROM_QSTR(MP_QSTR_body_read), MP_ROM_PTR(&mfa_server_body_read_obj) },
     { MP_ROM_QSTR(MP_QSTR_abort), MP_ROM_PTR(&mfa_server_abort_obj) },
     { MP_ROM_QSTR(MP_QSTR_events), MP_ROM_PTR(&mfa_server_events_obj) },
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mfa_server_close_obj) },

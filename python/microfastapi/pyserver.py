@@ -112,6 +112,13 @@ class _Conn:
         self.req = None      # _RAW: the upgraded request (readable() hands it back)
         self.note = False    # _RAW: input (or the EOF) the app has not been told of
         self.sent_at = now   # _RAW: the last time bytes left (write timeout)
+        self.limit = 0       # _BODY, pulled body: most body bytes this request may have
+        # Streamed request bodies (stream_bodies=True; docs/internals.md):
+        self.defer = False   # _READY, handed with its body still on the wire
+        self.pull = 0        # _READY: 1 the app reads the body (body_read), 2 all read
+        self.left = 0        # pulled: Content-Length bytes to come; chunked: bytes allowed
+        self.dbuf = None     # pulled chunked body: decoded bytes not taken yet
+        self.collected = False  # _BODY/_READY again after body_collect (counted once)
 
 
 class Server(_IOBase):
@@ -119,7 +126,8 @@ class Server(_IOBase):
 
     def __init__(self, host="0.0.0.0", port=80, max_conns=8, max_body=16384,
                  header_timeout_ms=10000, body_timeout_ms=10000, idle_timeout_ms=5000,
-                 min_rate=500, rate_grace_ms=3000, backlog=4, parser=None):
+                 min_rate=500, rate_grace_ms=3000, backlog=4, stream_bodies=False,
+                 parser=None):
         # `parser`: what parses heads and chunked bodies (parse_request, ParseError,
         # ChunkedDecoder): backend.parser as the app passes it, else the pure-Python twin.
         if parser is None:
@@ -134,6 +142,7 @@ class Server(_IOBase):
             raise ValueError("negative limit")
         self.min_rate = min_rate
         self.rate_grace_ms = rate_grace_ms
+        self.stream_bodies = stream_bodies
         ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
         s = socket.socket(ai[0], socket.SOCK_STREAM)
         try:
@@ -171,7 +180,7 @@ class Server(_IOBase):
         return sock.fileno() if _EPOLL else sock
 
     def _want(self, c):
-        if c.state == _RAW:
+        if c.state == _RAW or c.pull == 1:
             # Read while the app keeps up (backpressure, as mfa_conn's full input buffer).
             ev = POLLIN if not c.eof and len(c.buf) < _RAW_IN else 0
             if c.out:
@@ -290,7 +299,9 @@ class Server(_IOBase):
         """Answer a protocol error and close."""
         self._stats["errors"] += 1
         body = reason.encode()
-        c.body = c.dec = None  # what was read of the request is not needed any more
+        c.body = c.dec = c.dbuf = None  # what was read of the request is not needed any more
+        c.defer = False
+        c.pull = 0
         c.state = _CLOSING
         c.close_after = True
         c.error = True
@@ -441,6 +452,12 @@ class Server(_IOBase):
         if c.state == _RAW:
             self._drop(c)  # a pipe that lost bytes cannot go on
             return
+        if c.pull == 1 or c.defer:
+            try:
+                self._error(c, 503, "out of memory")  # a body that lost bytes cannot go on
+            except MemoryError:
+                self._close(c)
+            return
         if c.state == _READY:
             c.eof = True
             return
@@ -456,8 +473,10 @@ class Server(_IOBase):
         if c.state == _BODY and c.dec is None and c.body is not None:
             self._read_body(c, now)
             return
-        if c.state == _RAW:
+        if c.state == _RAW or c.pull == 1:
             self._read_raw(c)
+            if c.pull:
+                c.started = now  # a pulled body's timeout counts from its last byte
             return
         try:
             data = c.sock.recv(_RECV)
@@ -540,68 +559,89 @@ class Server(_IOBase):
             c.last_len = 0
             c.buf = c.buf[head.header_len:]
             cl = head.content_length
-            if cl is not None and cl > self.max_body:
-                self._error(c, 413, "request body too large")
+            if self.stream_bodies and (head.chunked or (cl and len(c.buf) < cl)):
+                # Its body is still on the wire: the app decides (body_pull or body_collect)
+                # before a byte more is read or 100 Continue sent.
+                c.defer = True
+                self._hand(c, Request(head, None, c.client, c))
                 return
-            c.state = _BODY
-            c.started = now
-            c.rx = len(c.buf)  # body bytes that came with the head
-            c.body = None
-            if head.chunked:
-                c.dec = self._parser.ChunkedDecoder()
-                c.body = bytearray()
-            elif cl and len(c.buf) < cl:
-                # Not all here yet: one buffer of the body's size, received into in place
-                # (growing `buf` recv by recv would need the old and the new copy each time).
-                c.body = bytearray(cl)
-                c.got = len(c.buf)
-                if c.got:
-                    memoryview(c.body)[:c.got] = c.buf
-                c.buf = bytearray()
-            if head.expect_continue and (head.chunked or cl):
-                if head.version == "1.1":
-                    self._write(c, b"HTTP/1.1 100 Continue\r\n\r\n")
-                if c.closed:
-                    return
+            c.limit = self.max_body
+            self._body_start(c, now)
         if c.state == _BODY:
-            head = c.head
-            if c.dec is not None:
-                if c.buf:
-                    try:
-                        data, used = c.dec.feed(c.buf)
-                    except self._parser.ParseError as e:
-                        self._error(c, e.args[0], e.args[1])
-                        return
-                    c.buf = c.buf[used:]
-                    c.body += data
-                    if len(c.body) > self.max_body:
-                        self._error(c, 413, "request body too large")
-                        return
-                if not c.dec.done:
+            self._body(c)
+
+    def _hand(self, c, req):
+        c.state = _READY
+        c.keep_alive = c.head.keep_alive
+        self._want(c)
+        if not c.collected:
+            self._stats["requests"] += 1  # (a collected body's request counted when deferred)
+        self._ready.append(req)
+
+    def _body_start(self, c, now):
+        """The head is complete: check the body's size against c.limit, ask for it (100
+        Continue) and give it a place."""
+        head = c.head
+        cl = head.content_length
+        if cl is not None and cl > c.limit:
+            self._error(c, 413, "request body too large")
+            return
+        c.state = _BODY
+        c.started = now
+        c.rx = len(c.buf)  # body bytes that came with the head
+        c.body = None
+        if head.chunked:
+            c.dec = self._parser.ChunkedDecoder()
+            c.body = bytearray()
+        elif cl and len(c.buf) < cl:
+            # Not all here yet: one buffer of the body's size, received into in place
+            # (growing `buf` recv by recv would need the old and the new copy each time).
+            c.body = bytearray(cl)
+            c.got = len(c.buf)
+            if c.got:
+                memoryview(c.body)[:c.got] = c.buf
+            c.buf = bytearray()
+        if head.expect_continue and (head.chunked or cl):
+            if head.version == "1.1":
+                self._write(c, b"HTTP/1.1 100 Continue\r\n\r\n")
+            if c.closed:
+                return
+
+    def _body(self, c):
+        """Collect what arrived of the body; hand the request out once it is complete."""
+        head = c.head
+        if c.dec is not None:
+            if c.buf:
+                try:
+                    data, used = c.dec.feed(c.buf)
+                except self._parser.ParseError as e:
+                    self._error(c, e.args[0], e.args[1])
                     return
-                body = bytes(c.body)
-                c.dec = None
-            elif c.body is not None:
-                if c.got < len(c.body):
+                c.buf = c.buf[used:]
+                c.body += data
+                if len(c.body) > c.limit:
+                    self._error(c, 413, "request body too large")
                     return
-                body = bytes(c.body)  # the one copy (bytes for the app); the buffer goes
+            if not c.dec.done:
+                return
+            body = bytes(c.body)
+            c.dec = None
+        elif c.body is not None:
+            if c.got < len(c.body):
+                return
+            body = bytes(c.body)  # the one copy (bytes for the app); the buffer goes
+        else:
+            cl = head.content_length or 0
+            if len(c.buf) < cl:
+                return
+            if len(c.buf) == cl:
+                body = bytes(c.buf) if cl else b""
+                c.buf = bytearray()
             else:
-                cl = head.content_length or 0
-                if len(c.buf) < cl:
-                    return
-                if len(c.buf) == cl:
-                    body = bytes(c.buf) if cl else b""
-                    c.buf = bytearray()
-                else:
-                    body = bytes(memoryview(c.buf)[:cl])
-                    c.buf = c.buf[cl:]
-            c.body = None
-            req = Request(head, body, c.client, c)
-            c.state = _READY
-            c.keep_alive = head.keep_alive
-            self._want(c)
-            self._stats["requests"] += 1
-            self._ready.append(req)
+                body = bytes(memoryview(c.buf)[:cl])
+                c.buf = c.buf[cl:]
+        c.body = None
+        self._hand(c, Request(head, body, c.client, c))
 
     def _timeouts(self, now):
         for c in list(self._conns.values()):
@@ -633,6 +673,12 @@ class Server(_IOBase):
                 self._stats["timeouts"] += 1
                 self._event("body timeout", c)
                 self._error(c, 408, "request body too slow")
+        elif c.pull == 1:
+            # A pulled body whose client sends nothing while there is room for it (a full
+            # buffer waits for the app, whatever its pace).
+            if len(c.buf) < _RAW_IN and not c.eof and age > self.body_timeout_ms:
+                self._stats["timeouts"] += 1
+                self._error(c, 408, "request body timeout")
         elif c.state == _RAW:
             if len(c.out) > c.off and ticks_diff(now, c.sent_at) > self.body_timeout_ms:
                 # The peer stopped reading what the app sends (as mfa_conn's write timeout).
@@ -680,7 +726,7 @@ class Server(_IOBase):
                     if c.state == _RAW and ev & (POLLERR | POLLHUP) and not ev & POLLIN and \
                             c.eof:
                         self._reset(c)  # both sides done or reset: nothing more will come
-                    elif c.state == _READY and not (ev & (POLLERR | POLLHUP)):
+                    elif c.state == _READY and c.pull != 1 and not (ev & (POLLERR | POLLHUP)):
                         # leave pipelined bytes in the kernel until the answer is out; but a
                         # closed peer is noticed by recv() returning b''
                         self._peek_close(c)
@@ -756,7 +802,9 @@ class Server(_IOBase):
                 else:
                     self._hc = (status, headers, top)
         c = req._conn
-        keep = c.keep_alive and not c.close_after
+        # A body left unread on the wire ends the connection after the answer (the linger
+        # drains it): its bytes must never be read as the next request.
+        keep = c.keep_alive and not c.close_after and not c.defer and c.pull != 1
         if not keep:
             conn = "Connection: close\r\n"
         elif req._head.version == "1.0":  # (the head's attribute: not through the property)
@@ -796,6 +844,9 @@ class Server(_IOBase):
 
     def _done(self, c, keep):
         c.streaming = False
+        c.defer = c.collected = False
+        c.pull = 0
+        c.dbuf = None
         if not keep:
             c.close_after = True
             c.state = _CLOSING
@@ -908,19 +959,124 @@ class Server(_IOBase):
         return data
 
     def readable(self):
-        """None, or the upgraded requests whose connections received bytes (or the EOF)
+        """None, or the upgraded requests (and those whose body is pulled) whose connections received bytes (or the EOF)
         since they were last reported."""
         if not self._raw_note:
             return None
         self._raw_note = False
         out = None
         for c in self._conns.values():
-            if c.note and c.state == _RAW:
+            if c.note and (c.state == _RAW or c.pull):
                 c.note = False
                 if out is None:
                     out = []
                 out.append(c.req)
         return out
+
+    # ---- streamed request bodies (docs/internals.md, "Streamed request bodies") -------
+
+    def _deferred(self, req, limit):
+        if limit < 0:
+            raise ValueError("negative limit")
+        c = req._conn
+        if c.closed or c.state != _READY:
+            return None
+        if not c.defer:
+            raise ValueError("body not deferred, or already pulled or collected")
+        c.defer = False
+        return c
+
+    def body_pull(self, req, limit):
+        """The body of a request handed out with body None is read by the app (body_read).
+        False when it was refused (Content-Length above limit: 413, the connection closes)."""
+        c = self._deferred(req, limit)
+        if c is None:
+            raise OSError(104, "connection closed by the client")
+        head = c.head
+        if not head.chunked and head.content_length > limit:
+            self._error(c, 413, "request body too large")
+            return False
+        c.pull = 1
+        if head.chunked:
+            c.dec = self._parser.ChunkedDecoder()
+            c.left = limit
+            c.dbuf = bytearray()
+        else:
+            c.left = head.content_length
+        c.started = ticks_ms()
+        c.req = req
+        if c.buf:
+            c.note = self._raw_note = True  # bytes that came with the head
+        if head.expect_continue and head.version == "1.1":
+            c.out += b"HTTP/1.1 100 Continue\r\n\r\n"
+        self._flush(c)
+        return True
+
+    def body_collect(self, req, limit):
+        """The server collects the body of a request handed out with body None (413 above
+        limit) and poll() hands the request out again, as a new object with its body."""
+        c = self._deferred(req, limit)
+        if c is None:
+            return
+        c.collected = True
+        c.limit = limit
+        now = ticks_ms()
+        try:
+            self._body_start(c, now)
+            if c.state == _BODY and not c.closed:
+                self._body(c)
+        except MemoryError:
+            self._oom(c)
+
+    def body_read(self, req, buf):
+        """The next bytes of a pulled body (chunked framing decoded) copied into buf: their
+        count; 0 when none are there now (readable() lists req when more arrive); None once
+        the whole body was read. OSError when it never will be (the client went, or its body
+        was answered 400/408/413)."""
+        c = req._conn
+        if c.closed or c.state != _READY or not c.pull:
+            raise OSError(104, "connection closed")
+        full = len(c.buf) >= _RAW_IN
+        n = len(buf)
+        if c.dec is not None:
+            src = c.dbuf
+            if not src and c.pull == 1 and c.buf:
+                try:
+                    data, used = c.dec.feed(c.buf)
+                except self._parser.ParseError as e:
+                    self._error(c, e.args[0], e.args[1])
+                    raise OSError(104, "request body refused")
+                if len(data) > c.left:
+                    self._error(c, 413, "request body too large")
+                    raise OSError(104, "request body refused")
+                c.left -= len(data)
+                c.buf = c.buf[used:]
+                src = c.dbuf = bytearray(data)
+                if c.dec.done:
+                    c.pull = 2
+            take = min(n, len(src))
+            if take:
+                buf[:take] = src[:take]
+                c.dbuf = src[take:]
+        else:
+            take = min(n, len(c.buf), c.left)
+            if take:
+                buf[:take] = c.buf[:take]
+                c.buf = c.buf[take:]
+                c.left -= take
+            if not c.left:
+                c.pull = 2
+        if take:
+            c.started = ticks_ms()  # (the body timeout waits for the client, not for us)
+            if full:
+                self._want(c)  # reading resumes
+            return take
+        if c.pull == 2:
+            return None
+        if c.eof:
+            self._close(c)  # cut short: the body will never be complete
+            raise OSError(104, "connection closed by the client")
+        return 0
 
     def events(self):
         """None, or the client-side failures since the last call: (kind, addr, port) tuples

@@ -14,6 +14,12 @@
 #   GET /quit        answers, then the script exits
 #   GET /pipe        upgraded (101, Upgrade: echo): an echo pipe; what arrives goes back
 #                    upper-cased, "quit" closes it; ?hold=1 reads nothing (backpressure)
+# With stream_bodies=1, a request whose body has not arrived with its head comes with body
+# None (docs/internals.md, "Streamed request bodies"):
+#   POST /sink?limit=N  body_pull(limit) (default 1 MB), read in pieces of at most 1000 bytes:
+#                       {"len", "sum", "reads"}; ?hold=1 never reads (backpressure)
+#   POST /early         answered at once, the body unread (the connection must close after)
+#   any other path      body_collect(limit) (?limit=N, default max_body): handled again whole
 import sys
 import gc
 
@@ -48,9 +54,49 @@ def qint(q, name, default):
     return default
 
 
+sinks = []  # [request, bytes, sum, reads] of pulled bodies (POST /sink)
+held_bodies = []
+PIECE = bytearray(1000)
+
+
+def deferred(r):
+    p = r.path
+    if p == "/sink":
+        if not srv.body_pull(r, qint(r.query, "limit", 1 << 20)):
+            return  # (answered 413 by the server)
+        (held_bodies if qint(r.query, "hold", 0) else sinks).append([r, 0, 0, 0])
+        read_sinks()
+    elif p == "/early":
+        srv.respond(r, 200, JSON, '{"early": true}')
+    else:
+        srv.body_collect(r, qint(r.query, "limit", opts.get("max_body", 16384)))
+
+
+def read_sinks():
+    for sk in sinks[:]:
+        try:
+            while True:
+                n = srv.body_read(sk[0], PIECE)
+                if n is None:
+                    srv.respond(sk[0], 200, JSON, '{"len": %d, "sum": %d, "reads": %d}'
+                                % (sk[1], sk[2], sk[3]))
+                    sinks.remove(sk)
+                    break
+                if not n:
+                    break
+                sk[1] += n
+                sk[3] += 1
+                for i in range(n):
+                    sk[2] += PIECE[i]
+        except OSError:
+            sinks.remove(sk)
+
+
 def handle(r):
     p = r.path
-    if p == "/":
+    if r.body is None:
+        deferred(r)
+    elif p == "/":
         srv.respond(r, 200, JSON, HELLO)
     elif p == "/echo":
         b = r.body
@@ -101,7 +147,10 @@ while running:
                 streams.remove(st)
         except OSError:
             streams.remove(st)
-    for u in srv.readable() or ():
+    ready = srv.readable() or ()
+    if sinks:
+        read_sinks()
+    for u in ready:
         if u not in pipes:
             continue
         try:
@@ -113,7 +162,7 @@ while running:
                 srv.stream_send(u, d.upper())
         except OSError:
             pipes.remove(u)
-    srv.wait(5 if streams else 1000)
+    srv.wait(5 if streams or sinks else 1000)
 for _ in range(50):  # let the last answer leave
     srv.poll()
     srv.wait(2)

@@ -172,7 +172,7 @@ class MicroFastApi(APIRouter):
     Limits (class attributes, override per instance or subclass), passed to the server:
     """
     max_conns = 8             # simultaneous connections; more are answered 503
-    max_body = 16384          # request body bytes; more are answered 413
+    max_body = 16384          # request body bytes; more are answered 413 (per route: max_body=)
     header_timeout_ms = 10000  # request line + headers must arrive within this
     body_timeout_ms = 10000    # body must arrive within this after the headers
     idle_timeout_ms = 5000     # keep-alive connections idle longer are closed
@@ -182,6 +182,7 @@ class MicroFastApi(APIRouter):
     ws_max_message = 4096      # WebSocket: the largest message accepted (bytes; 1009 beyond)
     ws_ping_interval_ms = 20000  # WebSocket: a ping after this long without a byte from the peer
     ws_ping_timeout_ms = 20000   # ... and a reset when still nothing has come this long after
+    upload_dir = None          # form()'s spool files (docs/uploads.md); None: /tmp, else "/"
 
     def __init__(self, title="microfastapi", version="0.1.0", debug=False, description=None,
                  openapi_url="/openapi.json", docs_url="/docs", **meta):
@@ -206,7 +207,10 @@ class MicroFastApi(APIRouter):
         self.port = None
         self._streams = []  # poll() mode streams (see _pump)
         self._tasks = []    # serve() mode: (request, task, what) of each answer being awaited
-        self._wss = []      # open WebSocket connections (websocket.WebSocket)
+        # What waits for its connection's bytes (readable()): open WebSockets
+        # (websocket.WebSocket) and streamed request bodies waiting for more (bodies.BodyStream).
+        self._wss = []
+        self._bodies = False  # a route has stream_body= or max_body=: see _handle_bodies
         self._loop = False  # running under an event loop (serve(), the TestClient)
         self._serving = False  # inside serve()
         self._stopping = False  # shutdown() asked serve() to stop
@@ -222,6 +226,12 @@ class MicroFastApi(APIRouter):
         if meta:  # decorator keywords: validation.install wraps ep.call only if it must
             from .validation import install
             install(ep)
+            if "max_body" in meta or meta.get("stream_body"):
+                # Bodies by route: the server hands out requests whose body has not arrived
+                # (stream_bodies), and this app's handle decides for each (an instance
+                # attribute: apps without such routes keep the plain path).
+                self._bodies = True
+                self.handle = self._handle_bodies
         for hook in self.route_hooks:
             hook(self, ep)
 
@@ -299,6 +309,32 @@ class MicroFastApi(APIRouter):
             req = Request(self, raw, _NO_PARAMS)
         return req, ep.call(req)
 
+    def body_limit(self, raw):
+        """The most body bytes the route of `raw` accepts: its max_body=, else the app's."""
+        ep = self.router.find(raw.method, raw.path)[0]
+        if ep is None:
+            return self.max_body
+        return ep.meta.get("max_body", self.max_body)
+
+    def _handle_bodies(self, raw, srv):
+        """handle() for an app with stream_body= or max_body= routes (docs/uploads.md). A
+        request whose body is still on the wire (body None) goes to its handler when the route
+        streams it (req.stream()); otherwise the server collects it under the route's limit
+        and hands the request out again whole. A whole body is held to the route's limit."""
+        b = raw.body
+        ep = self.router.find(raw.method, raw.path)[0]
+        if ep is not None:
+            limit = ep.meta.get("max_body", self.max_body)
+            if b is None:
+                if not ep.meta.get("stream_body"):
+                    srv.body_collect(raw, limit)
+                    return None
+            elif len(b) > limit:
+                self.send(raw, srv, self.error_response(None, HTTPException(
+                    413, "request body too large (limit %d)" % limit), raw))
+                return None
+        return MicroFastApi.handle(self, raw, srv)
+
     def _slash_redirect(self, raw):
         """FastAPI's redirect_slashes: a GET/HEAD for '/todos/' when only '/todos' exists (or
         the other way round) is answered 307 to the form that exists, query kept."""
@@ -342,15 +378,22 @@ class MicroFastApi(APIRouter):
                     r = await r
                 except Exception as e2:
                     r = self._internal_error(e2, raw)
+        finally:
+            if req is not None and req._uploads:
+                _discard_uploads(req)
         self.send(raw, srv, r)
         if self._loop:
             self._task_done(raw, srv)  # (this coroutine is the task: no wrapper, less heap)
 
     async def _full(self, raw, srv):
+        req = Request(self, raw, _NO_PARAMS)
         try:
-            resp = await self._chain(Request(self, raw, _NO_PARAMS), 0)
+            resp = await self._chain(req, 0)
         except Exception as e:
             resp = self._internal_error(e, raw)
+        finally:
+            if req._uploads:
+                _discard_uploads(req)
         self.send(raw, srv, resp)
         if self._loop:
             self._task_done(raw, srv)
@@ -639,6 +682,8 @@ class MicroFastApi(APIRouter):
         kw.update(limits)
         if name != "_mfa":
             kw["parser"] = backend.parser  # pyserver parses with what backend chose
+        if self._bodies:
+            kw["stream_bodies"] = True
         self.server = cls(host=host, port=port, **kw)
         self.backend = name
         self.host = host
@@ -777,6 +822,13 @@ class MicroFastApi(APIRouter):
         return s + ", listening on %s:%d, %s" % (self.host, self.port, self.url())
 
     __repr__ = __str__
+
+
+def _discard_uploads(req):
+    """The spool files of the uploads a handler did not save (uploads.py)."""
+    from .uploads import discard
+    discard(req._uploads)
+    req._uploads = None
 
 
 def _log_events(srv):

@@ -33,6 +33,8 @@ class MicroFastApi(APIRouter):
     rate_grace_ms: int
     stream_budget: int
     ws_max_message: int
+    upload_dir: Optional[str]  # form()'s spool files (None: /tmp, else the filesystem root)
+    def body_limit(self, raw: Any) -> int: ...
     ws_ping_interval_ms: int
     ws_ping_timeout_ms: int
     title: str

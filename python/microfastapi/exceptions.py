@@ -38,3 +38,13 @@ class WebSocketDisconnect(Exception):
         super().__init__(code, reason)
         self.code = code
         self.reason = reason
+
+
+class ClientDisconnect(HTTPException):
+    """A request body that will never be complete: the client went, or the server refused the
+    body (400 for bad chunked framing, 408 when it stopped arriving, 413 over the route's
+    max_body) and has answered already. Raised by `req.stream()` and what reads through it
+    (`form()`, uploads); a handler may let it propagate: nothing more reaches that client."""
+
+    def __init__(self, detail="client disconnected"):
+        super().__init__(400, detail)

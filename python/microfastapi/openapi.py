@@ -218,6 +218,32 @@ def _security(meta, secs):
     return out
 
 
+def form_body(form, comps):
+    """The requestBody of a form= route: multipart/form-data when it has a File (files as
+    `format: binary`, so that Swagger UI shows a file input), else urlencoded."""
+    fields, files = v.compile_form(form)
+    props = {}
+    required = []
+    for name, p in fields:
+        props[name] = field_schema(name, p, comps, False)
+        if p.default is v.REQUIRED:
+            required.append(name)
+    for name, f in files:
+        fs = {"type": "string", "format": "binary", "title": _title(name)}
+        if f.description:
+            fs["description"] = f.description
+        if f.media_type:
+            fs["contentMediaType"] = f.media_type
+        props[name] = fs
+        if f.required:
+            required.append(name)
+    schema = {"type": "object", "properties": props}
+    if required:
+        schema["required"] = required
+    media = "multipart/form-data" if files else "application/x-www-form-urlencoded"
+    return {"content": {media: {"schema": schema}}, "required": bool(required)}
+
+
 def operation(ep, path, parts, method, comps, secs=None):
     """The OpenAPI operation object of one endpoint and method (security schemes it uses are
     added to `secs`)."""
@@ -234,7 +260,8 @@ def operation(ep, path, parts, method, comps, secs=None):
     if meta.get("deprecated"):
         op["deprecated"] = True
     params = []
-    can_fail = qfields is not None or body is not None or forbid
+    form = meta.get("form")
+    can_fail = qfields is not None or body is not None or forbid or form is not None
     for p in parts:
         if type(p) is str:
             continue
@@ -259,6 +286,8 @@ def operation(ep, path, parts, method, comps, secs=None):
         if body.description:
             rb["description"] = body.description
         op["requestBody"] = rb
+    if form is not None:
+        op["requestBody"] = form_body(form, comps)
     status = status or 200
     ok = {"description": meta.get("response_description") or "Successful Response"}
     if status != 204 and status != 304:

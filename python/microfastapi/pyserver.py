@@ -815,6 +815,10 @@ class Server(_IOBase):
 
     def respond(self, req, status, headers, body):
         c = req._conn
+        if c.state != _READY:
+            # Answered already, by the app or by the server (e.g. 408 for a streamed body that
+            # stopped): the handle is stale, as _mfa's, and nothing is sent.
+            return
         mark = len(c.out)
         try:
             body = encode_body(body)
@@ -860,6 +864,8 @@ class Server(_IOBase):
 
     def stream_start(self, req, status, headers):
         c = req._conn
+        if c.state != _READY:
+            return  # (answered already: see respond)
         chunked = req.version == "1.1"
         if not chunked:
             c.keep_alive = False  # HTTP/1.0: the end of the body is the end of the connection

@@ -282,6 +282,8 @@ class Request:
     _query = None
     _cookies = None
     _json = None
+    _form = None
+    _uploads = None  # UploadFile objects of form(): their spool files go after the answer
     _state = None
     user = None  # the identity, set by a route's security= (microfastapi.security)
 
@@ -371,7 +373,10 @@ class Request:
     @property
     def body(self):
         b = self._raw.body
-        return b if b is not None else b""
+        if b is None:
+            raise RuntimeError("the body of a stream_body=True route is read with req.stream(), "
+                               "req.parts() or await req.form()")
+        return b
 
     def text(self):
         return self.body.decode()
@@ -389,17 +394,48 @@ class Request:
                     "input": {}}])
         return self._json
 
-    def form(self):
-        """An application/x-www-form-urlencoded body as a MultiDict. A body that cannot be
-        decoded (not UTF-8, a '%' not followed by two hex digits, escapes that are not UTF-8)
-        raises HTTPException(400) naming the problem."""
-        b = self.body
-        if not b:
-            return MultiDict([])
-        try:
-            return MultiDict(parse_form(b))
-        except ValueError as e:
-            raise HTTPException(400, str(e))
+    def stream(self, size=4096):
+        """The body as an async iterator of pieces (memoryviews into one buffer of `size`
+        bytes, each valid until the next), pulled from the network as the handler asks:
+        docs/uploads.md. For a route declared with stream_body=True; on any other route the
+        body is whole already and comes as one piece."""
+        from .bodies import BodyStream
+        return BodyStream(self, size)
+
+    def parts(self, max_parts=64, max_header=1024):
+        """The parts of a multipart/form-data body, one after another as they arrive:
+        `async for part in req.parts()` (see microfastapi.uploads.Part)."""
+        from .uploads import Parts
+        return Parts(self, max_parts, max_header)
+
+    async def form(self, max_parts=64, max_field=8192, spool=1024):
+        """The form (cached): a FormData (a MultiDict) of str values, and for a
+        multipart/form-data body UploadFile values for its files. An urlencoded body that
+        cannot be decoded (not UTF-8, a '%' not followed by two hex digits, escapes that are
+        not UTF-8) and a malformed multipart body are answered 400 naming the problem; limits
+        (max_parts parts, max_field bytes per field, the route's max_body) 413. A file's
+        content beyond `spool` bytes waits in a spool file (the app's upload_dir) until
+        UploadFile.save() puts it in place; unsaved ones are removed after the answer."""
+        f = self._form
+        if f is not None:
+            return f
+        ct = self.content_type
+        if ct[:19].lower() == "multipart/form-data":
+            from .uploads import read_form
+            f = await read_form(self, max_parts, max_field, spool)
+        else:
+            b = self._raw.body
+            if b is None:
+                b = await self.stream().readall()
+            if not b:
+                f = MultiDict([])
+            else:
+                try:
+                    f = MultiDict(parse_form(b))
+                except ValueError as e:
+                    raise HTTPException(400, str(e))
+        self._form = f
+        return f
 
     def __repr__(self):
         return "<Request %s %s>" % (self.method, self.url)

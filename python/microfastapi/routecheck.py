@@ -9,12 +9,13 @@ from .routing import converters
 
 # Keyword arguments a route decorator (or APIRouter) accepts, and who reads them: openapi.py
 # (documentation), validation.py (declarations), security.py (security, dependencies,
-# depends) and sessions.py (csrf). A new option is added here too, so that a misspelt one is
+# depends), sessions.py (csrf) and app.py (stream_body, max_body: docs/uploads.md; form= is
+# validation.py's). A new option is added here too, so that a misspelt one is
 # an error at registration instead of being ignored.
 ROUTE_OPTIONS = ("summary", "description", "tags", "operation_id", "deprecated",
                  "include_in_schema", "response", "response_description", "responses",
                  "media_type", "query", "body", "extra", "status_code", "security",
-                 "dependencies", "depends", "csrf")
+                 "dependencies", "depends", "csrf", "stream_body", "max_body", "form")
 
 
 _SECURITY = ("security", "dependencies", "depends")

@@ -100,6 +100,17 @@ class Param:
 
 Query = Param
 Field = Param
+Form = Param  # a field of a form body (form=), documented as such
+
+
+class File:
+    """A file part of a multipart/form-data body, declared in `form=`: the handler gets its
+    UploadFile (microfastapi.uploads), or None when it is optional and absent."""
+
+    def __init__(self, description=None, required=True, media_type=None):
+        self.description = description
+        self.required = required
+        self.media_type = media_type  # documentation: the content type expected
 
 
 class Body:
@@ -336,8 +347,9 @@ def parse_str(spec, s, loc, errors):
     return None
 
 
-def check_query(qfields, query, forbid, errors):
-    """Declared query parameters from the request's MultiDict -> {name: value}."""
+def check_query(qfields, query, forbid, errors, where="query"):
+    """Declared query parameters (or form fields: where="body") from the request's MultiDict
+    -> {name: value}."""
     out = {}
     for name, p in qfields:
         spec = p.spec
@@ -345,7 +357,7 @@ def check_query(qfields, query, forbid, errors):
             vals = query.getlist(name)
             if not vals:
                 if p.default is REQUIRED:
-                    _err(errors, "missing", ["query", name], "Field required", None)
+                    _err(errors, "missing", [where, name], "Field required", None)
                 else:
                     out[name] = _copy(p.default)
                 continue
@@ -354,26 +366,26 @@ def check_query(qfields, query, forbid, errors):
                 n = len(vals)
                 conv = []
                 for i in range(n):
-                    conv.append(parse_str(item, vals[i], ["query", name, i], errors))
+                    conv.append(parse_str(item, vals[i], [where, name, i], errors))
                 vals = conv
             out[name] = vals
             continue
         s = query.get(name)
         if s is None:
             if p.default is REQUIRED:
-                _err(errors, "missing", ["query", name], "Field required", None)
+                _err(errors, "missing", [where, name], "Field required", None)
             else:
                 out[name] = p.default
             continue
         n = len(errors)
-        v = parse_str(spec, s, ["query", name], errors)
+        v = parse_str(spec, s, [where, name], errors)
         if len(errors) == n and (p.ge is not None or p.le is not None or p.enum is not None):
-            _constraints(p, v, ["query", name], errors)
+            _constraints(p, v, [where, name], errors)
         out[name] = v
     if forbid:
         for name in query.keys():
             if not _has(qfields, name):
-                _err(errors, "extra_forbidden", ["query", name], "Extra inputs are not permitted",
+                _err(errors, "extra_forbidden", [where, name], "Extra inputs are not permitted",
                      query.get(name))
     return out
 
@@ -419,6 +431,59 @@ async def _await_status(co, status):
     return with_status(await co, status)
 
 
+def compile_form(d):
+    """form= -> (fields [(name, Param)], files [(name, File)])."""
+    fields = []
+    files = []
+    for name, x in (d.items() if hasattr(d, "items") else d):
+        if isinstance(x, File):
+            files.append((name, x))
+            continue
+        p = compile_field(x)
+        k = p.spec.kind
+        if k == K_DICT or k == K_OBJ or (k == K_LIST and p.spec.item is not None and
+                                          p.spec.item.kind >= K_LIST):
+            raise TypeError("form field %r must be a scalar, a list of scalars or File()" % name)
+        fields.append((name, p))
+    return fields, files
+
+
+async def check_form(form, req, forbid, errors):
+    """The request's form (await req.form()) against form= -> {name: value}."""
+    fields, files = form
+    f = await req.form()
+    texts = []
+    uploads = {}
+    for k, v in f.items():
+        if type(v) is str:
+            texts.append((k, v))
+        elif k not in uploads:
+            uploads[k] = v
+    from .request import MultiDict
+    out = check_query(fields, MultiDict(texts), False, errors, "body")
+    for name, d in files:
+        up = uploads.get(name)
+        if up is None and d.required:
+            _err(errors, "missing", ["body", name], "Field required", None)
+        out[name] = up
+    if forbid:
+        for k in f.keys():
+            if not _has(fields, k) and not _has(files, k):
+                _err(errors, "extra_forbidden", ["body", k], "Extra inputs are not permitted",
+                     None)
+    return out
+
+
+async def _call_form(form, forbid, fn, status, req, kw, errors):
+    kw.update(await check_form(form, req, forbid, errors))
+    if errors:
+        raise RequestValidationError(errors)
+    r = fn(req, **kw)
+    if _is_coro(r):
+        r = await r
+    return r if status is None else with_status(r, status)
+
+
 def declarations(meta):
     """(query fields, Body, forbid, status) compiled from a route's decorator keywords."""
     forbid = meta.get("extra", "ignore") == "forbid"
@@ -461,7 +526,12 @@ def install(ep):
 def _install_checks(ep):
     meta = ep.meta
     qfields, body, forbid, status = declarations(meta)
-    if qfields is None and body is None and status is None and not forbid:
+    form = meta.get("form")
+    if form is not None:
+        if body is not None:
+            raise TypeError("a route declares body= or form=, not both")
+        form = compile_form(form)
+    if qfields is None and body is None and form is None and status is None and not forbid:
         return
     fn = ep.fn
     bname = body.name if body is not None else None
@@ -470,6 +540,9 @@ def _install_checks(ep):
         errors = []
         if qfields is not None or forbid:
             kw.update(check_query(qfields or (), req.query, forbid, errors))
+        if form is not None:
+            # (the form is awaited: the handler's call becomes a coroutine)
+            return _call_form(form, forbid, fn, status, req, kw, errors)
         if body is not None:
             kw[bname] = check_body(body, req, errors)
         if errors:

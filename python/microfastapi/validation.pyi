@@ -31,6 +31,13 @@ class Param:
 
 Query = Param
 Field = Param
+Form = Param
+
+class File:
+    description: Optional[str]
+    required: bool
+    media_type: Optional[str]
+    def __init__(self, description: Optional[str] = ..., required: bool = ..., media_type: Optional[str] = ...) -> None: ...
 
 class Body:
     schema: Declared

@@ -59,17 +59,34 @@ with d.websocket_connect("/ws") as ws:
     assert d.put("/relay/false").json() == {"relay": False}
     assert ws.receive_json()["relay"] is False
 assert d.put("/relay/maybe").status_code == 400
+import uploads
+u = TestClient(uploads.app)
+content = b"line 1\r\n--boundary-like\r\n" + bytes(range(256))
+r = u.post("/upload", files={"file": ("../../etc/my notes.txt", content, "text/plain")})
+assert r.json() == {"saved": [{"name": "my notes.txt", "size": len(content)}]}, r.json()
+assert u.get("/list").json() == [{"name": "my notes.txt", "size": len(content)}]
+assert u.get("/files/my%20notes.txt").content == content
+assert "my notes.txt" in u.get("/").text
+r = u.post("/api/files", files={"file": ("x.bin", b"\x00" * 3000)}, data={"name": "y.bin"})
+assert r.status_code == 201 and r.json()["size"] == 3000, r.json()
+assert u.post("/api/files", data={"name": "z"}).status_code == 422
+rb = u.get("/openapi.json").json()["paths"]["/api/files"]["post"]["requestBody"]
+assert rb["content"]["multipart/form-data"]["schema"]["properties"]["file"]["format"] == "binary"
+assert sorted(n["name"] for n in u.get("/list").json()) == ["my notes.txt", "y.bin"]
 print("EXAMPLES OK")
 """
 
 
-def test_examples_cpython():
+def test_examples_cpython(tmp_path, monkeypatch):
+    monkeypatch.setenv("UPLOAD_DIR", str(tmp_path))  # (python/examples/uploads.py's files)
+    sys.modules.pop("uploads", None)
     ns = {}
     exec(CHECK, ns)
 
 
-def test_examples_micropython(unix_binary):
-    env = dict(os.environ, MICROPYPATH="%s:%s:.frozen" % (PYDIR, EXAMPLES))
+def test_examples_micropython(unix_binary, tmp_path):
+    env = dict(os.environ, MICROPYPATH="%s:%s:.frozen" % (PYDIR, EXAMPLES),
+               UPLOAD_DIR=str(tmp_path))
     out = subprocess.run([str(unix_binary), "-c", CHECK], env=env, capture_output=True,
                          text=True, timeout=60, cwd=str(EXAMPLES))
     assert out.returncode == 0 and "EXAMPLES OK" in out.stdout, out.stdout + out.stderr

@@ -165,6 +165,16 @@ static bool body_pulling(const mfa_conn_t *c) {
     return (c->flags & (MFA_CF_BODY_PULL | MFA_CF_BODY_DONE)) == MFA_CF_BODY_PULL;
 }
 
+// A pulled body that waits for its client, not for the application: bytes of a Content-Length
+// body are still to come beyond those in the buffer; a chunked body has none in the buffer
+// (its decoder takes all there is at each read, so bytes there wait for the application).
+static bool body_awaits_client(const mfa_conn_t *c) {
+    if (c->flags & MFA_CF_CHUNKED_IN) {
+        return c->in_len == c->head_len;
+    }
+    return c->in_len - c->head_len < c->body_left;
+}
+
 // ---- pool ------------------------------------------------------------------------------------
 
 // A slot back to FREE with nothing in it. What belongs to the slot itself stays: its buffers,
@@ -865,8 +875,9 @@ static void conn_timeouts(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now) {
             // A pulled body whose client sends nothing while there is room for it (a full
             // buffer waits for the application, whatever its pace).
             if (body_pulling(c) && c->in_len < MFA_CONN_IN_BUF && !(c->flags & MFA_CF_PEER_EOF)
-                && elapsed(now, c->started_ms, pool->body_timeout_ms)) {
+                && body_awaits_client(c) && elapsed(now, c->started_ms, pool->body_timeout_ms)) {
                 pool->stats.timeouts++;
+                conn_event(pool, c, MFA_EVT_BODY_TIMEOUT);
                 conn_error(pool, c, 408, "request body timeout", now);
             }
             break;
@@ -1143,8 +1154,11 @@ static mfa_resp_err_t check_handed(const mfa_conn_t *c) {
 static bool keep_alive(const mfa_conn_t *c) {
     // A body left unread on the wire ends the connection after the answer (the linger drains
     // it): its bytes must never be read as the next request.
+    // (a pulled chunked body is only read to its end once its decoded bytes, body_len, are
+    // taken too: the decoder may have seen its last chunk before the application did)
     return (c->flags & MFA_CF_KEEP_ALIVE) && !(c->flags & MFA_CF_PEER_EOF)
-           && !(c->flags & MFA_CF_BODY_DEFER) && !body_pulling(c);
+           && !(c->flags & MFA_CF_BODY_DEFER) && !body_pulling(c)
+           && !((c->flags & MFA_CF_BODY_PULL) && c->body_len);
 }
 
 // Drop the answered request's head and body from c (bytes behind them move to the front).

@@ -327,8 +327,9 @@ void mfa_conn_fail(mfa_pool_t *pool, mfa_conn_t *c, int status, const char *reas
 // An answer given while the body is still unread (deferred, or pulled but not to its end)
 // closes the connection after it (the rest is drained by the linger, never parsed as a
 // request). While pulled, nothing else times out the body than body_timeout_ms without a byte
-// arriving while the input buffer has room: the application's pace, not the client's, is
-// what a full buffer means.
+// arriving while the input buffer has room and the client owes bytes (a body all of whose
+// bytes are in the buffer waits for the application): the application's pace, not the
+// client's, is what a full buffer means.
 bool mfa_conn_body_pull(mfa_pool_t *pool, mfa_conn_t *c, uint32_t limit, uint32_t now_ms);
 void mfa_conn_body_collect(mfa_pool_t *pool, mfa_conn_t *c, uint32_t limit, uint32_t now_ms);
 // Copy at most n decoded body bytes into dst: returns the count (> 0), 0 when none are there

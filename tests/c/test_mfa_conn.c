@@ -135,13 +135,16 @@ static mfa_pool_t pool;
 static uint32_t now;
 
 static void setup(uint32_t max_body) {
-    memset(fakes, 0, sizeof(fakes));
+    for (int i = 0; i < 64; i++) {  // (the byte buffers need no clearing: cheap for table runs)
+        fake_t *f = &fakes[i];
+        f->in_len = f->out_len = f->recv_max = 0;
+        f->eof = f->reset = f->shut = f->closed = f->aborted = false;
+        f->send_room = (size_t)-1;
+    }
     allocs = frees = 0;
     alloc_fails = false;
     n_events = 0;
-    for (int i = 0; i < 64; i++) {
-        fakes[i].send_room = (size_t)-1;
-    }
+    pool.stream_bodies = false;
     for (int i = 0; i < NCONN; i++) {
         conns[i].in = inbufs[i];
         conns[i].out = outbufs[i];
@@ -979,6 +982,838 @@ static void test_clock_wrap(void) {
     teardown();
 }
 
+// ---- streamed request bodies (pool->stream_bodies) -------------------------------------------
+
+static void client_send_n(uintptr_t h, const void *p, size_t n) {
+    fake_t *f = &fakes[h];
+    CHECK(n <= sizeof(f->in) - f->in_len);
+    memcpy(f->in + f->in_len, p, n);
+    f->in_len += n;
+}
+
+// Body byte i of the generated bodies (printable: never NUL, never a CR or LF).
+static uint8_t body_byte(size_t i) {
+    return (uint8_t)('!' + (i * 7 + i / 91) % 90);
+}
+
+static uint8_t *make_body(size_t n) {  // malloc'd
+    uint8_t *b = malloc(n ? n : 1);
+    for (size_t i = 0; i < n; i++) {
+        b[i] = body_byte(i);
+    }
+    return b;
+}
+
+// body[:n] framed as chunks of at most `chunk` bytes (the last size line with an extension, a
+// trailer field), into a malloc'd buffer; its length in *wire_len.
+static uint8_t *frame_chunked(const uint8_t *body, size_t n, size_t chunk, size_t *wire_len) {
+    uint8_t *w = malloc(n + (n / chunk + 2) * 16 + 32);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += chunk) {
+        size_t k = n - i < chunk ? n - i : chunk;
+        o += (size_t)sprintf((char *)w + o, i + k == n ? "%zx;x=y\r\n" : "%zx\r\n", k);
+        memcpy(w + o, body + i, k);
+        o += k;
+        memcpy(w + o, "\r\n", 2);
+        o += 2;
+    }
+    o += (size_t)sprintf((char *)w + o, "0\r\nX-T: 1\r\n\r\n");
+    *wire_len = o;
+    return w;
+}
+
+// The head of a POST /p whose body is chunked (cl < 0) or cl bytes long; `extra`: header lines.
+static void send_head(uintptr_t h, long cl, const char *extra) {
+    char head[256];
+    if (cl < 0) {
+        snprintf(head, sizeof(head), "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n%s\r\n", extra);
+    } else {
+        snprintf(head, sizeof(head), "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: %ld\r\n%s\r\n", cl, extra);
+    }
+    client_send(h, head);
+}
+
+static const char pipelined_get[] = "GET /n HTTP/1.1\r\nHost: x\r\n\r\n";
+
+// The next request, which the pool (stream_bodies) handed with its body still on the wire.
+static mfa_conn_t *next_deferred(void) {
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    CHECK(r != NULL);
+    if (r) {
+        size_t blen = 1;
+        mfa_conn_body(r, &blen);
+        CHECK((r->flags & MFA_CF_BODY_DEFER) && blen == 0);
+    }
+    return r;
+}
+
+// mfa_conn_body_read into a destination of exactly dst_n bytes (ASan sees an overrun) as long as
+// it gives bytes; they are appended to got[:cap] (*got_len counts them all). Returns the last
+// result: 0 (waiting), MFA_BODY_END or MFA_BODY_FAILED.
+static ptrdiff_t drain(mfa_conn_t *c, uint8_t *got, size_t *got_len, size_t cap, size_t dst_n) {
+    uint8_t *dst = malloc(dst_n);
+    ptrdiff_t r = 0;
+    for (int guard = 0; guard < 1000000; guard++) {
+        r = mfa_conn_body_read(&pool, c, dst, dst_n, now);
+        if (r <= 0) {
+            break;
+        }
+        CHECK((size_t)r <= dst_n);
+        if (*got_len + (size_t)r <= cap) {
+            memcpy(got + *got_len, dst, (size_t)r);
+        }
+        *got_len += (size_t)r;
+    }
+    free(dst);
+    return r;
+}
+
+static mfa_conn_t *raw_note(void) {
+    size_t from = 0;
+    return mfa_pool_next_raw_note(&pool, &from);
+}
+
+// stream_bodies off: nothing changes: a large body (own allocation) and a chunked one are
+// collected by the pool (100 Continue when asked) and handed whole.
+static void test_stream_bodies_off(void) {
+    setup(20000);
+    CHECK(!pool.stream_bodies);
+    mfa_conn_t *c = connect(1);
+    uint8_t *body = make_body(10000);
+    send_head(1, 10000, "Expect: 100-continue\r\n");
+    step();
+    CHECK(strcmp(client_read(1), "HTTP/1.1 100 Continue\r\n\r\n") == 0);
+    CHECK(!mfa_pool_has_ready(&pool));
+    fakes[1].recv_max = 700;
+    client_send_n(1, body, 10000);
+    for (int i = 0; i < 20 && !mfa_pool_has_ready(&pool); i++) {
+        step();
+    }
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    CHECK(r == c);
+    if (r) {
+        size_t blen;
+        const uint8_t *b = mfa_conn_body(r, &blen);
+        CHECK(!(r->flags & MFA_CF_BODY_DEFER) && blen == 10000 && memcmp(b, body, 10000) == 0);
+        CHECK(!mfa_conn_body_pull(&pool, r, 100000, now));  // not deferred: nothing to pull
+        uint8_t d[8];
+        CHECK(mfa_conn_body_read(&pool, r, d, sizeof(d), now) == MFA_BODY_FAILED);
+        respond_str(r, 200, "ok");
+    }
+    size_t wl;
+    uint8_t *wire = frame_chunked(body, 3000, 1000, &wl);
+    send_head(1, -1, "");
+    client_send_n(1, wire, wl);
+    for (int i = 0; i < 20 && !mfa_pool_has_ready(&pool); i++) {
+        step();
+    }
+    r = mfa_pool_next_ready(&pool);
+    CHECK(r == c);
+    if (r) {
+        size_t blen;
+        const uint8_t *b = mfa_conn_body(r, &blen);
+        CHECK(!(r->flags & MFA_CF_BODY_DEFER) && blen == 3000 && memcmp(b, body, 3000) == 0);
+        respond_str(r, 200, "ok");
+    }
+    CHECK(pool.stats.requests == 2);
+    free(wire);
+    free(body);
+    teardown();
+}
+
+// stream_bodies on: a Content-Length body that came whole with its head is handed whole; one
+// that did not (whatever its size against max_body), and any chunked body, are deferred: handed
+// at once with MFA_CF_BODY_DEFER, mfa_conn_body empty, no 100 Continue sent yet.
+static void test_stream_bodies_defer(void) {
+    static const struct {
+        const char *name;
+        const char *req;
+        bool deferred;
+        const char *body;  // handed whole (not deferred)
+    } cases[] = {
+        { "CL whole with the head", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", false, "hello" },
+        { "CL whole, Expect", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello", false, "hello" },
+        { "CL whole, pipelined behind", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhiGET / HTTP/1.1\r\n", false, "hi" },
+        { "CL 0", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", false, "" },
+        { "no body", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", false, "" },
+        { "CL partly with the head", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nhello", true, NULL },
+        { "CL head alone", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n", true, NULL },
+        { "CL head alone, Expect", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nExpect: 100-continue\r\n\r\n", true, NULL },
+        { "CL above max_body", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n", true, NULL },
+        { "chunked whole with the head", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n", true, NULL },
+        { "chunked empty", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", true, NULL },
+        { "chunked head alone, Expect", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n", true, NULL },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int before = failures;
+        setup(100);
+        pool.stream_bodies = true;
+        mfa_conn_t *c = connect(1);
+        client_send(1, cases[i].req);
+        step();
+        // (a deferred body: no 100 Continue, the application decides first; one that came
+        // whole is answered as without stream_bodies, 100 Continue included)
+        CHECK((fakes[1].out_len == 0) == (cases[i].deferred || !strstr(cases[i].req, "Expect")));
+        mfa_conn_t *r = mfa_pool_next_ready(&pool);
+        CHECK(r == c && pool.stats.requests == 1);
+        if (r) {
+            size_t blen = 99;
+            const uint8_t *b = mfa_conn_body(r, &blen);
+            CHECK(!!(r->flags & MFA_CF_BODY_DEFER) == cases[i].deferred);
+            if (cases[i].deferred) {
+                CHECK(blen == 0);
+            } else {
+                CHECK(blen == strlen(cases[i].body) && memcmp(b, cases[i].body, blen) == 0);
+                CHECK(!mfa_conn_body_pull(&pool, r, 1000, now));
+            }
+            respond_str(r, 200, "ok");
+            const char *out = client_read(1);
+            CHECK(!!strstr(out, "Connection: close") == cases[i].deferred);
+        }
+        teardown();
+        if (failures != before) {
+            fprintf(stderr, "  (defer case: %s)\n", cases[i].name);
+        }
+    }
+}
+
+// mfa_conn_body_pull: 413 for a Content-Length above the limit (sent at once, the connection
+// closes, the handle is stale); 100 Continue only when the client asked for it.
+static void test_body_pull_limit_and_continue(void) {
+    static const struct {
+        long cl;  // -1: chunked
+        uint32_t limit;
+        bool expect;
+        bool ok;
+    } cases[] = {
+        { 5000, 4999, true, false },
+        { 5000, 4999, false, false },
+        { 5000, 5000, true, true },
+        { 5000, 5000, false, true },
+        { 5000, 100000, true, true },
+        { -1, 10, true, true },
+        { -1, 10, false, true },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int before = failures;
+        setup(100);
+        pool.stream_bodies = true;
+        mfa_conn_t *c = connect(1);
+        send_head(1, cases[i].cl, cases[i].expect ? "Expect: 100-continue\r\n" : "");
+        client_send(1, cases[i].cl >= 0 ? "abc" : "3\r\nabc");
+        step();
+        mfa_conn_t *r = next_deferred();
+        if (!r) {
+            teardown();
+            continue;
+        }
+        uint32_t gen = r->gen;
+        CHECK(mfa_conn_body_pull(&pool, r, cases[i].limit, now) == cases[i].ok);
+        const char *out = client_read(1);
+        uint8_t d[16];
+        if (!cases[i].ok) {
+            CHECK(strncmp(out, "HTTP/1.1 413 Content Too Large\r\n", 32) == 0);
+            CHECK(strstr(out, "Connection: close\r\n") && !strstr(out, "100 Continue"));
+            CHECK(r->gen != gen && c->state == MFA_CONN_CLOSING && fakes[1].shut);
+            CHECK(pool.stats.errors == 1);
+            CHECK(mfa_conn_body_read(&pool, r, d, sizeof(d), now) == MFA_BODY_FAILED);
+            CHECK(mfa_conn_respond(&pool, r, 200, NULL, 0, NULL, 0, NULL, now) != MFA_RESP_OK);
+            CHECK(!mfa_conn_body_pull(&pool, r, 100000, now));
+        } else {
+            CHECK(strcmp(out, cases[i].expect ? "HTTP/1.1 100 Continue\r\n\r\n" : "") == 0);
+            CHECK(r->gen == gen && (r->flags & MFA_CF_BODY_PULL) && !(r->flags & MFA_CF_BODY_DEFER));
+            CHECK(!mfa_conn_body_pull(&pool, r, 100000, now));  // once
+            CHECK(fakes[1].out_len == 0);  // (and no second 100 Continue)
+            CHECK(raw_note() == c && raw_note() == NULL);  // "abc" came with the head
+            CHECK(mfa_conn_body_read(&pool, r, d, sizeof(d), now) == 3 && memcmp(d, "abc", 3) == 0);
+            CHECK(mfa_conn_body_read(&pool, r, d, sizeof(d), now) == 0);
+        }
+        teardown();
+        if (failures != before) {
+            fprintf(stderr, "  (pull case %zu)\n", i);
+        }
+    }
+}
+
+// A pulled body, fed in one piece, split at a byte boundary, or byte by byte, with a request
+// pipelined behind it; read into a destination of dst_n bytes: the exact bytes, 0 while
+// waiting, MFA_CF_RAW_NOTE when bytes arrive, MFA_BODY_END at the end; then the answer keeps
+// the connection and the pipelined request is handed out.
+typedef struct {
+    const char *name;
+    bool chunked;
+    const uint8_t *wire;
+    size_t wire_len;
+    const uint8_t *body;
+    size_t body_len;
+} body_case_t;
+
+#define BYTEWISE ((size_t)-1)
+
+static bool pull_run(const body_case_t *bc, size_t split, size_t dst_n) {
+    int before = failures;
+    setup(100);  // (max_body does not apply to a pulled body: its limit is the pull's)
+    pool.stream_bodies = true;
+    mfa_conn_t *c = connect(1);
+    send_head(1, bc->chunked ? -1 : (long)bc->body_len, "");
+    step();
+    mfa_conn_t *r = next_deferred();
+    if (!r || !mfa_conn_body_pull(&pool, r, 1 << 20, now)) {
+        CHECK(false);
+        teardown();
+        return false;
+    }
+    CHECK(fakes[1].out_len == 0 && raw_note() == NULL);
+    uint32_t gen = r->gen;
+    size_t total = bc->wire_len + strlen(pipelined_get);
+    uint8_t *wire = malloc(total);
+    memcpy(wire, bc->wire, bc->wire_len);
+    memcpy(wire + bc->wire_len, pipelined_get, strlen(pipelined_get));
+    uint8_t *got = malloc(bc->body_len + 1);
+    size_t got_len = 0, off = 0, pieces = 0;
+    ptrdiff_t last = drain(r, got, &got_len, bc->body_len, dst_n);
+    CHECK(last == 0 && got_len == 0);  // nothing yet
+    while (last == 0 && off < total) {
+        size_t piece = split == BYTEWISE ? 1 : pieces++ == 0 ? split : total - off;
+        client_send_n(1, wire + off, piece);
+        off += piece;
+        size_t pending = fakes[1].in_len;
+        now += 1;
+        step();
+        if (fakes[1].in_len < pending) {
+            CHECK(raw_note() == c);  // bytes arrived: the application is told
+        }
+        CHECK(raw_note() == NULL);
+        last = drain(r, got, &got_len, bc->body_len, dst_n);
+        CHECK(last == 0 || last == MFA_BODY_END);
+    }
+    CHECK(last == MFA_BODY_END);
+    CHECK(got_len == bc->body_len && memcmp(got, bc->body, bc->body_len) == 0);
+    uint8_t d[4];
+    CHECK(mfa_conn_body_read(&pool, r, d, sizeof(d), now) == MFA_BODY_END);  // and stays so
+    if (off < total) {
+        client_send_n(1, wire + off, total - off);  // the rest of the pipelined request
+    }
+    respond_str(r, 200, "ok");
+    const char *out = client_read(1);
+    CHECK(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0 && !strstr(out, "Connection: close"));
+    CHECK(r->gen != gen && c->state != MFA_CONN_FREE && !fakes[1].shut);
+    step();
+    mfa_conn_t *n = mfa_pool_next_ready(&pool);
+    CHECK(n == c && n && memcmp(mfa_conn_head(n), "GET /n ", 7) == 0);
+    if (n) {
+        respond_str(n, 200, "n");
+    }
+    CHECK(pool.stats.requests == 2 && pool.stats.responses == 2 && pool.stats.errors == 0);
+    free(got);
+    free(wire);
+    teardown();
+    if (failures != before) {
+        fprintf(stderr, "  (pull run: %s, split %ld, dst %zu)\n", bc->name,
+            split == BYTEWISE ? -1L : (long)split, dst_n);
+        return false;
+    }
+    return true;
+}
+
+static void test_body_read_splits(void) {
+    static const char hw_wire[] = "5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\n\r\n";
+    uint8_t *body = make_body(20000);
+    size_t w1, w2, w3;
+    uint8_t *c1 = frame_chunked(body, 300, 7, &w1);      // many small chunks
+    uint8_t *c2 = frame_chunked(body, 5000, 1000, &w2);   // larger than the input buffer
+    uint8_t *c3 = frame_chunked(body, 9000, 4500, &w3);   // chunks larger than the buffer
+    const body_case_t cases[] = {
+        { "CL 1", false, body, 1, body, 1 },
+        { "CL 100", false, body, 100, body, 100 },
+        { "CL 3000", false, body, 3000, body, 3000 },
+        { "CL 9000", false, body, 9000, body, 9000 },
+        { "chunked hello world", true, (const uint8_t *)hw_wire, strlen(hw_wire),
+          (const uint8_t *)"hello world", 11 },
+        { "chunked 300 in 7s", true, c1, w1, body, 300 },
+        { "chunked 5000 in 1000s", true, c2, w2, body, 5000 },
+        { "chunked 9000 in 4500s", true, c3, w3, body, 9000 },
+    };
+    static const size_t dsts[] = { 1, 7, 1000 };
+    int failed_runs = 0;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]) && failed_runs < 5; i++) {
+        const body_case_t *bc = &cases[i];
+        size_t total = bc->wire_len + strlen(pipelined_get);
+        for (size_t d = 0; d < 3 && failed_runs < 5; d++) {
+            failed_runs += !pull_run(bc, total, dsts[d]);      // whole
+            failed_runs += !pull_run(bc, BYTEWISE, dsts[d]);   // byte by byte
+            if (bc->wire_len <= 400) {
+                for (size_t k = 0; k <= total && failed_runs < 5; k++) {  // every boundary
+                    failed_runs += !pull_run(bc, k, dsts[d]);
+                }
+            } else {
+                // around the input buffer's size, and a few others
+                size_t ks[] = { 0, 1, 2, 3, 5, 100, 1000, MFA_CONN_IN_BUF - 100, MFA_CONN_IN_BUF - 60,
+                    MFA_CONN_IN_BUF - 1, MFA_CONN_IN_BUF, MFA_CONN_IN_BUF + 1, bc->wire_len - 1,
+                    bc->wire_len, bc->wire_len + 1, total - 1 };
+                for (size_t k = 0; k < sizeof(ks) / sizeof(ks[0]) && failed_runs < 5; k++) {
+                    if (ks[k] <= total) {
+                        failed_runs += !pull_run(bc, ks[k], dsts[d]);
+                    }
+                }
+            }
+        }
+    }
+    free(c1);
+    free(c2);
+    free(c3);
+    free(body);
+}
+
+// A pulled body that never completes: a chunked framing error (400), a chunked body over the
+// pull's limit (413), the peer's EOF mid-body (closed). The bytes before the failure are read,
+// then MFA_BODY_FAILED; the connection closes and the handle is stale.
+static void test_body_read_failures(void) {
+    static const struct {
+        const char *name;
+        long cl;             // -1: chunked
+        uint32_t limit;
+        const char *wire;
+        bool eof;            // then the peer closes
+        const char *decoded; // what may be read before the failure (all of it when exact)
+        bool exact;
+        const char *answer;  // NULL: closed without one
+    } cases[] = {
+        { "chunked framing error", -1, 1000, "zz\r\n", false, "", true, "400 Bad Request" },
+        { "chunked framing error after data", -1, 1000, "5\r\nhello\r\nzz\r\n", false, "hello", false, "400 Bad Request" },
+        { "chunked missing CRLF", -1, 1000, "5\r\nhelloXX", false, "hello", false, "400 Bad Request" },
+        { "chunked over the limit", -1, 8, "9\r\n123456789\r\n0\r\n\r\n", false, "12345678", false, "413 Content Too Large" },
+        { "chunked over the limit in pieces", -1, 8, "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n", false, "hellowor", false, "413 Content Too Large" },
+        { "CL: EOF mid-body", 10, 1000, "abc", true, "abc", true, NULL },
+        { "CL: EOF before the body", 10, 1000, "", true, "", true, NULL },
+        { "chunked: EOF mid-chunk", -1, 1000, "5\r\nhel", true, "hel", true, NULL },
+        { "chunked: EOF before the last chunk", -1, 1000, "5\r\nhello\r\n", true, "hello", true, NULL },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (int bytewise = 0; bytewise < 2; bytewise++) {
+            for (size_t dst_n = 1; dst_n <= 1000; dst_n *= 1000) {
+                int before = failures;
+                setup(100000);
+                pool.stream_bodies = true;
+                mfa_conn_t *c = connect(1);
+                send_head(1, cases[i].cl, "");
+                step();
+                mfa_conn_t *r = next_deferred();
+                if (!r || !mfa_conn_body_pull(&pool, r, cases[i].limit, now)) {
+                    CHECK(false);
+                    teardown();
+                    continue;
+                }
+                uint32_t gen = r->gen;
+                uint8_t got[64];
+                size_t got_len = 0, wl = strlen(cases[i].wire);
+                ptrdiff_t last = 0;
+                for (size_t off = 0; off < wl && last == 0;) {
+                    size_t piece = bytewise ? 1 : wl;
+                    client_send_n(1, cases[i].wire + off, piece);
+                    off += piece;
+                    step();
+                    last = drain(r, got, &got_len, sizeof(got), dst_n);
+                }
+                if (cases[i].eof) {
+                    CHECK(last == 0);
+                    fakes[1].eof = true;
+                    step();
+                    CHECK(raw_note() == c);  // the EOF is news too
+                    last = drain(r, got, &got_len, sizeof(got), dst_n);
+                }
+                CHECK(last == MFA_BODY_FAILED);
+                const char *dec = cases[i].decoded;
+                CHECK(got_len <= strlen(dec) && memcmp(got, dec, got_len) == 0);
+                CHECK(!cases[i].exact || got_len == strlen(dec));
+                if (bytewise && !cases[i].exact) {
+                    CHECK(got_len == strlen(dec));  // byte by byte, all before the failure
+                }
+                CHECK(r->gen != gen);
+                uint8_t d[4];
+                CHECK(mfa_conn_body_read(&pool, r, d, sizeof(d), now) == MFA_BODY_FAILED);
+                CHECK(mfa_conn_respond(&pool, r, 200, NULL, 0, NULL, 0, NULL, now) != MFA_RESP_OK);
+                const char *out = client_read(1);
+                if (cases[i].answer) {
+                    CHECK(strncmp(out, "HTTP/1.1 ", 9) == 0 && strncmp(out + 9, cases[i].answer, strlen(cases[i].answer)) == 0);
+                    CHECK(strstr(out, "Connection: close\r\n") != NULL);
+                    CHECK(c->state == MFA_CONN_CLOSING && fakes[1].shut && pool.stats.errors == 1);
+                } else {
+                    CHECK(out[0] == 0 && c->state == MFA_CONN_FREE && fakes[1].closed);
+                }
+                teardown();
+                if (failures != before) {
+                    fprintf(stderr, "  (failure case: %s, %s, dst %zu)\n", cases[i].name,
+                        bytewise ? "bytewise" : "whole", dst_n);
+                }
+            }
+        }
+    }
+}
+
+// While the input buffer is full nothing more is taken from the transport (the TCP window
+// closes); a read makes room and the rest is read.
+static void test_body_pull_backpressure(void) {
+    uint8_t *body = make_body(20000);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        int before = failures;
+        setup(100);
+        pool.stream_bodies = true;
+        mfa_conn_t *c = connect(1);
+        size_t wl = 20000;
+        uint8_t *wire = chunked ? frame_chunked(body, 20000, 3000, &wl) : body;
+        send_head(1, chunked ? -1 : 20000, "");
+        step();
+        mfa_conn_t *r = next_deferred();
+        CHECK(r && mfa_conn_body_pull(&pool, r, 1 << 20, now));
+        client_send_n(1, wire, wl);
+        step();
+        CHECK(c->in_len == MFA_CONN_IN_BUF && !mfa_conn_wants_read(c));
+        size_t left = fakes[1].in_len;
+        CHECK(left == wl - (MFA_CONN_IN_BUF - c->head_len));
+        CHECK(raw_note() == c);
+        for (int i = 0; i < 5; i++) {
+            now += 100;
+            step();
+        }
+        CHECK(fakes[1].in_len == left && raw_note() == NULL);  // nothing taken while full
+        uint8_t d[1000];
+        CHECK(mfa_conn_body_read(&pool, r, d, sizeof(d), now) == 1000 && memcmp(d, body, 1000) == 0);
+        CHECK(fakes[1].in_len < left && c->in_len == MFA_CONN_IN_BUF);  // the rest is read at once
+        uint8_t *got = malloc(20000);
+        memcpy(got, d, 1000);
+        size_t got_len = 1000;
+        ptrdiff_t last = 0;
+        for (int i = 0; i < 100 && last == 0; i++) {
+            last = drain(r, got, &got_len, 20000, 999);
+            step();
+        }
+        CHECK(last == MFA_BODY_END && got_len == 20000 && memcmp(got, body, 20000) == 0);
+        respond_str(r, 200, "ok");
+        CHECK(c->state == MFA_CONN_HEAD);
+        free(got);
+        if (chunked) {
+            free(wire);
+        }
+        teardown();
+        if (failures != before) {
+            fprintf(stderr, "  (backpressure, %s)\n", chunked ? "chunked" : "Content-Length");
+        }
+    }
+    free(body);
+}
+
+// A pulled body times out after body_timeout_ms without a byte while the buffer has room (408);
+// a full buffer held by a slow application does not, and taking bytes restarts the clock.
+static void test_body_pull_timeout(void) {
+    setup(100);  // body timeout 2000 ms
+    pool.stream_bodies = true;
+    mfa_conn_t *c = connect(1);
+    send_head(1, 20000, "");
+    step();
+    mfa_conn_t *r = next_deferred();
+    CHECK(r && mfa_conn_body_pull(&pool, r, 1 << 20, now));
+    uint32_t gen = r->gen;
+    uint8_t got[16];
+    size_t got_len = 0;
+    client_send(1, "abc");
+    step();
+    CHECK(drain(r, got, &got_len, sizeof(got), 7) == 0 && got_len == 3);
+    now += 1500;
+    client_send(1, "d");  // a byte restarts the clock
+    step();
+    now += 1500;
+    step();
+    CHECK(fakes[1].out_len == 0);
+    CHECK(drain(r, got, &got_len, sizeof(got), 7) == 0 && got_len == 4);  // (restarts it too)
+    now += 2000;
+    step();
+    CHECK(fakes[1].out_len == 0 && c->state == MFA_CONN_READY);
+    now += 1;
+    step();
+    const char *out = client_read(1);
+    CHECK(strstr(out, "408 Request Timeout") && strstr(out, "request body timeout"));
+    CHECK(r->gen != gen && pool.stats.timeouts == 1);
+    CHECK(n_events == 1 && events[0][0] == 1 && events[0][1] == MFA_EVT_BODY_TIMEOUT);
+    uint8_t d[4];
+    CHECK(mfa_conn_body_read(&pool, r, d, sizeof(d), now) == MFA_BODY_FAILED);
+    teardown();
+
+    // a full buffer: the application's pace
+    setup(100);
+    pool.stream_bodies = true;
+    c = connect(1);
+    uint8_t *body = make_body(20000);
+    send_head(1, 20000, "");
+    step();
+    r = next_deferred();
+    CHECK(r && mfa_conn_body_pull(&pool, r, 1 << 20, now));
+    size_t room = MFA_CONN_IN_BUF - c->head_len;
+    client_send_n(1, body, room + 500);
+    step();
+    CHECK(c->in_len == MFA_CONN_IN_BUF && fakes[1].in_len == 500);
+    for (int i = 0; i < 10; i++) {  // 10 s
+        now += 1000;
+        step();
+    }
+    CHECK(fakes[1].out_len == 0 && c->state == MFA_CONN_READY && pool.stats.timeouts == 0);
+    uint8_t big[2000];
+    CHECK(mfa_conn_body_read(&pool, r, big, sizeof(big), now) == 2000 && memcmp(big, body, 2000) == 0);
+    CHECK(fakes[1].in_len == 0 && c->in_len == MFA_CONN_IN_BUF - 1500);  // room now
+    now += 2000;  // from the take (not from when the buffer filled)
+    step();
+    CHECK(fakes[1].out_len == 0 && c->state == MFA_CONN_READY);
+    now += 1;
+    step();
+    CHECK(strstr(client_read(1), "408 Request Timeout") != NULL);
+    teardown();
+
+    // the whole body has arrived and waits for the application: no client to time out
+    setup(100);
+    pool.stream_bodies = true;
+    c = connect(1);
+    send_head(1, 1000, "");
+    step();
+    r = next_deferred();
+    CHECK(r && mfa_conn_body_pull(&pool, r, 1 << 20, now));
+    client_send_n(1, body, 1000);
+    step();
+    now += 5000;
+    step();
+    CHECK(fakes[1].out_len == 0 && c->state == MFA_CONN_READY);
+    uint8_t *all = malloc(1000);
+    size_t all_len = 0;
+    CHECK(drain(r, all, &all_len, 1000, 1000) == MFA_BODY_END && all_len == 1000);
+    free(all);
+    free(body);
+    teardown();
+
+    // chunked: 408 once everything that came was taken and nothing more comes; no timeout
+    // while decoded bytes (or a body that is all in) wait for the application
+    static const struct {
+        const char *wire;
+        size_t first_read;  // bytes the application takes at once, then holds the rest 5 s
+        const char *body;
+        bool complete;
+    } ch[] = {
+        { "5\r\nhel", 0, "hel", false },
+        { "5\r\nhello\r\n", 1, "hello", false },
+        { "5\r\nhello\r\n0\r\n\r\n", 0, "hello", true },
+        { "5\r\nhello\r\n0\r\n\r\n", 2, "hello", true },
+    };
+    for (size_t i = 0; i < sizeof(ch) / sizeof(ch[0]); i++) {
+        int before = failures;
+        setup(100);
+        pool.stream_bodies = true;
+        c = connect(1);
+        send_head(1, -1, "");
+        step();
+        r = next_deferred();
+        CHECK(r && mfa_conn_body_pull(&pool, r, 1000, now));
+        client_send(1, ch[i].wire);
+        step();
+        size_t got_len = 0;
+        uint8_t got2[16];
+        for (size_t k = 0; k < ch[i].first_read; k++) {
+            CHECK(mfa_conn_body_read(&pool, r, got2 + got_len++, 1, now) == 1);
+        }
+        if (ch[i].first_read || ch[i].complete) {
+            now += 5000;  // the application is behind, not the client
+            step();
+            CHECK(fakes[1].out_len == 0 && c->state == MFA_CONN_READY);
+        }
+        ptrdiff_t last = drain(r, got2, &got_len, sizeof(got2), 1000);
+        CHECK(got_len == strlen(ch[i].body) && memcmp(got2, ch[i].body, got_len) == 0);
+        if (ch[i].complete) {
+            CHECK(last == MFA_BODY_END);
+            respond_str(r, 200, "ok");
+            CHECK(!strstr(client_read(1), "Connection: close") && c->state == MFA_CONN_HEAD);
+        } else {
+            CHECK(last == 0);
+            now += 2000;
+            step();
+            CHECK(fakes[1].out_len == 0);
+            now += 1;
+            step();
+            CHECK(strstr(client_read(1), "408 Request Timeout") != NULL);
+        }
+        teardown();
+        if (failures != before) {
+            fprintf(stderr, "  (chunked timeout case %zu)\n", i);
+        }
+    }
+}
+
+// An answer given before the body was read to its end (deferred, or pulled) carries
+// Connection: close and the connection closes: the unread bytes are never parsed as a request.
+static void test_body_unread_closes(void) {
+    static const struct {
+        const char *name;
+        long cl;                // -1: chunked
+        const char *with_head;  // body bytes that come with the head
+        bool pull;
+        const char *arrives;    // then (before the answer): the rest, and a pipelined request
+        size_t read_n;          // bytes the application reads
+        bool stream;            // answered with a stream
+    } cases[] = {
+        { "deferred", 10, "abc", false, "defghijGET /n HTTP/1.1\r\nHost: x\r\n\r\n", 0, false },
+        { "deferred, stream", 10, "abc", false, "defghijGET /n HTTP/1.1\r\nHost: x\r\n\r\n", 0, true },
+        { "deferred chunked", -1, "5\r\nhel", false, "lo\r\n0\r\n\r\nGET /n HTTP/1.1\r\nHost: x\r\n\r\n", 0, false },
+        { "pulled, none read", 10, "", true, "abcdefghijGET /n HTTP/1.1\r\nHost: x\r\n\r\n", 0, false },
+        { "pulled, part read", 10, "abc", true, "defghijGET /n HTTP/1.1\r\nHost: x\r\n\r\n", 5, false },
+        { "pulled, all but one read", 10, "abc", true, "defghijGET /n HTTP/1.1\r\nHost: x\r\n\r\n", 9, false },
+        { "pulled, part read, stream", 10, "abc", true, "defghijGET /n HTTP/1.1\r\nHost: x\r\n\r\n", 5, true },
+        { "pulled chunked, part read", -1, "5\r\nhel", true, "lo\r\n0\r\n\r\nGET /n HTTP/1.1\r\nHost: x\r\n\r\n", 2, false },
+        { "pulled chunked, all decoded, part read", -1, "5\r\nhello\r\n0\r\n\r\nGET /n HTTP/1.1\r\nHost: x\r\n\r\n", true, "", 1, false },
+        { "pulled chunked, all decoded, all but one read", -1, "a\r\nhelloworld\r\n0\r\n\r\nGET /n HTTP/1.1\r\nHost: x\r\n\r\n", true, "", 9, false },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int before = failures;
+        setup(100);
+        pool.stream_bodies = true;
+        mfa_conn_t *c = connect(1);
+        send_head(1, cases[i].cl, "");
+        client_send(1, cases[i].with_head);
+        step();
+        mfa_conn_t *r = next_deferred();
+        if (!r) {
+            teardown();
+            continue;
+        }
+        if (cases[i].pull) {
+            CHECK(mfa_conn_body_pull(&pool, r, 1000, now));
+        }
+        client_send(1, cases[i].arrives);
+        step();
+        uint8_t d[16];
+        for (size_t k = 0; k < cases[i].read_n; k++) {
+            CHECK(mfa_conn_body_read(&pool, r, d, 1, now) == 1);
+        }
+        if (cases[i].stream) {
+            CHECK(mfa_conn_stream_start(&pool, r, 200, NULL, 0, now) == MFA_RESP_OK);
+            CHECK(mfa_conn_stream_send(&pool, r, (const uint8_t *)"x", 1, NULL, now) == MFA_RESP_OK);
+            CHECK(mfa_conn_stream_end(&pool, r, now) == MFA_RESP_OK);
+        } else {
+            respond_str(r, 200, "ok");
+        }
+        const char *out = client_read(1);
+        CHECK(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0 && strstr(out, "Connection: close\r\n"));
+        CHECK(c->state == MFA_CONN_CLOSING || c->state == MFA_CONN_FREE);
+        for (int k = 0; k < 3; k++) {
+            now += 10;
+            step();
+        }
+        CHECK(mfa_pool_next_ready(&pool) == NULL && fakes[1].out_len == 0);
+        CHECK(pool.stats.requests == 1 && pool.stats.errors == 0 && fakes[1].shut);
+        now += MFA_CONN_LINGER_MS + 1;
+        step();
+        CHECK(fakes[1].closed && c->state == MFA_CONN_FREE);
+        teardown();
+        if (failures != before) {
+            fprintf(stderr, "  (unread case: %s)\n", cases[i].name);
+        }
+    }
+}
+
+// mfa_conn_body_collect: the body is collected under the given limit (not max_body: 413 above
+// it whether max_body is larger or smaller), 100 Continue when asked, and the request is handed
+// out again whole, counted once.
+static void test_body_collect(void) {
+    static const struct {
+        const char *name;
+        uint32_t max_body;
+        bool chunked;
+        size_t len;        // body bytes
+        uint32_t limit;
+        bool expect;
+        size_t with_head;  // wire bytes that come with the head
+        bool too_large;
+    } cases[] = {
+        { "CL, max_body smaller", 10, false, 5000, 10000, true, 0, false },
+        { "CL at the limit", 10, false, 5000, 5000, false, 100, false },
+        { "CL small", 10, false, 300, 300, true, 10, false },
+        { "CL over, max_body larger", 100000, false, 5000, 4999, true, 0, true },
+        { "CL over, max_body smaller", 10, false, 5000, 4000, true, 0, true },
+        { "chunked, max_body smaller", 10, true, 5000, 5000, true, 0, false },
+        { "chunked, some with the head", 10, true, 300, 1000, false, 50, false },
+        { "chunked whole with the head", 10, true, 300, 1000, false, (size_t)-1, false },
+        { "chunked over, max_body larger", 100000, true, 5000, 4999, false, 0, true },
+        { "chunked over, max_body smaller", 10, true, 5000, 4000, true, 0, true },
+    };
+    uint8_t *body = make_body(5000);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int before = failures;
+        setup(cases[i].max_body);
+        pool.stream_bodies = true;
+        mfa_conn_t *c = connect(1);
+        size_t wl = cases[i].len;
+        uint8_t *wire = cases[i].chunked ? frame_chunked(body, cases[i].len, 1000, &wl) : body;
+        size_t wh = cases[i].with_head > wl ? wl : cases[i].with_head;
+        send_head(1, cases[i].chunked ? -1 : (long)cases[i].len,
+            cases[i].expect ? "Expect: 100-continue\r\n" : "");
+        client_send_n(1, wire, wh);
+        step();
+        mfa_conn_t *r = next_deferred();
+        if (!r) {
+            teardown();
+            continue;
+        }
+        CHECK(fakes[1].out_len == 0);
+        uint32_t gen = r->gen;
+        mfa_conn_body_collect(&pool, r, cases[i].limit, now);
+        const char *out = client_read(1);
+        bool early_413 = cases[i].too_large && !cases[i].chunked;
+        if (early_413) {
+            CHECK(strncmp(out, "HTTP/1.1 413 Content Too Large\r\n", 32) == 0 && !strstr(out, "100 Continue"));
+        } else {
+            CHECK(strcmp(out, cases[i].expect ? "HTTP/1.1 100 Continue\r\n\r\n" : "") == 0);
+            CHECK(!(r->flags & (MFA_CF_BODY_DEFER | MFA_CF_BODY_PULL)));
+            fakes[1].recv_max = 1000;
+            client_send_n(1, wire + wh, wl - wh);
+            client_send(1, pipelined_get);
+            for (int k = 0; k < 20 && !mfa_pool_has_ready(&pool) && c->state == MFA_CONN_BODY; k++) {
+                step();
+            }
+        }
+        if (cases[i].too_large) {
+            if (!early_413) {
+                CHECK(strstr(client_read(1), "413 Content Too Large") != NULL);
+            }
+            CHECK(mfa_pool_next_ready(&pool) == NULL && r->gen != gen);
+            CHECK(c->state == MFA_CONN_CLOSING && pool.stats.errors == 1);
+        } else {
+            mfa_conn_t *again = mfa_pool_next_ready(&pool);
+            CHECK(again == c && pool.stats.requests == 1 && r->gen == gen);
+            if (again) {
+                size_t blen;
+                const uint8_t *b = mfa_conn_body(again, &blen);
+                CHECK(blen == cases[i].len && memcmp(b, body, blen) == 0);
+                CHECK(!(again->flags & MFA_CF_BODY_DEFER));
+                CHECK(!mfa_conn_body_pull(&pool, again, 100000, now));  // collected: not deferred
+                respond_str(again, 200, "ok");
+                CHECK(!strstr(client_read(1), "Connection: close"));
+                for (int k = 0; k < 3; k++) {
+                    step();
+                }
+                mfa_conn_t *n = mfa_pool_next_ready(&pool);
+                CHECK(n == c && n && memcmp(mfa_conn_head(n), "GET /n ", 7) == 0);
+                if (n) {
+                    respond_str(n, 200, "n");
+                }
+                CHECK(pool.stats.requests == 2 && pool.stats.responses == 2);
+            }
+        }
+        if (cases[i].chunked) {
+            free(wire);
+        }
+        teardown();
+        if (failures != before) {
+            fprintf(stderr, "  (collect case: %s)\n", cases[i].name);
+        }
+    }
+    free(body);
+}
+
 int main(void) {
     test_simple_keepalive();
     test_pipelining_in_order();
@@ -1005,6 +1840,15 @@ int main(void) {
     test_out_of_memory();
     test_linger_while_the_client_sends();
     test_transport_lingers();
+    test_stream_bodies_off();
+    test_stream_bodies_defer();
+    test_body_pull_limit_and_continue();
+    test_body_read_splits();
+    test_body_read_failures();
+    test_body_pull_backpressure();
+    test_body_pull_timeout();
+    test_body_unread_closes();
+    test_body_collect();
     printf("test_mfa_conn: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

@@ -674,9 +674,11 @@ class Server(_IOBase):
                 self._event("body timeout", c)
                 self._error(c, 408, "request body too slow")
         elif c.pull == 1:
-            # A pulled body whose client sends nothing while there is room for it (a full
-            # buffer waits for the app, whatever its pace).
-            if len(c.buf) < _RAW_IN and not c.eof and age > self.body_timeout_ms:
+            # A pulled body whose client sends nothing while there is room for it and bytes are
+            # still owed (a full buffer, or a body all there, waits for the app, whatever its
+            # pace; as mfa_conn.c's body_awaits_client).
+            owed = not c.buf and not c.dbuf if c.dec is not None else len(c.buf) < c.left
+            if owed and len(c.buf) < _RAW_IN and not c.eof and age > self.body_timeout_ms:
                 self._stats["timeouts"] += 1
                 self._error(c, 408, "request body timeout")
         elif c.state == _RAW:
@@ -804,7 +806,8 @@ class Server(_IOBase):
         c = req._conn
         # A body left unread on the wire ends the connection after the answer (the linger
         # drains it): its bytes must never be read as the next request.
-        keep = c.keep_alive and not c.close_after and not c.defer and c.pull != 1
+        keep = c.keep_alive and not c.close_after and not c.defer and c.pull != 1 and \
+            not c.dbuf
         if not keep:
             conn = "Connection: close\r\n"
         elif req._head.version == "1.0":  # (the head's attribute: not through the property)

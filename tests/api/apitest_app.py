@@ -101,8 +101,8 @@ def setcookie(req):
 
 
 @app.post("/form")
-def form(req):
-    f = req.form()
+async def form(req):
+    f = await req.form()
     return {"name": f.get("name"), "tags": f.getlist("tag")}
 
 

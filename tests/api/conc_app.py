@@ -146,8 +146,8 @@ def http_exc(req, code):
 
 
 @app.post("/form")
-def form(req):
-    f = req.form()
+async def form(req):
+    f = await req.form()
     return {"form": f.items()}
 
 

@@ -8,7 +8,7 @@ while the handler is busy with a piece. A body that arrived whole with its head 
 under the TestClient) is one piece, as it is.
 """
 
-from .exceptions import ClientDisconnect, HTTPException
+from .exceptions import ClientDisconnect
 
 try:
     import asyncio
@@ -45,12 +45,11 @@ class BodyStream:
         if self._done:
             return None
         if self._whole is not None:
-            # Whole already (it came with its head, or a TestClient request): one piece, under
-            # the route's limit like any body.
+            # Whole already (it came with its head, or a TestClient request): one piece (held to
+            # the route's limit by app._handle_bodies, as any whole body).
             self._done = True
             b = self._whole
             self._whole = None
-            self._check(len(b))
             self.received = len(b)
             return b if b else None
         app = self._req.app
@@ -74,11 +73,6 @@ class BodyStream:
                 self.received += n
                 return memoryview(self._buf)[:n]
             await self._wait(app)
-
-    def _check(self, n):
-        limit = self._req.app.body_limit(self._raw)
-        if n > limit:
-            raise HTTPException(413, "request body too large (limit %d)" % limit)
 
     async def _wait(self, app):
         # Woken by the serve loop when the server lists this request in readable() (bytes, an

@@ -79,7 +79,7 @@ def run_three(tmp_path, unix_mfa, unix_pure, cases):
     out = {"cpython": mp_cases.run_all(_CPython, cases)}
     for name, binary, impl in (("unix", unix_mfa, "_mfa"),
                                ("unix-pure", unix_pure, "microfastapi.multipart")):
-        p = subprocess.run([str(binary), "-X", "heapsize=32M", str(HERE / "mp_cases.py"),
+        p = subprocess.run([str(binary), "-X", "heapsize=128M", str(HERE / "mp_cases.py"),
                             str(path)], capture_output=True, timeout=600)
         assert p.returncode == 0, (name, p.stderr.decode()[-3000:], p.stdout.decode()[-2000:])
         res = json.loads(p.stdout)

@@ -77,35 +77,42 @@ DELIM = (400, "multipart: bad delimiter")
 MISSING = (400, "multipart: missing final boundary")
 BAD_BOUNDARY = (400, "multipart: bad boundary")
 
-# A form posted by Chromium (Chrome 120 on Linux): a text field, a file whose name has a quote
-# (Chromium sends `"` as %22, CR/LF as %0D/%0A and a backslash as it is, per the HTML
-# standard), and a file input left empty (filename="", application/octet-stream, no content).
-CHROMIUM_BOUNDARY = "----WebKitFormBoundaryePkpFF7tjBAqx29L"
+# A form posted by Chromium (HeadlessChrome 156 on Linux, captured from a real submission of an
+# HTML form: a text field with UTF-8, a textarea, a file whose name has quotes and a backslash,
+# set through DataTransfer, and a file input left empty). Chromium sends `"` in a filename as
+# %22 and a backslash as it is (the HTML standard's rule), an empty file input as filename=""
+# with application/octet-stream and no content.
+CHROMIUM_BOUNDARY = "----WebKitFormBoundary33tZP6vxyzqyVNYA"
 CHROMIUM = (
-    b"------WebKitFormBoundaryePkpFF7tjBAqx29L\r\n"
-    b"Content-Disposition: form-data; name=\"MAX_FILE_SIZE\"\r\n"
-    b"\r\n"
-    b"100000\r\n"
-    b"------WebKitFormBoundaryePkpFF7tjBAqx29L\r\n"
-    b"Content-Disposition: form-data; name=\"uploadedfile\"; filename=\"hello %22world%22\\x.o\"\r\n"
-    b"Content-Type: application/x-object\r\n"
-    b"\r\n"
-    b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00>\x00\x01\x00\x00\x00"
-    b"\r\n------WebKitFormBoundaryePkpFF7tjBAqx29\r\n\r\n--\r\n-\r\n\r\n"
-    b"\r\n"
-    b"------WebKitFormBoundaryePkpFF7tjBAqx29L\r\n"
-    b"Content-Disposition: form-data; name=\"empty\"; filename=\"\"\r\n"
-    b"Content-Type: application/octet-stream\r\n"
-    b"\r\n"
-    b"\r\n"
-    b"------WebKitFormBoundaryePkpFF7tjBAqx29L--\r\n")
+    b'------WebKitFormBoundary33tZP6vxyzqyVNYA\r\n'
+    b'Content-Disposition: form-data; name="title"\r\n'
+    b'\r\n'
+    b'Hello, \xce\xba\xcf\x8c\xcf\x83\xce\xbc\xce\xb5\r\n'
+    b'------WebKitFormBoundary33tZP6vxyzqyVNYA\r\n'
+    b'Content-Disposition: form-data; name="note"\r\n'
+    b'\r\n'
+    b'line 1\r\n'
+    b'line 2\r\n'
+    b'------WebKitFormBoundary33tZP6vxyzqyVNYA\r\n'
+    b'Content-Disposition: form-data; name="upload"; filename="report %22final%22\\v2.bin"\r\n'
+    b'Content-Type: application/octet-stream\r\n'
+    b'\r\n'
+    b'\x7fELF\r\n'
+    b'--\r\n'
+    b'\x00\xff\r\n'
+    b'------WebKitFormBoundary\r\n'
+    b'\r\n'
+    b'------WebKitFormBoundary33tZP6vxyzqyVNYA\r\n'
+    b'Content-Disposition: form-data; name="nothing"; filename=""\r\n'
+    b'Content-Type: application/octet-stream\r\n'
+    b'\r\n'
+    b'\r\n'
+    b'------WebKitFormBoundary33tZP6vxyzqyVNYA--\r\n')
 CHROMIUM_EVENTS = (
-    part("MAX_FILE_SIZE", b"100000")
-    + part("uploadedfile",
-           b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00>\x00\x01\x00\x00"
-           b"\x00\r\n------WebKitFormBoundaryePkpFF7tjBAqx29\r\n\r\n--\r\n-\r\n\r\n",
-           'hello %22world%22\\x.o', "application/x-object")
-    + part("empty", b"", "", "application/octet-stream") + [(4,)])
+    part("title", "Hello, κόσμε".encode()) + part("note", b"line 1\r\nline 2")
+    + part("upload", b"\x7fELF\r\n--\r\n\x00\xff\r\n------WebKitFormBoundary\r\n",
+           'report %22final%22\\v2.bin', "application/octet-stream")
+    + part("nothing", b"", "", "application/octet-stream") + [(4,)])
 
 # curl -F 'name=value' -F 'file=@a"b.txt;type=text/plain' (curl 7.68: backslash escapes;
 # curl 7.81 and later send %22 like a browser).
@@ -158,6 +165,12 @@ def cases():
     add(Case("boundary in the content without CRLF", "XyZ",
              body("XyZ", [("n", b"--XyZ\n--XyZ\r--XyZ--\r\n\n--XyZ", None, None)]),
              events_of([("n", b"--XyZ\n--XyZ\r--XyZ--\r\n\n--XyZ", None, None)])))
+    # The header block's empty line is not the CRLF of a delimiter: "--b" right after it is
+    # content (as python-multipart has it too).
+    add(Case("boundary right after the headers", "b",
+             b"--b\r\n" + CD + b"a\r\n\r\n--b--\r\n--b--",
+             part("a", b"--b--", headers=[("content-disposition", "form-data; name=a")])
+             + [(4,)]))
     add(Case("content ends in CR", "b", body("b", [("a", b"x\r", None, None)]),
              part("a", b"x\r") + [(4,)]))
     add(Case("content ends in CRLF", "b", body("b", [("a", b"x\r\n", None, None)]),

@@ -412,15 +412,28 @@ class MultipartReader:
             i += 1
 
     def _header_bytes(self, data, i, n, out):
-        """Header bytes from data[i:], one at a time (rule 2), up to the end of the block or
-        of data. Returns the index after the bytes taken."""
+        """Header bytes from data[i:] (rule 2), up to the end of the block or of data. Returns
+        the index after the bytes taken. Only CR and LF need a look; the bytes between them go
+        in at once (as many as fit)."""
         h = self._h
         cap = self._max_header
         while i < n:
-            if len(h) == cap:
-                self._fail(E_HEADER_TOO_LARGE)
-            c = data[i]
             k = len(h)
+            if k == cap:
+                self._fail(E_HEADER_TOO_LARGE)
+            if k == 0 or h[k - 1] != 0x0d:
+                lim = min(n, i + cap - k)
+                j = data.find(b"\r", i, lim)
+                if j < 0:
+                    j = lim
+                lf = data.find(b"\n", i, j)
+                if lf >= 0:
+                    j = lf
+                if j > i:
+                    h.extend(data[i:j])
+                    i = j
+                    continue
+            c = data[i]
             h.append(c)
             i += 1
             if c == 0x0a:

@@ -8,6 +8,8 @@ target_sources(usermod_mfa INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/mfa_json.c
     ${CMAKE_CURRENT_LIST_DIR}/mfa_ws.c
     ${CMAKE_CURRENT_LIST_DIR}/modmfa_ws.c
+    ${CMAKE_CURRENT_LIST_DIR}/mfa_multipart.c
+    ${CMAKE_CURRENT_LIST_DIR}/modmfa_multipart.c
     # network loop: mfa_posix.c / mfa_lwip.c guard themselves with #if (POSIX / MICROPY_PY_LWIP)
     ${CMAKE_CURRENT_LIST_DIR}/mfa_conn.c
     ${CMAKE_CURRENT_LIST_DIR}/modmfa_server.c

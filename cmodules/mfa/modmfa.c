@@ -1,8 +1,8 @@
 // _mfa: the C hot path of microfastapi.
 //
-// This file only assembles the module: each part (the parser, the server, WebSocket frames)
-// lives in its own modmfa_*.c binding file and exports its objects through a header; the
-// globals table below lists them.
+// This file only assembles the module: each part (the parser, the server, WebSocket frames,
+// multipart bodies) lives in its own modmfa_*.c binding file and exports its objects through a
+// header; the globals table below lists them.
 
 #include "py/runtime.h"
 #include "py/objstr.h"
@@ -10,6 +10,7 @@
 #include "mfa_json.h"
 #include "mfa_version.h"
 #include "modmfa_http.h"
+#include "modmfa_multipart.h"
 #include "modmfa_server.h"
 #include "modmfa_ws.h"
 
@@ -39,6 +40,13 @@ static const mp_rom_map_elem_t mfa_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_WsError), MP_ROM_PTR(&mfa_type_WsError) },
     { MP_ROM_QSTR(MP_QSTR_ws_frame), MP_ROM_PTR(&mfa_ws_frame_obj) },
     { MP_ROM_QSTR(MP_QSTR_ws_accept), MP_ROM_PTR(&mfa_ws_accept_obj) },
+    // multipart/form-data bodies: modmfa_multipart.c
+    { MP_ROM_QSTR(MP_QSTR_MultipartReader), MP_ROM_PTR(&mfa_type_MultipartReader) },
+    { MP_ROM_QSTR(MP_QSTR_MultipartError), MP_ROM_PTR(&mfa_type_MultipartError) },
+    { MP_ROM_QSTR(MP_QSTR_MP_PART), MP_ROM_INT(1) },
+    { MP_ROM_QSTR(MP_QSTR_MP_DATA), MP_ROM_INT(2) },
+    { MP_ROM_QSTR(MP_QSTR_MP_PART_END), MP_ROM_INT(3) },
+    { MP_ROM_QSTR(MP_QSTR_MP_END), MP_ROM_INT(4) },
     #if MFA_SERVER_ENABLED
     // network loop: modmfa_server.c (+ mfa_conn.c, mfa_posix.c or mfa_lwip.c)
     { MP_ROM_QSTR(MP_QSTR_Server), MP_ROM_PTR(&mfa_server_type) },

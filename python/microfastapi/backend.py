@@ -1,7 +1,9 @@
-"""Which implementation of the parser, the network loop and WebSocket frames is in use.
+"""Which implementation of the parser, the network loop, WebSocket frames and the multipart
+reader is in use.
 
 `_mfa` (the C module compiled into the firmware / unix binary) when it imports, else the
-package's pure-Python twins (microfastapi.parser, microfastapi.pyserver, microfastapi.wsframe).
+package's pure-Python twins (microfastapi.parser, microfastapi.pyserver, microfastapi.wsframe,
+microfastapi.multipart).
 Both have the same surface (docs/internals.md), so nothing above this module asks which one it
 got.
 
@@ -58,14 +60,35 @@ if _mfa is not None and hasattr(_mfa, "WsReader"):
     ws_frame = _mfa.ws_frame
     ws_accept = _mfa.ws_accept
     WS = "_mfa"
+    _WS_NAMES = ()
 else:
     WS = "pure Python"
 
-    def __getattr__(name):
-        if name in _WS_NAMES:
-            from . import wsframe
-            return getattr(wsframe, name)
-        raise AttributeError(name)
+# multipart/form-data: MultipartReader, MultipartError (C when _mfa has them), the event kinds
+# MP_PART, MP_DATA, MP_PART_END, MP_END, and multipart_boundary (pure Python on both backends,
+# raising the same MultipartError). The twin, microfastapi.multipart, is imported on first use.
+MP_PART = 1
+MP_DATA = 2
+MP_PART_END = 3
+MP_END = 4
+_MP_NAMES = ("MultipartReader", "MultipartError", "multipart_boundary")
+if _mfa is not None and hasattr(_mfa, "MultipartReader"):
+    MultipartReader = _mfa.MultipartReader
+    MultipartError = _mfa.MultipartError
+    MULTIPART = "_mfa"
+    _MP_NAMES = ("multipart_boundary",)
+else:
+    MULTIPART = "pure Python"
+
+
+def __getattr__(name):
+    if name in _WS_NAMES:
+        from . import wsframe
+        return getattr(wsframe, name)
+    if name in _MP_NAMES:
+        from . import multipart
+        return getattr(multipart, name)
+    raise AttributeError(name)
 
 
 def chunked_decoder():

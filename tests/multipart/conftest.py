@@ -1,0 +1,8 @@
+"""Fixtures for the multipart tests: python/ and this directory importable (mp_cases.py is also
+run as a script by the unix MicroPython binaries)."""
+import pathlib
+import sys
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path[:0] = [str(ROOT / "python"), str(HERE)]

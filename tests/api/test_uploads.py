@@ -175,9 +175,10 @@ def test_boundary_split_at_every_byte(srv):
      None, 400, b"missing final boundary"),
     (b"whatever", b"multipart/form-data", 400, b"no boundary"),
     (b"--XyZ\r\nno colon here\r\n\r\nx\r\n--XyZ--\r\n", None, 400, b"bad part headers"),
-    (b"".join(_part(b"f%d" % i, b"", b"") for i in range(10000)) + b"--XyZ--\r\n", None, 413,
+    (b"".join(b'--XyZ\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nv\r\n' % i
+              for i in range(10000)) + b"--XyZ--\r\n", None, 413,
      b"too many parts"),
-])
+], ids=["unterminated", "no-boundary", "bad-headers", "10000-parts"])
 def test_malformed_bodies_named(srv, body, ctype, status, says):
     got, text = _answer(_raw(srv, body, ctype or b"multipart/form-data; boundary=XyZ"))
     assert got == status and says in text, text

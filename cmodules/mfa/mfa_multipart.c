@@ -433,6 +433,9 @@ size_t mfa_mp_feed(mfa_mp_t *p, const uint8_t *data, size_t n, mfa_mp_event_t *e
         ev->error = p->error;
         return 0;
     }
+    if (n == 0) {
+        data = (const uint8_t *)"";     // no arithmetic on a NULL pointer below
+    }
     size_t i = 0;
     for (;;) {
         if (p->state == ST_END) {

@@ -459,6 +459,7 @@ static void test_hold_back(void) {
         }
     }
     CHECK(ev.type == MFA_MP_EV_PART && off == n, "the part");
+    CHECK(mfa_mp_feed(&p, NULL, 0, &ev) == 0 && ev.type == MFA_MP_EV_NONE, "nothing, in data");
     const uint8_t *s1 = (const uint8_t *)"data\r\n--bou";
     CHECK(mfa_mp_feed(&p, s1, 11, &ev) == 4 && ev.type == MFA_MP_EV_DATA && ev.data == s1
         && ev.len == 4, "content before the possible delimiter");
@@ -467,6 +468,8 @@ static void test_hold_back(void) {
     const uint8_t *s2 = (const uint8_t *)"nd";
     CHECK(mfa_mp_feed(&p, s2, 1, &ev) == 1 && ev.type == MFA_MP_EV_NONE && p.match == 8,
         "8 held");
+    CHECK(mfa_mp_feed(&p, NULL, 0, &ev) == 0 && ev.type == MFA_MP_EV_NONE && p.match == 8,
+        "nothing, while holding");
     CHECK(mfa_mp_feed(&p, (const uint8_t *)"X", 1, &ev) == 0 && ev.type == MFA_MP_EV_DATA
         && ev.data == p.delim && ev.len == 8 && memcmp(ev.data, "\r\n--boun", 8) == 0,
         "held bytes are content after all");

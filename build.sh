@@ -156,6 +156,16 @@ build_rp2() {
     # picotool is not in Debian: MicroPython's own uf2conv.py makes the .uf2 (RP2040 family).
     python3 "$mp/tools/uf2conv.py" -c -b 0x10000000 -f 0xe48bff56 \
         -o "$dir/firmware.uf2" "$dir/firmware.bin" >/dev/null
+    # The filesystem is the top MICROPY_HW_FLASH_STORAGE_BYTES of the 2 MB flash: an image that
+    # reaches into it is overwritten when the board formats its filesystem at first boot (and
+    # then does not boot: MFA_PICO did, once the multipart scanner took it past 640 KB).
+    local kb room size
+    kb=$(sed -n 's/.*MICROPY_HW_FLASH_STORAGE_BYTES *( *\([0-9]*\) *\* *1024 *).*/\1/p' \
+        "$BOARDS/$board/mpconfigboard.h")
+    room=$((2048 * 1024 - ${kb:-0} * 1024))
+    size=$(stat -c %s "$dir/firmware.bin")
+    [ "$size" -le "$room" ] || die "$name: firmware.bin is $size bytes, more than the $room" \
+        "bytes below its filesystem (MICROPY_HW_FLASH_STORAGE_BYTES in $BOARDS/$board/mpconfigboard.h)"
     say "$name froze $(frozen_set "$mp")"
     install_file "$dir/firmware.uf2" "$BUILD/$name/firmware.uf2"
     install_file "$dir/firmware.elf" "$BUILD/$name/firmware.elf"

@@ -1,5 +1,5 @@
 """The uploads example (python/examples/uploads.py) in a real browser (issue 14): headless
-Chromium opens its page served by build/unix/micropython (_mfa), picks two files in the page's
+Chromium opens its page (served by the unix `_mfa` build, the unix pure build and CPython), picks two files in the page's
 file input (DevTools' DOM.setFileInputFiles, as a user's file dialog would), submits the form,
 and is sent back to the listing, which shows both; the files on disk are the originals, byte
 for byte. tests/api/cdp.py drives the browser over the DevTools protocol."""
@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from api_util import ROOT, app_argv, free_port, spawn, stop
+from api_util import HTTP_BACKENDS, ROOT, app_argv, free_port, spawn, stop, unix_binary
 from cdp import Browser
 
 EXAMPLES = ROOT / "python" / "examples"
@@ -23,7 +23,8 @@ def chromium():
     return exe
 
 
-def test_upload_form_in_chromium(unix_mfa, chromium, tmp_path):
+@pytest.mark.parametrize("backend", HTTP_BACKENDS)
+def test_upload_form_in_chromium(request, backend, chromium, tmp_path):
     up = tmp_path / "uploads"
     up.mkdir()
     picked = tmp_path / "picked"
@@ -32,11 +33,12 @@ def test_upload_form_in_chromium(unix_mfa, chromium, tmp_path):
     a.write_bytes(b"line one\r\n--not-a-boundary\r\n" * 100)
     b = picked / "image.bin"
     b.write_bytes(os.urandom(300_000))
-    argv, env = app_argv("unix", EXAMPLES / "uploads.py", unix_mfa, [EXAMPLES])
+    argv, env = app_argv(backend, EXAMPLES / "uploads.py", unix_binary(request, backend),
+                         [EXAMPLES])
     port = free_port()
     env["PORT"] = str(port)
     env["UPLOAD_DIR"] = str(up)
-    proc = spawn("unix", argv, env, port)
+    proc = spawn(backend, argv, env, port)
     br = Browser(chromium, str(tmp_path / "profile"))
     try:
         br.attach_page()

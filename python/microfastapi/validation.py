@@ -526,6 +526,9 @@ def install(ep):
 def _install_checks(ep):
     meta = ep.meta
     qfields, body, forbid, status = declarations(meta)
+    if body is not None and meta.get("stream_body"):
+        raise TypeError("body= needs the body whole: a stream_body=True route reads it with "
+                        "req.stream(), req.parts() or form=")
     form = meta.get("form")
     if form is not None:
         if body is not None:

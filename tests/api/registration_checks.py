@@ -32,6 +32,22 @@ def known_options_still_work():
 
 
 @check
+def body_options():
+    app = MicroFastApi()
+    raises(TypeError, lambda: app.post("/x", stream_body=True, body={"a": int})(handler),
+           "stream_body", "req.stream()")
+    raises(TypeError, lambda: app.post("/y", body={"a": int}, form={"b": str})(handler),
+           "body= or form=")
+    raises(TypeError, lambda: app.post("/z", form={"b": {"c": int}})(handler), "form field")
+    @app.post("/ok", stream_body=True, max_body=10)
+    async def ok(req):
+        return {"n": len(await req.stream().readall())}
+    c = TestClient(app)
+    assert c.post("/ok", body=b"123").json() == {"n": 3}
+    assert c.post("/ok", body=b"x" * 11).status_code == 413
+
+
+@check
 def path_declaration():
     app = MicroFastApi()
     raises(TypeError, lambda: app.get("/items/{id:int}", path={"id": int})(handler),

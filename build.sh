@@ -331,7 +331,7 @@ run_tests() {
     say "C unit tests (ctest, ASan + UBSan)"
     ctest --test-dir "$BUILD/host" --output-on-failure -j"$JOBS"
     if [ -x "$ROOT/tests/fuzz/run.sh" ]; then
-        say "fuzzing the parser, the chunked decoder, the JSON check and the WebSocket reader (${FUZZ_SECONDS:-30} s each)"
+        say "fuzzing the parser, the chunked decoder, the JSON check, the WebSocket reader and the multipart scanner (${FUZZ_SECONDS:-30} s, side by side)"
         "$ROOT/tests/fuzz/run.sh" "${FUZZ_SECONDS:-30}"
     fi
     say "pytest"

@@ -23,14 +23,17 @@ except AttributeError:  # bare-metal ports have no os.getenv: the flash filesyst
     DIR = "/uploads"
 MAX_UPLOAD = 2 * 1024 * 1024  # bytes per request (all its files); more is answered 413
 
-try:
-    os.mkdir(DIR)
-except OSError:
-    pass  # (there already)
-
 app = MicroFastApi(title="uploads")
 app.upload_dir = DIR  # form()'s spool files go here: save() then only renames them
-app.mount("/files", StaticFiles(directory=DIR))
+# (the directory is made at the first upload: importing this module creates nothing)
+app.mount("/files", StaticFiles(directory=DIR, check_dir=False))
+
+
+def ensure_dir():
+    try:
+        os.mkdir(DIR)
+    except OSError:
+        pass  # (there already)
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Uploads</title>
@@ -53,7 +56,11 @@ def safe_name(name):
 
 def listing():
     out = []
-    for name in sorted(os.listdir(DIR)):
+    try:
+        names = os.listdir(DIR)
+    except OSError:
+        return out  # (nothing uploaded yet)
+    for name in sorted(names):
         if name.startswith("."):
             continue  # (not served: dot files)
         out.append((name, os.stat(DIR + "/" + name)[6]))
@@ -74,6 +81,7 @@ def files(req):
 
 @app.post("/upload", stream_body=True, max_body=MAX_UPLOAD, summary="Upload files")
 async def upload(req):
+    ensure_dir()
     saved = []
     async for part in req.parts():
         if part.filename is None:
@@ -97,6 +105,7 @@ async def add_file(req, file, name):
     target = safe_name(name or file.filename or "")
     if not target:
         raise HTTPException(400, "file name %r not allowed" % (name or file.filename,))
+    ensure_dir()
     size = await file.save(DIR + "/" + target)
     return {"name": target, "size": size, "content_type": file.content_type}
 

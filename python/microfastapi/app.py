@@ -182,7 +182,7 @@ class MicroFastApi(APIRouter):
     ws_max_message = 4096      # WebSocket: the largest message accepted (bytes; 1009 beyond)
     ws_ping_interval_ms = 20000  # WebSocket: a ping after this long without a byte from the peer
     ws_ping_timeout_ms = 20000   # ... and a reset when still nothing has come this long after
-    upload_dir = None          # form()'s spool files (docs/uploads.md); None: /tmp, else "/"
+    upload_dir = None          # form()'s spool files (made if missing; docs/uploads.md); None: /tmp, else "/"
 
     def __init__(self, title="microfastapi", version="0.1.0", debug=False, description=None,
                  openapi_url="/openapi.json", docs_url="/docs", **meta):

@@ -225,7 +225,12 @@ class UploadFile:
         else:
             if self._path is None:
                 self._path = _spool_name(upload_dir)
-                self._f = open(self._path, "wb")
+                try:
+                    self._f = open(self._path, "wb")
+                except OSError:
+                    # (upload_dir is made when it does not exist yet)
+                    os.mkdir(self._path[:self._path.rindex("/")])
+                    self._f = open(self._path, "wb")
                 if self._mem:
                     self._f.write(self._mem)
                     self._mem = bytearray()

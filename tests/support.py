@@ -1,12 +1,15 @@
 """Helpers every test directory and benchmark shares: free ports, how to run an app on a backend,
-raw-socket exchanges and readers. Import as `tests.support` (pytest runs from the repository
+raw-socket exchanges and readers, how a case table runs on CPython and the unix binaries. Import as `tests.support` (pytest runs from the repository
 root; the scripts under tests/bench put the root on sys.path themselves). Standard library only,
 so the clients that run inside a network namespace can import it too (`script()`,
 `NetNS.python`).
 """
+import json
 import os
 import pathlib
+import random
 import socket
+import subprocess
 import sys
 import time
 
@@ -153,3 +156,60 @@ def read_response(sock, buf=b"", head_only=False):
             raise EOFError(buf + rest)
         rest += d
     return head, rest[:cl], rest[cl:]
+
+
+# ---- case tables (tests/tablerun.py) on CPython and the unix MicroPython binaries ---------------
+
+def split_plans(name, n, long_cuts):
+    """The plans for an input of n bytes: "all" up to 600 bytes; a longer one 16 ways: whole,
+    after its first byte, before its last, at `long_cuts`, and 12 random sets of cuts seeded by
+    the case's `name` (the same every run)."""
+    if n <= 600:
+        return "all"
+    rng = random.Random(name)
+    plans = [[], [1], [n - 1], list(long_cuts)]
+    for _ in range(12):
+        plans.append(sorted(set(rng.randrange(1, n) for _ in range(rng.randint(1, 40)))))
+    return plans
+
+
+def split_count(n):
+    """How many plans split_plans gives an input of n bytes, once spelled out."""
+    return max((n + 1 if n > 2 else n) if n <= 600 else 16, 1)
+
+
+def run_case_script(binary, script, casefile, impl, heap=None, timeout=600):
+    """The case file `casefile` through the case script `script` on a unix MicroPython
+    `binary` (with -X heapsize=`heap` when given), the frozen modules first on MICROPYPATH, then
+    tests/ for tablerun.py: the results it printed, after checking that `impl` ran ("_mfa" or the
+    frozen microfastapi module)."""
+    argv = [str(binary)] + (["-X", "heapsize=" + heap] if heap else []) + [str(script),
+                                                                            str(casefile)]
+    env = dict(os.environ)
+    env["MICROPYPATH"] = ":".join([".frozen", str(ROOT / "tests")])
+    p = subprocess.run(argv, capture_output=True, timeout=timeout, env=env)
+    assert p.returncode == 0, (str(binary), p.stderr.decode()[-3000:], p.stdout.decode()[-2000:])
+    res = json.loads(p.stdout)
+    assert res.pop("impl") == impl, (str(binary), impl)
+    return res
+
+
+def run_three(tmp_path, cases, module, cpython, unix_mfa, unix_pure, heap, timeout=600):
+    """The case file `cases` (a dict, written to tmp_path/cases.json) through the case script
+    `module` on CPython (its run_all with the implementation `cpython`, whose `name` is the pure
+    module's), `_mfa` on build/unix and the frozen pure module on build/unix-pure:
+    {"cpython": results, "unix": results, "unix-pure": results}."""
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps(cases))
+    out = {"cpython": module.run_all(cpython, cases)}
+    for name, binary, impl in (("unix", unix_mfa, "_mfa"), ("unix-pure", unix_pure, cpython.name)):
+        out[name] = run_case_script(binary, module.__file__, path, impl, heap, timeout)
+    return out
+
+
+def same_on_three(table, section, i, name):
+    """Case i of `section` as CPython ran it, once both unix binaries gave the same."""
+    got = table["cpython"][section][i]
+    for impl in ("unix", "unix-pure"):
+        assert table[impl][section][i] == got, "%s: %s differs from CPython" % (name, impl)
+    return got

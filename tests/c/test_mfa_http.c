@@ -3,59 +3,8 @@
 // Every input is copied to the end of a page followed by a PROT_NONE page, so reading one
 // byte past the buffer crashes instead of passing by luck (picohttpparser's trick).
 
-#define _DEFAULT_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
+#include "check.h"
 #include "mfa_http.h"
-
-static int failures;
-static int checks;
-
-#define CHECK(cond, ...) do { \
-        ++checks; \
-        if (!(cond)) { \
-            ++failures; \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__); \
-            printf("\n"); \
-        } \
-} while (0)
-
-// ---- guard page --------------------------------------------------------------------------------
-
-static char *guard_base;
-static size_t page;
-
-#define GUARD_PAGES 3 // room for inputs up to two pages (MAX_HEAD + a bit)
-
-static void guard_init(void) {
-    page = (size_t)sysconf(_SC_PAGESIZE);
-    guard_base = mmap(NULL, page * (GUARD_PAGES + 1), PROT_READ | PROT_WRITE,
-        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (guard_base == MAP_FAILED) {
-        perror("mmap");
-        exit(2);
-    }
-    if (mprotect(guard_base + page * GUARD_PAGES, page, PROT_NONE) != 0) {
-        perror("mprotect");
-        exit(2);
-    }
-}
-
-// Copy s[0..n) so that it ends right before the PROT_NONE page.
-static char *guarded(const char *s, size_t n) {
-    if (n > page * GUARD_PAGES) {
-        printf("input too long for the guard area\n");
-        exit(2);
-    }
-    char *p = guard_base + page * GUARD_PAGES - n;
-    memcpy(p, s, n);
-    return p;
-}
 
 // ---- request parser ----------------------------------------------------------------------------
 
@@ -572,7 +521,7 @@ static void test_chunked_overhead(void) {
 }
 
 int main(void) {
-    guard_init();
+    guard_init(3); // room for inputs up to two pages (MAX_HEAD + a bit)
     for (size_t i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); ++i) {
         check_case(&parse_cases[i]);
     }

@@ -5,58 +5,8 @@
 // byte at a time and 7 at a time; the trace (events with adjacent data merged, the error, what
 // finish said) must be the expected one every time.
 
-#define _DEFAULT_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
+#include "check.h"
 #include "mfa_multipart.h"
-
-static int failures;
-static int checks;
-
-#define CHECK(cond, ...) do { \
-        ++checks; \
-        if (!(cond)) { \
-            ++failures; \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__); \
-            printf("\n"); \
-        } \
-} while (0)
-
-// ---- guard page --------------------------------------------------------------------------------
-
-static uint8_t *guard_base;
-static size_t page;
-
-#define GUARD_PAGES 4
-
-static void guard_init(void) {
-    page = (size_t)sysconf(_SC_PAGESIZE);
-    guard_base = mmap(NULL, page * (GUARD_PAGES + 1), PROT_READ | PROT_WRITE,
-        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (guard_base == MAP_FAILED) {
-        perror("mmap");
-        exit(2);
-    }
-    if (mprotect(guard_base + page * GUARD_PAGES, page, PROT_NONE) != 0) {
-        perror("mprotect");
-        exit(2);
-    }
-}
-
-static const uint8_t *guarded(const uint8_t *s, size_t n) {
-    if (n > page * GUARD_PAGES) {
-        printf("input too long for the guard area\n");
-        exit(2);
-    }
-    uint8_t *p = guard_base + page * GUARD_PAGES - n;
-    memcpy(p, s, n);
-    return p;
-}
 
 // ---- traces ------------------------------------------------------------------------------------
 
@@ -536,7 +486,7 @@ static void test_errors_table(void) {
 }
 
 int main(void) {
-    guard_init();
+    guard_init(4);
     test_cases();
     test_hold_back();
     test_large_span();

@@ -4,58 +4,8 @@
 // so reading one byte past it crashes. Every reader case is fed whole, split in two at every
 // byte and one byte at a time; the events (and the error) must be the same each time.
 
-#define _DEFAULT_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
+#include "check.h"
 #include "mfa_ws.h"
-
-static int failures;
-static int checks;
-
-#define CHECK(cond, ...) do { \
-        ++checks; \
-        if (!(cond)) { \
-            ++failures; \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__); \
-            printf("\n"); \
-        } \
-} while (0)
-
-// ---- guard page --------------------------------------------------------------------------------
-
-static uint8_t *guard_base;
-static size_t page;
-
-#define GUARD_PAGES 20 // room for the 64 KiB frame
-
-static void guard_init(void) {
-    page = (size_t)sysconf(_SC_PAGESIZE);
-    guard_base = mmap(NULL, page * (GUARD_PAGES + 1), PROT_READ | PROT_WRITE,
-        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (guard_base == MAP_FAILED) {
-        perror("mmap");
-        exit(2);
-    }
-    if (mprotect(guard_base + page * GUARD_PAGES, page, PROT_NONE) != 0) {
-        perror("mprotect");
-        exit(2);
-    }
-}
-
-static const uint8_t *guarded(const uint8_t *s, size_t n) {
-    if (n > page * GUARD_PAGES) {
-        printf("input too long for the guard area\n");
-        exit(2);
-    }
-    uint8_t *p = guard_base + page * GUARD_PAGES - n;
-    memcpy(p, s, n);
-    return p;
-}
 
 // ---- a counting allocator ----------------------------------------------------------------------
 
@@ -917,7 +867,7 @@ static void test_errors_table(void) {
 }
 
 int main(void) {
-    guard_init();
+    guard_init(20); // room for the 64 KiB frame
     test_rfc_examples();
     test_handshake();
     test_masking();

@@ -1,8 +1,8 @@
-"""Fixtures for the multipart tests: python/ and this directory importable (mp_cases.py is also
-run as a script by the unix MicroPython binaries)."""
+"""Fixtures for the multipart tests: python/, this directory and tests/ (tablerun.py) importable
+(mp_cases.py is also run as a script by the unix MicroPython binaries)."""
 import pathlib
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-sys.path[:0] = [str(ROOT / "python"), str(HERE)]
+sys.path[:0] = [str(ROOT / "python"), str(HERE), str(HERE.parent)]

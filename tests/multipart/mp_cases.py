@@ -3,25 +3,17 @@
 Imported by tests/multipart/test_multipart.py (CPython: microfastapi.multipart) and run as a
 script by the unix MicroPython binaries (`micropython mp_cases.py cases.json`: `_mfa` when the
 binary has it, else the frozen microfastapi.multipart), which print one JSON document. The same
-code runs everywhere, so the results compare with ==.
+code runs everywhere, so the results compare with ==; how a case table runs (plans, slices,
+outcomes, the script's entry point) is tests/tablerun.py's.
 
 Case file: {"cases": [{"name", "boundary", "as_bytes", "hex", "max_parts", "max_header",
-"plans"}], "boundaries": [Content-Type value, ...]}. A plan
-is a list of cut positions (the body is fed in the slices between them), or "all": fed whole,
-split in two at every byte, and one byte at a time. Slices go in as bytes, bytearray and
-memoryview in turn.
+"plans"}], "boundaries": [Content-Type value, ...]}; plans as in tests/tablerun.py (the body
+is fed in the slices between the cuts).
 """
 import binascii
-import hashlib
-import json
-import sys
 
-
-def digest(b):
-    """bytes as hex, or for long ones their length and SHA-256 (keeps the JSON small)."""
-    if len(b) <= 64:
-        return binascii.hexlify(b).decode()
-    return "%d:%s" % (len(b), binascii.hexlify(hashlib.sha256(b).digest()).decode())
+import tablerun
+from tablerun import digest
 
 
 class Collector:
@@ -57,17 +49,6 @@ class Collector:
         return [[2, digest(e[1])] if e[0] == 2 else e for e in self.events]
 
 
-def expand_plans(plans, n):
-    if plans != "all":
-        return plans
-    out = [[]]
-    for k in range(1, n):
-        out.append([k])
-    if n > 2:
-        out.append(list(range(1, n)))
-    return out
-
-
 def run_plan(impl, case, data, cuts, kind):
     """[events, error or None, finish's error or None, what one more feed did, violations]."""
     boundary = case["boundary"]
@@ -80,14 +61,8 @@ def run_plan(impl, case, data, cuts, kind):
         return [[], [e.args[0], e.args[1]], None, None, []]
     c = Collector()
     error = None
-    bounds = [0] + cuts + [len(data)]
     try:
-        for j in range(len(bounds) - 1):
-            piece = data[bounds[j]:bounds[j + 1]]
-            if kind == 1:
-                piece = bytearray(piece)
-            elif kind == 2:
-                piece = memoryview(piece)
+        for piece in tablerun.pieces(data, cuts, kind):
             for ev in r.feed(piece):
                 c.add(ev)
     except impl.MultipartError as e:
@@ -104,23 +79,6 @@ def run_plan(impl, case, data, cuts, kind):
     return [c.done(), error, fin, after, c.bad]
 
 
-def run_case(impl, case):
-    """{"outcomes": distinct outcomes, "plans": index of each plan's outcome}."""
-    data = binascii.unhexlify(case["hex"])
-    outcomes = []
-    index = []
-    seen = {}
-    plans = expand_plans(case["plans"], len(data))
-    for i, cuts in enumerate(plans):
-        o = run_plan(impl, case, data, cuts, i % 3)
-        key = json.dumps(o)
-        if key not in seen:
-            seen[key] = len(outcomes)
-            outcomes.append(o)
-        index.append(seen[key])
-    return {"outcomes": outcomes, "plans": index}
-
-
 def run_boundaries(impl, values):
     out = []
     for v in values:
@@ -132,26 +90,14 @@ def run_boundaries(impl, values):
 
 
 def run_all(impl, cases):
-    return {"cases": [run_case(impl, c) for c in cases.get("cases", [])],
+    return {"cases": [tablerun.run_plans(impl, c, run_plan) for c in cases.get("cases", [])],
             "boundaries": run_boundaries(impl, cases.get("boundaries", []))}
-
-
-class _Impl:
-    pass
 
 
 def micropython_impl():
     from microfastapi import backend
-    impl = _Impl()
-    try:
-        import _mfa as mod
-        mod.MultipartReader
-        impl.name = "_mfa"
-    except (ImportError, AttributeError):
-        from microfastapi import multipart as mod
-        impl.name = "microfastapi.multipart"
-    impl.MultipartReader = mod.MultipartReader
-    impl.MultipartError = mod.MultipartError
+    impl, mod = tablerun.micropython_impl("multipart", ("MultipartReader", "MultipartError"),
+                                          probe="MultipartReader")
     impl.multipart_boundary = backend.multipart_boundary
     assert backend.MultipartReader is mod.MultipartReader
     assert backend.MultipartError is mod.MultipartError
@@ -161,9 +107,4 @@ def micropython_impl():
 
 
 if __name__ == "__main__":
-    with open(sys.argv[1]) as f:
-        cases = json.load(f)
-    impl = micropython_impl()
-    res = run_all(impl, cases)
-    res["impl"] = impl.name
-    print(json.dumps(res))
+    tablerun.main(run_all, micropython_impl())

@@ -5,9 +5,6 @@ Each case is fed whole, split in two at every byte and one byte at a time (long 
 splits), as bytes, bytearray and memoryview; every implementation must give the same events,
 errors and finish results for every split, and the expected ones.
 """
-import json
-import pathlib
-import random
 import subprocess
 
 import pytest
@@ -16,8 +13,7 @@ import requests
 import mp_cases
 import mp_table
 from microfastapi import multipart
-
-HERE = pathlib.Path(__file__).resolve().parent
+from tests.support import run_three, same_on_three, split_count, split_plans
 
 
 def requests_cases():
@@ -49,14 +45,8 @@ CASES = mp_table.cases() + requests_cases()
 
 
 def plans_for(case):
-    if len(case.body) <= 600:
-        return "all"
-    rng = random.Random(case.name)
     n = len(case.body)
-    plans = [[], [1], [n - 1], list(range(4096, n, 4096))]
-    for _ in range(12):
-        plans.append(sorted(set(rng.randrange(1, n) for _ in range(rng.randint(1, 40)))))
-    return plans
+    return split_plans(case.name, n, range(4096, n, 4096))
 
 
 def case_json(c, plans=None):
@@ -73,25 +63,15 @@ class _CPython:
     multipart_boundary = staticmethod(multipart.multipart_boundary)
 
 
-def run_three(tmp_path, unix_mfa, unix_pure, cases):
-    path = tmp_path / "cases.json"
-    path.write_text(json.dumps(cases))
-    out = {"cpython": mp_cases.run_all(_CPython, cases)}
-    for name, binary, impl in (("unix", unix_mfa, "_mfa"),
-                               ("unix-pure", unix_pure, "microfastapi.multipart")):
-        p = subprocess.run([str(binary), "-X", "heapsize=128M", str(HERE / "mp_cases.py"),
-                            str(path)], capture_output=True, timeout=600)
-        assert p.returncode == 0, (name, p.stderr.decode()[-3000:], p.stdout.decode()[-2000:])
-        res = json.loads(p.stdout)
-        assert res.pop("impl") == impl, name
-        out[name] = res
-    return out
+def run_mp(tmp_path, unix_mfa, unix_pure, cases):
+    """The case file `cases` through mp_cases.py on CPython, build/unix and build/unix-pure."""
+    return run_three(tmp_path, cases, mp_cases, _CPython, unix_mfa, unix_pure, heap="128M")
 
 
 @pytest.fixture(scope="module")
 def table(tmp_path_factory, unix_mfa, unix_pure):
     cf = {"cases": [case_json(c) for c in CASES], "boundaries": [v for v, w in mp_table.BOUNDARIES]}
-    return run_three(tmp_path_factory.mktemp("mp"), unix_mfa, unix_pure, cf)
+    return run_mp(tmp_path_factory.mktemp("mp"), unix_mfa, unix_pure, cf)
 
 
 def want_json(events):
@@ -143,9 +123,7 @@ def check_outcome(case, outcome):
 @pytest.mark.parametrize("i", range(len(CASES)), ids=[c.name for c in CASES])
 def test_case(table, i):
     case = CASES[i]
-    got = table["cpython"]["cases"][i]
-    for impl in ("unix", "unix-pure"):
-        assert table[impl]["cases"][i] == got, "%s: %s differs from CPython" % (case.name, impl)
+    got = same_on_three(table, "cases", i, case.name)
     for outcome in got["outcomes"]:
         check_outcome(case, outcome)
     # Fed whole, an error raised by feed comes with no events: that feed raised.
@@ -157,9 +135,7 @@ def test_case(table, i):
 def test_every_split_counted(table):
     """Short cases ran whole, split at each byte and byte by byte; long ones 16 ways."""
     for case, r in zip(CASES, table["cpython"]["cases"]):
-        n = len(case.body)
-        want = (n + 1 if n > 2 else n) if n <= 600 else 16
-        assert len(r["plans"]) == max(want, 1), case.name
+        assert len(r["plans"]) == split_count(len(case.body)), case.name
 
 
 def test_boundaries(table):

@@ -1,4 +1,5 @@
-"""Fixtures for the parser tests: the C parser through ctypes and the pure-Python parser."""
+"""Fixtures for the parser tests: the C parser through ctypes and the pure-Python parser;
+python/, this directory and tests/ (tablerun.py) importable."""
 import os
 import pathlib
 import sys
@@ -7,7 +8,7 @@ import pytest
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-sys.path[:0] = [str(ROOT / "python"), str(HERE)]
+sys.path[:0] = [str(ROOT / "python"), str(HERE), str(HERE.parent)]
 
 BUILD = pathlib.Path(os.environ.get("MFA_BUILD", ROOT / "build"))  # as in tests/conftest.py
 

@@ -3,10 +3,10 @@
 Imported by the pytest files (CPython: the C parser via ctypes, parser.py) and run as a script
 by the unix MicroPython binaries (`micropython parser_cases.py cases.json`: `_mfa` when the
 binary has it, else the frozen microfastapi.parser), which print one JSON document. The same
-summarising code runs everywhere, so the results compare with ==.
+summarising code runs everywhere, so the results compare with ==; the script's entry point is
+tests/tablerun.py's.
 """
-import json
-import sys
+import tablerun
 
 ATTRS = ("method", "path", "query", "version", "header_len", "content_length", "chunked",
          "keep_alive", "expect_continue")
@@ -73,27 +73,10 @@ def run_all(impl, cases):
     return res
 
 
-class _Impl:
-    pass
-
-
 def micropython_impl():
-    impl = _Impl()
-    try:
-        import _mfa as mod
-        impl.name = "_mfa"
-    except ImportError:
-        from microfastapi import parser as mod
-        impl.name = "microfastapi.parser"
-    for n in ("parse_request", "ParseError", "ChunkedDecoder", "unquote", "parse_qsl"):
-        setattr(impl, n, getattr(mod, n))
-    return impl
+    return tablerun.micropython_impl(
+        "parser", ("parse_request", "ParseError", "ChunkedDecoder", "unquote", "parse_qsl"))[0]
 
 
 if __name__ == "__main__":
-    with open(sys.argv[1]) as f:
-        cases = json.load(f)
-    impl = micropython_impl()
-    res = run_all(impl, cases)
-    res["impl"] = impl.name
-    print(json.dumps(res))
+    tablerun.main(run_all, micropython_impl())

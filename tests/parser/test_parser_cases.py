@@ -3,11 +3,12 @@ MicroPython builds, `_mfa` and the frozen pure parser: every implementation must
 the expected result, and C and Python must agree on every prefix of every case."""
 import json
 import pathlib
-import subprocess
 
 import pytest
 
+import parser_cases
 from parser_cases import ATTRS, run_all, summarize_chunked, summarize_head, to_bytes
+from tests.support import run_case_script
 
 HERE = pathlib.Path(__file__).resolve().parent
 CASES = json.loads((HERE / "cases.json").read_text())
@@ -127,13 +128,10 @@ def test_parse_qsl(impl, case):
 def test_unix_builds_agree(unix_binary, cparser):
     """The same cases through the unix MicroPython binaries: `_mfa` in build/unix, the frozen
     microfastapi.parser in build/unix-pure. Both must match the C parser exactly."""
-    out = subprocess.run([str(unix_binary), str(HERE / "parser_cases.py"),
-                          str(HERE / "cases.json")], capture_output=True, timeout=300)
-    assert out.returncode == 0, out.stderr.decode() + out.stdout.decode()[-2000:]
-    got = json.loads(out.stdout)
-    want = run_all(cparser, CASES)
     expect_impl = "microfastapi.parser" if "pure" in str(unix_binary) else "_mfa"
-    assert got.pop("impl") == expect_impl
+    got = run_case_script(unix_binary, parser_cases.__file__, HERE / "cases.json", expect_impl,
+                          timeout=300)
+    want = run_all(cparser, CASES)
     for section in want:
         for i, (g, w) in enumerate(zip(got[section], want[section])):
             assert g == w, "%s #%d: %r != %r" % (section, i, g, w)

@@ -1,12 +1,12 @@
-"""Fixtures for the WebSocket frame tests: python/ and this directory importable (ws_cases.py
-is also run as a script by the unix MicroPython binaries). After test_conformance.py, a summary
+"""Fixtures for the WebSocket frame tests: python/, this directory and tests/ (tablerun.py)
+importable (ws_cases.py is also run as a script by the unix MicroPython binaries). After test_conformance.py, a summary
 of its cases per Autobahn section and backend."""
 import pathlib
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-sys.path[:0] = [str(ROOT / "python"), str(HERE)]
+sys.path[:0] = [str(ROOT / "python"), str(HERE), str(HERE.parent)]
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -10,7 +10,6 @@ import base64
 import binascii
 import hashlib
 import json
-import pathlib
 import random
 import struct
 import subprocess
@@ -20,8 +19,8 @@ from wsproto.frame_protocol import FrameProtocol
 
 import ws_cases
 from microfastapi import wsframe
+from tests.support import run_three, same_on_three, split_count, split_plans
 
-HERE = pathlib.Path(__file__).resolve().parent
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 KEY = b"\x37\xfa\x21\x3d"
 M0 = b"\x00\x00\x00\x00"
@@ -251,14 +250,7 @@ READERS = reader_cases()
 
 
 def plans_for(case):
-    if len(case.data) <= 600:
-        return "all"
-    rng = random.Random(case.name)
-    n = len(case.data)
-    plans = [[], [1], [n - 1], [2, 10, 14]]
-    for _ in range(12):
-        plans.append(sorted(set(rng.randrange(1, n) for _ in range(rng.randint(1, 40)))))
-    return plans
+    return split_plans(case.name, len(case.data), [2, 10, 14])
 
 
 def want_accept(key):
@@ -329,27 +321,16 @@ class _CPython:
     ws_accept = staticmethod(wsframe.ws_accept)
 
 
-def run_three(tmp_path, unix_mfa, unix_pure, cases):
-    path = tmp_path / "cases.json"
-    path.write_text(json.dumps(cases))
-    out = {"cpython": ws_cases.run_all(_CPython, cases)}
-    for name, binary, impl in (("unix", unix_mfa, "_mfa"),
-                               ("unix-pure", unix_pure, "microfastapi.wsframe")):
-        # A larger heap than the default: the case file holds two 64 KiB frames.
-        p = subprocess.run([str(binary), "-X", "heapsize=64M", str(HERE / "ws_cases.py"),
-                            str(path)],
-                           capture_output=True, timeout=900)
-        assert p.returncode == 0, (name, p.stderr.decode()[-3000:], p.stdout.decode()[-2000:])
-        res = json.loads(p.stdout)
-        assert res.pop("impl") == impl, name
-        out[name] = res
-    return out
+def run_ws(tmp_path, unix_mfa, unix_pure, cases):
+    # A larger heap than the default: the case file holds two 64 KiB frames.
+    return run_three(tmp_path, cases, ws_cases, _CPython, unix_mfa, unix_pure, heap="64M",
+                     timeout=900)
 
 
 @pytest.fixture(scope="module")
 def table(tmp_path_factory, unix_mfa, unix_pure):
-    return run_three(tmp_path_factory.mktemp("ws"), unix_mfa, unix_pure,
-                     casefile(READERS, ACCEPT, FRAMES))
+    return run_ws(tmp_path_factory.mktemp("ws"), unix_mfa, unix_pure,
+                  casefile(READERS, ACCEPT, FRAMES))
 
 
 def check_outcome(case, outcome):
@@ -370,9 +351,7 @@ def check_outcome(case, outcome):
 @pytest.mark.parametrize("i", range(len(READERS)), ids=[c.name for c in READERS])
 def test_reader_case(table, i):
     case = READERS[i]
-    got = table["cpython"]["readers"][i]
-    for impl in ("unix", "unix-pure"):
-        assert table[impl]["readers"][i] == got, "%s: %s differs from CPython" % (case.name, impl)
+    got = same_on_three(table, "readers", i, case.name)
     for outcome in got["outcomes"]:
         check_outcome(case, outcome)
     # Fed whole, the error (if any) comes with no events: that feed raised.
@@ -384,9 +363,7 @@ def test_reader_case(table, i):
 def test_every_split_counted(table):
     """Short cases ran whole, split at each byte and byte by byte; long ones 16 ways."""
     for case, r in zip(READERS, table["cpython"]["readers"]):
-        n = len(case.data)
-        want = (n + 1 if n > 2 else n) if n <= 600 else 16
-        assert len(r["plans"]) == max(want, 1), case.name
+        assert len(r["plans"]) == split_count(len(case.data)), case.name
 
 
 def test_accept(table):
@@ -548,12 +525,10 @@ def test_differential(tmp_path, unix_mfa, unix_pure):
     cases = differential_cases()
     cf = {"readers": [{"name": c.name, "client": c.client, "max": c.max, "hex": c.data.hex(),
                        "plans": c.plans} for c in cases]}
-    out = run_three(tmp_path, unix_mfa, unix_pure, cf)
+    out = run_ws(tmp_path, unix_mfa, unix_pure, cf)
     errors = valid = 0
     for i, c in enumerate(cases):
-        got = out["cpython"]["readers"][i]
-        for impl in ("unix", "unix-pure"):
-            assert out[impl]["readers"][i] == got, "%s: %s differs from CPython" % (c.name, impl)
+        got = same_on_three(out, "readers", i, c.name)
         # Every split gives the same error (the events before it depend on the split).
         assert len(set(json.dumps(o[1]) for o in got["outcomes"])) == 1, c.name
         if got["outcomes"][0][1] is not None:

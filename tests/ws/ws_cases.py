@@ -4,25 +4,18 @@ did.
 Imported by tests/ws/test_wsframe.py (CPython: microfastapi.wsframe) and run as a script by the
 unix MicroPython binaries (`micropython ws_cases.py cases.json`: `_mfa` when the binary has it,
 else the frozen microfastapi.wsframe), which print one JSON document. The same code runs
-everywhere, so the results compare with ==.
+everywhere, so the results compare with ==; how a case table runs (plans, slices, outcomes, the
+script's entry point) is tests/tablerun.py's.
 
 Case file: {"readers": [{"name", "client", "max", "hex", "plans"}], "accept": [key, ...],
 "frames": [[opcode, payload_length, payload_kind, fin, mask_hex_or_null], ...]} (payloads made
-by pattern()). A plan is a list
-of cut positions (the stream is fed in the slices between them), or "all": fed whole, split in
-two at every byte, and one byte at a time.
+by pattern()); plans as in tests/tablerun.py (the stream is fed in the slices between the
+cuts).
 """
 import binascii
-import hashlib
-import json
-import sys
 
-
-def digest(b):
-    """bytes as hex, or for long ones their length and SHA-256 (keeps the JSON small)."""
-    if len(b) <= 64:
-        return binascii.hexlify(b).decode()
-    return "%d:%s" % (len(b), binascii.hexlify(hashlib.sha256(b).digest()).decode())
+import tablerun
+from tablerun import digest
 
 
 def event_json(ev):
@@ -33,31 +26,14 @@ def event_json(ev):
     return [ev[0], digest(ev[1])]
 
 
-def expand_plans(plans, n):
-    if plans != "all":
-        return plans
-    out = [[]]
-    for k in range(1, n):
-        out.append([k])
-    if n > 2:
-        out.append(list(range(1, n)))
-    return out
-
-
 def run_plan(impl, case, data, cuts, kind):
     """Feed data cut at `cuts`; kind 0/1/2 feeds bytes/bytearray/memoryview slices. The outcome:
     [events, error or None, what one more feed did]."""
     r = impl.WsReader(max_message=case["max"], client=case["client"])
     events = []
     error = None
-    bounds = [0] + cuts + [len(data)]
     try:
-        for j in range(len(bounds) - 1):
-            piece = data[bounds[j]:bounds[j + 1]]
-            if kind == 1:
-                piece = bytearray(piece)
-            elif kind == 2:
-                piece = memoryview(piece)
+        for piece in tablerun.pieces(data, cuts, kind):
             for ev in r.feed(piece):
                 events.append(event_json(ev))
     except impl.WsError as e:
@@ -68,23 +44,6 @@ def run_plan(impl, case, data, cuts, kind):
     except impl.WsError as e:
         after = ["error", e.args[0], e.args[1]]
     return [events, error, after]
-
-
-def run_reader_case(impl, case):
-    """{"outcomes": distinct outcomes, "plans": index of each plan's outcome}."""
-    data = binascii.unhexlify(case["hex"])
-    outcomes = []
-    index = []
-    seen = {}
-    plans = expand_plans(case["plans"], len(data))
-    for i, cuts in enumerate(plans):
-        o = run_plan(impl, case, data, cuts, i % 3)
-        key = json.dumps(o)
-        if key not in seen:
-            seen[key] = len(outcomes)
-            outcomes.append(o)
-        index.append(seen[key])
-    return {"outcomes": outcomes, "plans": index}
 
 
 def pattern(n, text):
@@ -120,7 +79,7 @@ def run_frame(impl, spec):
 def run_all(impl, cases):
     res = {"readers": [], "accept": [], "frames": []}
     for c in cases.get("readers", []):
-        res["readers"].append(run_reader_case(impl, c))
+        res["readers"].append(tablerun.run_plans(impl, c, run_plan))
     for key in cases.get("accept", []):
         res["accept"].append([impl.ws_accept(key), impl.ws_accept(key.encode())])
     for spec in cases.get("frames", []):
@@ -128,28 +87,10 @@ def run_all(impl, cases):
     return res
 
 
-class _Impl:
-    pass
-
-
 def micropython_impl():
-    impl = _Impl()
-    try:
-        import _mfa as mod
-        mod.WsReader
-        impl.name = "_mfa"
-    except (ImportError, AttributeError):
-        from microfastapi import wsframe as mod
-        impl.name = "microfastapi.wsframe"
-    for n in ("WsReader", "WsError", "ws_frame", "ws_accept"):
-        setattr(impl, n, getattr(mod, n))
-    return impl
+    return tablerun.micropython_impl("wsframe", ("WsReader", "WsError", "ws_frame", "ws_accept"),
+                                     probe="WsReader")[0]
 
 
 if __name__ == "__main__":
-    with open(sys.argv[1]) as f:
-        cases = json.load(f)
-    impl = micropython_impl()
-    res = run_all(impl, cases)
-    res["impl"] = impl.name
-    print(json.dumps(res))
+    tablerun.main(run_all, micropython_impl())

@@ -37,8 +37,9 @@ def _in_loop():
 
 class TestResponse:
     """What the client received: status_code, headers (case-insensitive get), content, text,
-    json(), chunked (True when the app streamed it), aborted (True when the server reset the
-    connection instead of ending the answer: a streamed body whose iterator raised)."""
+    json(), chunked (True when the app streamed it without a Content-Length), aborted (True when
+    the server reset the connection instead of ending the answer: a streamed body whose
+    iterator raised, or one shorter than its Content-Length)."""
 
     def __init__(self, status_code, headers, content, chunked=False, aborted=False):
         self.aborted = aborted

@@ -182,3 +182,38 @@ def test_curl(srv, tmp_path):
                         "--path-as-is", srv[0] + "/s/../static_app.py"],
                        capture_output=True, timeout=20, text=True)
     assert p.stdout == "404"
+
+
+def test_http_dates_against_the_stdlib():
+    """response.http_date (arithmetic, no gmtime/strftime: the same code runs on the board)
+    against email.utils, and staticfiles.parse_http_date's three forms."""
+    import email.utils
+    import random
+    from microfastapi.response import http_date
+    from microfastapi.staticfiles import parse_http_date
+    rnd = random.Random(16)
+    for t in [0, 86399, 86400, 951782400, 4107542399] + [rnd.randrange(0, 1 << 33)
+                                                          for _ in range(2000)]:
+        d = http_date(t)
+        assert d == email.utils.formatdate(t, usegmt=True), t
+        assert parse_http_date(d) == t
+    t = 784111777  # RFC 9110 5.6.7's example
+    for s in ("Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
+              "Sun Nov  6 08:49:37 1994"):
+        assert parse_http_date(s) == t, s
+    for s in ("", "yesterday", "Sun, 06 Nov 1994", "06 Foo 1994 08:49:37 GMT"):
+        assert parse_http_date(s) is None, s
+
+
+@pytest.mark.parametrize("backend", ["unix-pure", "unix"])
+def test_http_date_on_micropython_matches_gmtime(request, backend):
+    code = ("import time\nfrom microfastapi.response import http_date, MONTHS\n"
+            "for t in (0, 951782400, 1796176089, 2147483647, 4107542399):\n"
+            "    g = time.gmtime(t)\n"
+            "    assert http_date(t)[5:] == '%02d %s %04d %02d:%02d:%02d GMT' % "
+            "(g[2], MONTHS[g[1] - 1], g[0], g[3], g[4], g[5]), t\n"
+            "print('ok')\n")
+    argv, env = app_argv(backend, "-c", unix_binary(request, backend))
+    argv = [argv[0], "-c", code]
+    p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30)
+    assert p.stdout.strip() == "ok", p.stdout + p.stderr

@@ -9,13 +9,27 @@
 #define MFA_CF_REQUEST (MFA_CF_KEEP_ALIVE | MFA_CF_HANDED | MFA_CF_CHUNKED_IN | \
     MFA_CF_HEAD_METHOD | MFA_CF_STREAMING | MFA_CF_CHUNKED_OUT | MFA_CF_CONTINUE | \
     MFA_CF_HTTP10 | MFA_CF_NO_BODY | MFA_CF_BODY_EXT | MFA_CF_BODY_DEFER | MFA_CF_BODY_PULL | \
-    MFA_CF_BODY_DONE | MFA_CF_COLLECTED)
+    MFA_CF_BODY_DONE | MFA_CF_COLLECTED | MFA_CF_LENGTH_OUT)
 
 #define MFA_BUSY_BODY "server busy"
 const char mfa_conn_busy_response[] =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n"
     "Connection: close\r\n\r\n" MFA_BUSY_BODY;
 const size_t mfa_conn_busy_response_len = sizeof(mfa_conn_busy_response) - 1;
+
+// Case-insensitive compare of n bytes of `a` with the lower-case `lower`.
+static bool ieq(const char *a, const char *lower, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        char ch = a[i];
+        if (ch >= 'A' && ch <= 'Z') {
+            ch = (char)(ch + 32);
+        }
+        if (ch != lower[i]) {
+            return false;
+        }
+    }
+    return true;
+}
 
 static const char continue_response[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -1311,9 +1325,29 @@ mfa_resp_err_t mfa_conn_stream_start(mfa_pool_t *pool, mfa_conn_t *c, int status
     if (c->flags & MFA_CF_STREAMING) {
         return MFA_RESP_NOT_HANDED;
     }
-    bool chunked = !(c->flags & MFA_CF_HTTP10);
+    // The application's Content-Length (a file of known size): the body goes unframed.
+    bool length = false;
+    uint64_t left = 0;
+    for (size_t i = 0; i < n_headers; i++) {
+        const char *n = headers[i].name;
+        if (headers[i].name_len == 14 && ieq(n, "content-length", 14)) {
+            const char *v = headers[i].value;
+            size_t vl = headers[i].value_len;
+            if (!vl || vl > 19) {
+                return MFA_RESP_BAD_HEADER;
+            }
+            for (size_t k = 0; k < vl; k++) {
+                if (v[k] < '0' || v[k] > '9') {
+                    return MFA_RESP_BAD_HEADER;
+                }
+                left = left * 10 + (uint64_t)(v[k] - '0');
+            }
+            length = true;
+        }
+    }
+    bool chunked = !length && !(c->flags & MFA_CF_HTTP10);
     bool no_body = status < 200 || status == 204 || status == 304 || (c->flags & MFA_CF_HEAD_METHOD);
-    bool keep = keep_alive(c) && (chunked || no_body);
+    bool keep = keep_alive(c) && (chunked || length || no_body);
     wbuf_t w;
     e = write_head(c, &w, status, headers, n_headers, keep);
     if (e != MFA_RESP_OK) {
@@ -1335,6 +1369,9 @@ mfa_resp_err_t mfa_conn_stream_start(mfa_pool_t *pool, mfa_conn_t *c, int status
     }
     if (no_body) {
         c->flags |= MFA_CF_NO_BODY;
+    } else if (length) {
+        c->flags |= MFA_CF_LENGTH_OUT;
+        c->out_left = left;
     }
     conn_flush(pool, c, now_ms);
     return c->state == MFA_CONN_FREE ? MFA_RESP_CLOSED : MFA_RESP_OK;
@@ -1348,6 +1385,11 @@ mfa_resp_err_t mfa_conn_stream_send(mfa_pool_t *pool, mfa_conn_t *c, const uint8
     }
     if (!(c->flags & MFA_CF_STREAMING)) {
         return MFA_RESP_NOT_HANDED;
+    }
+    if (c->flags & MFA_CF_LENGTH_OUT) {
+        if (len > c->out_left) {
+            len = (size_t)c->out_left;  // (beyond the Content-Length: dropped)
+        }
     }
     if (!len || (c->flags & MFA_CF_NO_BODY)) {
         return MFA_RESP_OK;
@@ -1394,6 +1436,9 @@ mfa_resp_err_t mfa_conn_stream_send(mfa_pool_t *pool, mfa_conn_t *c, const uint8
     } else {
         return MFA_RESP_BUSY;
     }
+    if (c->flags & MFA_CF_LENGTH_OUT) {
+        c->out_left -= len;
+    }
     if (c->ref || queued(c) >= MFA_CONN_FLUSH_AT) {
         conn_flush(pool, c, now_ms);
     }
@@ -1419,6 +1464,12 @@ mfa_resp_err_t mfa_conn_stream_end(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now
         c->started_ms = now_ms;
         conn_flush(pool, c, now_ms);
         return MFA_RESP_OK;
+    }
+    if ((c->flags & MFA_CF_LENGTH_OUT) && c->out_left) {
+        // Fewer bytes than the Content-Length said: the client must not wait for the rest,
+        // nor read the next answer as body.
+        mfa_conn_abort(pool, c, now_ms);
+        return MFA_RESP_CLOSED;
     }
     if ((c->flags & MFA_CF_CHUNKED_OUT) && !(c->flags & MFA_CF_NO_BODY)) {
         if (!out_append(c, "0\r\n\r\n", 5, now_ms)) {

@@ -165,6 +165,8 @@ typedef enum {
 #define MFA_CF_BODY_PULL   (0x8000)  // READY: the app reads the body (mfa_conn_body_read)
 #define MFA_CF_BODY_DONE   (0x10000) // BODY_PULL: the whole body has been taken
 #define MFA_CF_COLLECTED   (0x20000) // READY again after mfa_conn_body_collect (counted once)
+#define MFA_CF_LENGTH_OUT  (0x40000) // the stream has the app's Content-Length: sent unframed,
+                                     // out_left bytes still owed
 
 struct _mfa_conn_t {
     uint8_t state;              // mfa_conn_state_t
@@ -193,6 +195,8 @@ struct _mfa_conn_t {
     uint32_t body_limit;        // BODY, BODY_PULL: most body bytes this request may have
     uint64_t body_left;         // BODY_PULL: Content-Length bytes still to come; chunked:
                                 // decoded bytes still allowed by body_limit
+
+    uint64_t out_left;          // LENGTH_OUT: body bytes the stream still owes
 
     // output: out[out_off:out_len], then ref[ref_off:ref_len], then tail[:tail_len]
     uint8_t *out;               // MFA_CONN_OUT_BUF bytes
@@ -372,7 +376,12 @@ mfa_resp_err_t mfa_conn_respond(mfa_pool_t *pool, mfa_conn_t *c, int status,
     const mfa_header_t *headers, size_t n_headers, const uint8_t *body, size_t body_len,
     void *body_obj, uint32_t now_ms);
 
-// A streamed response: chunked for HTTP/1.1, for HTTP/1.0 the body runs to the close.
+// A streamed response: chunked for HTTP/1.1, for HTTP/1.0 the body runs to the close. When
+// the application's headers hold a Content-Length (a file of known size), the body is sent
+// unframed instead and the connection is kept alive: stream_send sends at most that many bytes
+// in all (the rest of a longer piece is dropped) and stream_end resets the connection when
+// fewer were sent (a cut body, never one the client could take for whole). A Content-Length
+// that is not a decimal number is MFA_RESP_BAD_HEADER.
 mfa_resp_err_t mfa_conn_stream_start(mfa_pool_t *pool, mfa_conn_t *c, int status,
     const mfa_header_t *headers, size_t n_headers, uint32_t now_ms);
 mfa_resp_err_t mfa_conn_stream_send(mfa_pool_t *pool, mfa_conn_t *c, const uint8_t *data,

@@ -100,6 +100,7 @@ class _Conn:
         self.keep_alive = True
         self.streaming = False
         self.chunked_out = False
+        self.out_left = None  # a stream with the app's Content-Length: bytes still owed
         self.started = now   # start of the current phase (for timeouts)
         self.closed = False
         self.linger = None   # ticks when lingering close started
@@ -869,17 +870,29 @@ class Server(_IOBase):
         c = req._conn
         if c.state != _READY:
             return  # (answered already: see respond)
-        chunked = req.version == "1.1"
-        if not chunked:
+        # The app's Content-Length (a file of known size): the body goes unframed and the
+        # connection stays open; c.left counts what it still owes (see stream_send/_end).
+        length = None
+        for k, v in headers:
+            if len(k) == 14 and k.lower() == "content-length":
+                if not v.isdigit():
+                    raise ValueError("bad Content-Length %r" % (v,))
+                length = int(v)
+        no_body = req.method == "HEAD" or status < 200 or status == 204 or status == 304
+        chunked = length is None and req.version == "1.1"
+        if not chunked and length is None and not no_body:
             c.keep_alive = False  # HTTP/1.0: the end of the body is the end of the connection
         head, keep = self._head_bytes(req, status, headers,
-                                      "Transfer-Encoding: chunked\r\n" if chunked else "")
+                                      "Transfer-Encoding: chunked\r\n"
+                                      if chunked and status >= 200 and status != 204 and
+                                      status != 304 else "")
         if c.closed:
             return
         c.streaming = True
         c.chunked_out = chunked
+        c.out_left = length
         c.out += head
-        if req.method == "HEAD":
+        if no_body:
             c.chunked_out = None
         self._flush(c)
 
@@ -893,6 +906,12 @@ class Server(_IOBase):
                 return False
         if not data or c.chunked_out is None:
             return True
+        if c.out_left is not None:
+            if len(data) > c.out_left:
+                data = data[:c.out_left]  # (beyond the Content-Length: dropped)
+                if not data:
+                    return True
+            c.out_left -= len(data)
         if c.chunked_out:
             c.out += b"%x\r\n" % len(data)
             c.out += data
@@ -918,6 +937,13 @@ class Server(_IOBase):
             c.started = ticks_ms()
             self._flush(c)
             return
+        if c.out_left and c.chunked_out is not None:
+            # Fewer bytes than the Content-Length said: the client must not wait for the
+            # rest, nor read the next answer as body.
+            c.out_left = None
+            self.abort(req)
+            return
+        c.out_left = None
         if c.chunked_out:
             c.out += b"0\r\n\r\n"
         self._stats["responses"] += 1

@@ -261,19 +261,43 @@ def guess_type(path):
     return _TYPES.get(path[i + 1:].lower(), BYTES_TYPE)
 
 
-def _file_blocks(path, size):
+def _file_blocks(path, size, offset, length):
     f = open(path, "rb")
     try:
+        if offset:
+            f.seek(offset)
         buf = bytearray(size)
         mv = memoryview(buf)
-        while True:
-            n = f.readinto(buf)
+        while length > 0:
+            n = f.readinto(mv if length >= size else mv[:length])
             if not n:
-                break
+                break  # (the file shrank: the server resets, the body being short)
+            length -= n
             # One buffer is reused: the server copies each piece before asking for the next.
             yield mv[:n]
     finally:
         f.close()
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def http_date(t):
+    """An IMF-fixdate ('Sun, 06 Nov 1994 08:49:37 GMT') for `t` seconds since 1970, by
+    arithmetic (no time.gmtime or strftime; Howard Hinnant's civil_from_days)."""
+    days, secs = divmod(int(t), 86400)
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    y = yoe + era * 400 + (1 if m <= 2 else 0)
+    return "%s, %02d %s %04d %02d:%02d:%02d GMT" % (
+        _DAYS[(days + 3) % 7], d, MONTHS[m - 1], y, secs // 3600, secs // 60 % 60, secs % 60)
 
 
 def _file_block():
@@ -294,14 +318,19 @@ _FILE_BLOCK = _file_block()
 
 
 class FileResponse(StreamingResponse):
-    """A file streamed in fixed-size blocks (one reused buffer of `chunk_size` bytes).
+    """A file streamed in fixed-size blocks (one reused buffer of `chunk_size` bytes), with a
+    Content-Length (so not chunked: the servers send the body unframed), `Last-Modified` (its
+    mtime) and `ETag` (`"<mtime hex>-<size hex>"`, from the same os.stat).
 
     The content type comes from the extension unless `media_type` is given; `filename` adds a
     Content-Disposition attachment header. A missing file (or a directory, or a path holding
     NUL, where MicroPython would cut the path) raises HTTPException(404) when the response is
     made, in the handler, so the app's 404 handler and after_request hooks see it as any 404. It opens whatever `path` names: for a
     directory of files addressed by the URL, use staticfiles.StaticFiles, which refuses paths
-    leaving the directory.
+    leaving the directory (and answers conditional, HEAD and Range requests).
+
+    `size`, `mtime`: from os.stat. `offset`, `length`: the bytes sent (the whole file unless
+    `select` picked a range; `length = 0` sends none, for HEAD).
     """
 
     chunk_size = _FILE_BLOCK
@@ -315,19 +344,42 @@ class FileResponse(StreamingResponse):
                                    media_type or guess_type(path))
         if filename:
             self.append_header("Content-Disposition", 'attachment; filename="%s"' % filename)
-        if not self.exists():
+        st = self._stat()
+        if st is None:
             raise HTTPException(404, "Not Found")
+        self.size = st[6]
+        self.mtime = int(st[8])
+        self.offset = 0
+        self.length = self.size
+        self.etag = '"%x-%x"' % (self.mtime, self.size)
+        self.last_modified = http_date(self.mtime)
+        self.headers.append(("Content-Length", str(self.size)))
+        if self.get_header("etag") is None:
+            self.headers.append(("ETag", self.etag))
+        if self.get_header("last-modified") is None:
+            self.headers.append(("Last-Modified", self.last_modified))
 
-    def exists(self):
+    def _stat(self):
         if "\0" in self.path:
-            return False  # MicroPython's os.stat would cut the path at the NUL
+            return None  # MicroPython's os.stat would cut the path at the NUL
         try:
             st = os.stat(self.path)
         except OSError:
-            return False
-        return not (st[0] & 0o040000)  # not a directory
+            return None
+        return None if st[0] & 0o040000 else st  # not a directory
+
+    def exists(self):
+        return self._stat() is not None
+
+    def select(self, start, stop):
+        """Send bytes [start, stop) only: 206 Partial Content with its Content-Range."""
+        self.offset = start
+        self.length = stop - start
+        self.status_code = 206
+        self.set_header("Content-Length", str(self.length))
+        self.set_header("Content-Range", "bytes %d-%d/%d" % (start, stop - 1, self.size))
 
     def iterator(self):
         if "\0" in self.path:
             raise ValueError("NUL in file path")
-        return _file_blocks(self.path, self.chunk_size)
+        return _file_blocks(self.path, self.chunk_size, self.offset, self.length)

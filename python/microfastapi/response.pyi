@@ -34,4 +34,14 @@ class FileResponse(StreamingResponse):
     path: str
     chunk_size: int
     def __init__(self, path: str, status_code: int = ..., headers: _Headers = ..., media_type: Optional[str] = ..., filename: Optional[str] = ..., chunk_size: Optional[int] = ...) -> None: ...
+    size: int
+    mtime: int
+    offset: int
+    length: int
+    etag: str
+    last_modified: str
     def exists(self) -> bool: ...
+    def select(self, start: int, stop: int) -> None: ...
+
+MONTHS: tuple[str, ...]
+def http_date(t: int) -> str: ...

@@ -37,8 +37,9 @@ def _in_loop():
 
 class TestResponse:
     """What the client received: status_code, headers (case-insensitive get), content, text,
-    json(), chunked (True when the app streamed it), aborted (True when the server reset the
-    connection instead of ending the answer: a streamed body whose iterator raised)."""
+    json(), chunked (True when the app streamed it without a Content-Length), aborted (True when
+    the server reset the connection instead of ending the answer: a streamed body whose
+    iterator raised, or one shorter than its Content-Length)."""
 
     def __init__(self, status_code, headers, content, chunked=False, aborted=False):
         self.aborted = aborted
@@ -121,6 +122,7 @@ class TestClient:
         self.client = client
         self.cookies = {} if cookies else None
         self._resp = None
+        self._left = None  # a stream with the app's Content-Length: bytes still owed
         self._ws = None  # the open websocket_connect() session
 
     # ---- the server surface the app talks to ------------------------------------------
@@ -133,7 +135,17 @@ class TestClient:
 
     def stream_start(self, req, status, headers):
         check_status(status)
-        self._resp = [status, list(headers), bytearray(), True]
+        check_headers(headers)
+        # The app's Content-Length (a file): unframed, as the servers send it (not chunked);
+        # more bytes than it says are dropped, fewer abort (see stream_end).
+        length = None
+        for k, v in headers:
+            if k.lower() == "content-length":
+                if not v.isdigit():
+                    raise ValueError("bad Content-Length %r" % (v,))
+                length = int(v)
+        self._left = length
+        self._resp = [status, list(headers), bytearray(), length is None]
 
     def stream_send(self, req, data):
         ws = self._ws
@@ -142,6 +154,10 @@ class TestClient:
                 raise OSError(104, "connection reset")
             ws.from_server += data
             return True
+        left = self._left
+        if left is not None:
+            data = data[:left]
+            self._left = left - len(data)
         self._resp[2] += data
         return True
 
@@ -150,6 +166,9 @@ class TestClient:
         if ws is not None and ws.raw is req and ws.upgraded:
             ws.closed_by_server = True
             return
+        if self._left and self._resp[0] not in (204, 304) and self._resp[0] >= 200 and \
+                req.method != "HEAD":
+            self._aborted = True  # fewer bytes than the Content-Length: a server resets
         self._resp[2] = bytes(self._resp[2])
 
     def gone(self, req):

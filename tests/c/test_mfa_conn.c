@@ -646,6 +646,66 @@ static void test_big_response_and_stream(void) {
     teardown();
 }
 
+// A stream whose headers hold the application's Content-Length: unframed, kept alive; a longer
+// piece is cut at the length, a shorter body resets the connection; HEAD and 304 send no body;
+// HTTP/1.0 keeps alive too; a non-numeric length is refused.
+static void test_stream_content_length(void) {
+    setup(100);
+    mfa_conn_t *c = connect(1);
+    mfa_header_t cl5[] = { { "content-LENGTH", 14, "5", 1 } };
+    client_send(1, "GET /f HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    mfa_conn_t *r = mfa_pool_next_ready(&pool);
+    CHECK(mfa_conn_stream_start(&pool, r, 200, cl5, 1, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_send(&pool, r, (const uint8_t *)"hel", 3, NULL, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_send(&pool, r, (const uint8_t *)"loXYZ", 5, NULL, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_send(&pool, r, (const uint8_t *)"more", 4, NULL, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_end(&pool, r, now) == MFA_RESP_OK);
+    step();
+    CHECK(strcmp(client_read(1), "HTTP/1.1 200 OK\r\ncontent-LENGTH: 5\r\n\r\nhello") == 0);
+    CHECK(c->state == MFA_CONN_HEAD);
+    // HEAD: the length, no body
+    client_send(1, "HEAD /f HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    r = mfa_pool_next_ready(&pool);
+    CHECK(mfa_conn_stream_start(&pool, r, 200, cl5, 1, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_send(&pool, r, (const uint8_t *)"hello", 5, NULL, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_end(&pool, r, now) == MFA_RESP_OK);
+    step();
+    CHECK(strcmp(client_read(1), "HTTP/1.1 200 OK\r\ncontent-LENGTH: 5\r\n\r\n") == 0);
+    // 304: no body either
+    client_send(1, "GET /f HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    r = mfa_pool_next_ready(&pool);
+    CHECK(mfa_conn_stream_start(&pool, r, 304, cl5, 1, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_end(&pool, r, now) == MFA_RESP_OK);
+    step();
+    CHECK(strcmp(client_read(1), "HTTP/1.1 304 Not Modified\r\ncontent-LENGTH: 5\r\n\r\n") == 0);
+    // HTTP/1.0 with keep-alive: kept
+    client_send(1, "GET /f HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    step();
+    r = mfa_pool_next_ready(&pool);
+    CHECK(mfa_conn_stream_start(&pool, r, 200, cl5, 1, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_send(&pool, r, (const uint8_t *)"hello", 5, NULL, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_end(&pool, r, now) == MFA_RESP_OK);
+    step();
+    CHECK(strstr(client_read(1), "Connection: keep-alive\r\n\r\nhello") != NULL);
+    CHECK(c->state == MFA_CONN_HEAD);
+    // not a number
+    client_send(1, "GET /f HTTP/1.1\r\nHost: x\r\n\r\n");
+    step();
+    r = mfa_pool_next_ready(&pool);
+    mfa_header_t bad[] = { { "Content-Length", 14, "5x", 2 } };
+    CHECK(mfa_conn_stream_start(&pool, r, 200, bad, 1, now) == MFA_RESP_BAD_HEADER);
+    // short: reset
+    CHECK(mfa_conn_stream_start(&pool, r, 200, cl5, 1, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_send(&pool, r, (const uint8_t *)"he", 2, NULL, now) == MFA_RESP_OK);
+    CHECK(mfa_conn_stream_end(&pool, r, now) == MFA_RESP_CLOSED);
+    CHECK(c->state == MFA_CONN_FREE);
+    CHECK(strstr(client_read(1), "\r\n\r\nhe") != NULL);
+    teardown();
+}
+
 static void test_bad_response_headers(void) {
     setup(100);
     connect(1);
@@ -1840,6 +1900,7 @@ int main(void) {
     test_out_of_memory();
     test_linger_while_the_client_sends();
     test_transport_lingers();
+    test_stream_content_length();
     test_stream_bodies_off();
     test_stream_bodies_defer();
     test_body_pull_limit_and_continue();

@@ -9,6 +9,8 @@
 #   ANY /echo        {"method", "path", "query", "len", "sum", "headers"} of the request
 #   GET /big?n=N     N bytes of 'x'
 #   GET /stream?n=N  N chunks of 1000 bytes, chunked
+#   GET /sized?n=N&send=M  a stream with the app's Content-Length: N, M bytes sent (default N;
+#                    in pieces of 1000): unframed, M > N cut at N, M < N resets
 #   GET /status?n=N  an empty answer with status N
 #   GET /stats       the server's stats() plus gc figures (after gc.collect())
 #   GET /quit        answers, then the script exits
@@ -112,6 +114,11 @@ def handle(r):
     elif p == "/stream":
         srv.stream_start(r, 200, [("Content-Type", "text/plain")])
         streams.append([r, qint(r.query, "n", 10)])
+    elif p == "/sized":
+        n = qint(r.query, "n", 10)
+        srv.stream_start(r, 200, [("Content-Type", "text/plain"), ("Content-Length", str(n))])
+        m = qint(r.query, "send", n)
+        streams.append([r, m // 1000] + ([m % 1000] if m % 1000 else []))
     elif p == "/status":
         srv.respond(r, qint(r.query, "n", 200), [], b"")
     elif p == "/stats":
@@ -142,6 +149,10 @@ while running:
         try:
             while st[1] > 0 and srv.stream_send(st[0], CHUNK):
                 st[1] -= 1
+            if st[1] == 0 and len(st) > 2:  # (/sized: the last piece's bytes)
+                if not srv.stream_send(st[0], CHUNK[:st[2]]):
+                    continue
+                st.pop()
             if st[1] == 0:
                 srv.stream_end(st[0])
                 streams.remove(st)

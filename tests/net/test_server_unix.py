@@ -797,3 +797,31 @@ def test_upgraded_connection_keeps_its_slot(server_factory):
     p.sendall(b"still")
     assert read_until(p, b"STILL") == b"STILL"
     p.close()
+
+
+def test_stream_with_app_content_length(server):
+    """A stream whose headers hold a Content-Length (docs/internals.md, "Server", streaming):
+    sent unframed, the connection kept alive (HTTP/1.0 keep-alive too); bytes beyond the
+    length are dropped; fewer reset the connection; HEAD gets the head only."""
+    s = server.raw()
+    s.sendall(b"GET /sized?n=2500 HTTP/1.1\r\nHost: x\r\n\r\n")
+    st, h, body = read_response(s)
+    assert st == 200 and h["content-length"] == "2500" and "transfer-encoding" not in h
+    assert body == b"y" * 2500 and "connection" not in h
+    s.sendall(b"GET /sized?n=10&send=3000 HTTP/1.1\r\nHost: x\r\n\r\n")
+    st, h, body = read_response(s)
+    assert st == 200 and h["content-length"] == "10" and body == b"y" * 10
+    s.sendall(b"HEAD /sized?n=77 HTTP/1.1\r\nHost: x\r\n\r\n")
+    st, h, rest = read_response(s, head_only=True)
+    assert st == 200 and h["content-length"] == "77" and "transfer-encoding" not in h
+    s.sendall(b"GET /sized?n=5 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    st, h, body = read_response(s)
+    assert body == b"yyyyy" and h["connection"] == "keep-alive"
+    s.sendall(b"GET /sized?n=3000&send=1500 HTTP/1.1\r\nHost: x\r\n\r\n")
+    got = recv_all(s)  # the head, up to 1500 bytes, then the reset: never 3000 (an RST may
+    # also discard bytes the client had not read yet, so "up to")
+    head, _, body = got.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and body == b"y" * len(body) and len(body) <= 1500
+    s.close()
+    r = requests.get(server.url + "/sized?n=600000", timeout=10)
+    assert r.content == b"y" * 600000 and r.headers["Content-Length"] == "600000"

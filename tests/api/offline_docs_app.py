@@ -2,6 +2,9 @@
 it is (the offline /docs page is the default): what test_offline_docs.py opens in Chromium."""
 import sys
 
+# python/examples first: a directory named like an example (uploads.py made ./uploads before
+# main's 75346f5) beside this script would otherwise be imported as a namespace package.
+sys.path.insert(0, __file__.rsplit("/", 3)[0] + "/python/examples")
 app = __import__(sys.argv[1]).app
 
 if __name__ == "__main__":

@@ -106,13 +106,26 @@ def _tail(openapi_url):
     return ("<script>go(%s)</script></body></html>\n" % _js(openapi_url)).encode()
 
 
+def _crc32(data, crc=0):
+    """CRC-32 (gzip's), bit by bit: only ever run over the page's short tail."""
+    crc ^= 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0xEDB88320 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
 def gzip_pieces(tail):
     """The page as a gzip stream: the stored deflate bytes without their empty final block,
     then a final stored block holding `tail`, then the trailer (CRC-32 and size of the whole
     page, continued from the stored ones): nothing is recompressed or copied."""
     from . import docs_page as d
     from struct import pack
-    from binascii import crc32
+    try:
+        from binascii import crc32
+    except ImportError:  # (a build without MICROPY_PY_BINASCII_CRC32)
+        crc32 = _crc32
     n = len(tail)
     yield _GZIP_HEAD
     yield memoryview(d.DEFLATE)[:-2]

@@ -56,6 +56,12 @@ def test_gzip_size_and_answers():
     assert b'go("/s\\u003c/script>.json")' in page and b"</script>.json" not in page
 
 
+def test_crc32_fallback():
+    import zlib
+    for data, start in ((b"", 0), (b"<script>go(1)</script>", 0), (b"abc", 0x12345678)):
+        assert oa._crc32(data, start) == zlib.crc32(data, start)
+
+
 @pytest.mark.parametrize("enc,ok", [
     ("gzip", True), ("GZip;q=0.5", True), ("deflate, gzip", True), ("*", True),
     ("x-gzip", True), ("", False), ("identity", False), ("gzip;q=0", False),

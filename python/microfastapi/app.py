@@ -185,13 +185,16 @@ class MicroFastApi(APIRouter):
     upload_dir = None          # form()'s spool files (made if missing; docs/uploads.md); None: /tmp, else "/"
 
     def __init__(self, title="microfastapi", version="0.1.0", debug=False, description=None,
-                 openapi_url="/openapi.json", docs_url="/docs", **meta):
+                 openapi_url="/openapi.json", docs_url="/docs", docs="offline", **meta):
         APIRouter.__init__(self, **meta)
         self.title = title
         self.version = version
         self.description = description
         self.openapi_url = openapi_url  # None: no schema route (and no docs page)
-        self.docs_url = docs_url        # None: no Swagger UI page
+        self.docs_url = docs_url        # None: no docs page
+        # the docs page: "offline" (ours, served from flash) or "swagger" (Swagger UI from a
+        # CDN); read on each request (docs/api-docs.md)
+        self.docs = docs
         self.debug = debug
         self.router = Router()
         self.exception_handlers = {}

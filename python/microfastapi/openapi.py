@@ -26,8 +26,14 @@ and validation.py (frozen) costs 2,240 bytes of heap; streaming python/examples/
 modules are 10.7 KB as .mpy (7.9 KB of frozen bytecode and tables, plus their qstrs).
 `openapi(app)` returns the whole document as a dict, for tests and tools.
 
-The docs page is a few hundred bytes of HTML; the Swagger UI scripts and styles load from a
-public CDN in the user's browser, as FastAPI does.
+`GET /docs` serves one of two pages (`app.docs`, read on each request):
+- "offline" (the default): our own page (tools/docs_page.html: one HTML file, inline JS and
+  CSS, no request but the schema's), stored compressed in docs_page.py (frozen: flash, not
+  RAM) and sent as it is with `Content-Encoding: gzip` to a client that accepts gzip; others
+  get it decompressed in pieces (MicroPython's `deflate` module with a 1 KB window, zlib on
+  CPython) or, without either, a 406 page that says so (docs/api-docs.md).
+- "swagger": a few hundred bytes of HTML; the Swagger UI scripts and styles load from a
+  public CDN in the user's browser, as FastAPI does.
 """
 
 try:
@@ -36,7 +42,7 @@ except ImportError:  # pragma: no cover
     import ujson as json
 
 from .routing import compile_template, converters
-from .response import StreamingResponse, HTMLResponse, JSON_TYPE
+from .response import StreamingResponse, HTMLResponse, JSON_TYPE, HTML_TYPE
 from . import validation as v
 
 OPENAPI_VERSION = "3.1.0"
@@ -62,7 +68,131 @@ def _schema_route(req):
 
 
 def _docs_route(req):
-    return HTMLResponse(docs_html(req.app.title + " - Swagger UI", req.app.openapi_url))
+    app = req.app
+    if getattr(app, "docs", "offline") == "swagger":
+        return HTMLResponse(docs_html(app.title + " - Swagger UI", app.openapi_url))
+    return offline_docs(req.header("accept-encoding", ""), app.openapi_url)
+
+
+def accepts_gzip(accept_encoding):
+    """Whether an Accept-Encoding value takes gzip (by name or `*`, with a q above 0)."""
+    gz = star = None
+    for item in accept_encoding.split(","):
+        parts = item.split(";")
+        name = parts[0].strip().lower()
+        q = 1.0
+        for p in parts[1:]:
+            p = p.strip()
+            if p[:2] == "q=":
+                try:
+                    q = float(p[2:])
+                except ValueError:
+                    q = 0.0
+        if name == "gzip" or name == "x-gzip":
+            gz = q
+        elif name == "*":
+            star = q
+    if gz is not None:
+        return gz > 0
+    return star is not None and star > 0
+
+
+_GZIP_HEAD = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"  # deflate, no name, no mtime
+_DOCS_HEADERS = [("Vary", "Accept-Encoding")]
+
+
+def _tail(openapi_url):
+    # what ends the page: the call that loads the schema (the one part that is not constant)
+    return ("<script>go(%s)</script></body></html>\n" % _js(openapi_url)).encode()
+
+
+def _crc32(data, crc=0):
+    """CRC-32 (gzip's), bit by bit: only ever run over the page's short tail."""
+    crc ^= 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0xEDB88320 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def gzip_pieces(tail):
+    """The page as a gzip stream: the stored deflate bytes without their empty final block,
+    then a final stored block holding `tail`, then the trailer (CRC-32 and size of the whole
+    page, continued from the stored ones): nothing is recompressed or copied."""
+    from . import docs_page as d
+    from struct import pack
+    try:
+        from binascii import crc32
+    except ImportError:  # (a build without MICROPY_PY_BINASCII_CRC32)
+        crc32 = _crc32
+    n = len(tail)
+    yield _GZIP_HEAD
+    yield memoryview(d.DEFLATE)[:-2]
+    yield pack("<BHH", 1, n, n ^ 0xFFFF) + tail + \
+        pack("<II", crc32(tail, d.CRC) & 0xFFFFFFFF, (d.SIZE + n) & 0xFFFFFFFF)
+
+
+def _inflater():
+    """A function that returns the page's pieces decompressed, or None when this interpreter
+    has no way to decompress."""
+    from . import docs_page as d
+    try:
+        import deflate
+        import io
+
+        def pieces():
+            f = deflate.DeflateIO(io.BytesIO(d.DEFLATE), deflate.RAW, d.WBITS)
+            buf = bytearray(512)
+            mv = memoryview(buf)
+            while True:
+                n = f.readinto(buf)
+                if not n:
+                    break
+                yield mv[:n]  # (the server copies each piece before asking for the next)
+        return pieces
+    except ImportError:
+        pass
+    try:
+        import zlib
+    except ImportError:
+        return None
+
+    def pieces():
+        z = zlib.decompressobj(-d.WBITS)
+        mv = memoryview(d.DEFLATE)
+        for i in range(0, len(mv), 512):
+            out = z.decompress(mv[i:i + 512])
+            if out:
+                yield out
+    return pieces
+
+
+def plain_pieces(tail, inflate):
+    for p in inflate():
+        yield p
+    yield tail
+
+
+NO_GZIP = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>API docs</title></head>"
+           "<body><h1>406: this page needs gzip</h1><p>The docs page is stored gzip-compressed "
+           "and your client did not accept gzip (its Accept-Encoding), and this firmware has no "
+           "<code>deflate</code> module to decompress it. Open it in a web browser, or read the "
+           "schema at <a href=\"%s\">%s</a>.</p></body></html>")
+
+
+def offline_docs(accept_encoding, openapi_url):
+    """The response of the offline docs page for a request with this Accept-Encoding."""
+    tail = _tail(openapi_url)
+    if accepts_gzip(accept_encoding):
+        return StreamingResponse(gzip_pieces(tail), headers=_DOCS_HEADERS + [
+            ("Content-Encoding", "gzip")], media_type=HTML_TYPE)
+    inflate = _inflater()
+    if inflate is None:
+        u = openapi_url.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+        return HTMLResponse(NO_GZIP % (u, u), 406, _DOCS_HEADERS)
+    return StreamingResponse(plain_pieces(tail, inflate), headers=_DOCS_HEADERS,
+                             media_type=HTML_TYPE)
 
 
 def _js(s):

@@ -11,7 +11,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 
 class Browser:
-    def __init__(self, exe, user_data_dir):
+    def __init__(self, exe, user_data_dir, flags=()):
         to_r, self._to_w = os.pipe()      # we write commands, the browser reads fd 3
         self._from_r, from_w = os.pipe()  # the browser writes fd 4, we read
 
@@ -21,7 +21,7 @@ class Browser:
             os.dup2(w, 4)
 
         self.proc = subprocess.Popen(
-            [exe] + FLAGS + ["--user-data-dir=%s" % user_data_dir, "about:blank"],
+            [exe] + FLAGS + list(flags) + ["--user-data-dir=%s" % user_data_dir, "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             pass_fds=(3, 4), preexec_fn=fds)
         os.close(to_r)
@@ -29,6 +29,7 @@ class Browser:
         self._buf = b""
         self._id = 0
         self.session = None
+        self.events = []  # DevTools events (method, params) seen while waiting for answers
 
     def _read(self, timeout):
         import select
@@ -52,6 +53,8 @@ class Browser:
         os.write(self._to_w, json.dumps(m).encode() + b"\0")
         while True:
             r = self._read(timeout)
+            if "method" in r and "id" not in r:
+                self.events.append((r["method"], r.get("params", {})))
             if r.get("id") == self._id:
                 if "error" in r:
                     raise RuntimeError("%s: %s" % (method, r["error"]))

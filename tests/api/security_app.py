@@ -26,7 +26,7 @@ qkey = APIKeyQuery("api_key", keys={"key-cron": "cron"}, throttle=loose)
 strict_throttle = Throttle(max_failures=3, window_s=60, lockout_s=1)
 strict = HTTPBasic(users=USERS, throttle=strict_throttle, scheme_name="StrictBasic")
 
-app = MicroFastApi(title="security test app")
+app = MicroFastApi(title="security test app", docs="swagger")
 # The secret file is made in SECRET_DIR, which is also served below: it must never come out.
 sessions = Sessions(app, secret_file=SECRET_DIR + "/session.key", max_size=1000)
 

@@ -94,6 +94,9 @@ def mfa_step(app, raw=RAW, framed=False, preparsed=False):
         keep_alive = True
         close_after = False
         closed = False
+        defer = False  # (Server._head_bytes reads these since streamed bodies, issue 14)
+        pull = 0
+        dbuf = None
 
     conn = Conn()
 

@@ -2,7 +2,7 @@
 """The benchmark report (issue 8): everything side by side, in one run.
 
     ./build.sh bench [--quick]          # builds, then runs this with MFA_BUILD set
-    python tests/bench/run.py [--quick] [--out DIR] [--only host,inproc,emu,parse,ws,slip,picow]
+    python tests/bench/run.py [--quick] [--out DIR] [--only host,inproc,emu,parse,ws,upload,slip,picow]
 
 Writes DIR (default build/bench/): results.json (raw numbers, saved after every section),
 report.md and *.png (tests/bench/report.py; `python tests/bench/report.py DIR/results.json`
@@ -24,6 +24,11 @@ Sections:
           the unix binary, _mfa, pure and Microdot 2.7's microdot.websocket: messages/s and
           p50/p99 with 1 and 16 clients, heap per open WebSocket and per echoed message; then
           in-process on unix (us) and on the emulated RP2040 (cycles and heap per message).
+  upload  tests/bench/upload_bench.py (issue 14): a 1 MiB upload (raw streamed body, and
+          multipart/form-data) saved to a file by _mfa, pure and Microdot 2.7 on the unix binary:
+          MB/s, peak heap and heap allocated per upload, each file checked by SHA-256; root
+          only, a 256 KB multipart upload to the emulated chip's flash over SLIP (quick: 64 KB,
+          _mfa only): simulated ms, cycles per KB, heap, and the link's own time beside them.
   slip    root only: each server on the emulated chip, real HTTP over the SLIP link from a
           network namespace (tests/net): requests per simulated second, free heap idle and with
           8 open keep-alive connections.
@@ -55,6 +60,7 @@ sys.path.insert(0, str(HERE))
 
 import parse_bench  # noqa: E402
 import server_bench  # noqa: E402
+import upload_bench  # noqa: E402
 import ws_bench  # noqa: E402
 from tests.support import proc_status_kb, wait_listening  # noqa: E402
 
@@ -570,7 +576,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="each measurement briefly (CI)")
     ap.add_argument("--out", default=str(BUILD / "bench"))
-    ap.add_argument("--only", default="host,inproc,emu,parse,ws,slip,picow",
+    ap.add_argument("--only", default="host,inproc,emu,parse,ws,upload,slip,picow",
                     help="comma-separated sections to run")
     ap.add_argument("--no-slip", action="store_true", help="skip the SLIP section")
     a = ap.parse_args(argv)
@@ -595,6 +601,7 @@ def main(argv=None):
                "picow_n": 20, "picow_modes": ["keep-alive", "close"], "picow_apps": ["hello"],
                "picow_impls": IMPLS, "picow_boot": True}
     cfg["ws"] = dict(ws_bench.QUICK if a.quick else ws_bench.CONFIG)
+    cfg["upload"] = dict(upload_bench.QUICK if a.quick else upload_bench.CONFIG)
     cfg["quick"] = a.quick
     cfg["sections"] = sorted(sections)
     out = pathlib.Path(a.out)
@@ -620,6 +627,7 @@ def main(argv=None):
              ("emu", lambda: run_emu(cfg, tmp, res)),
              ("parse", lambda: run_parse(cfg, res)),
              ("ws", lambda: ws_bench.run_all(cfg["ws"], tmp, res)),
+             ("upload", lambda: upload_bench.run_all(cfg["upload"], tmp, res)),
              ("slip", lambda: run_slip(cfg, tmp, res)),
              ("picow", lambda: run_picow(cfg, tmp, res))]
     failed = []

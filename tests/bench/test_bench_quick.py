@@ -101,6 +101,29 @@ def test_ws_has_numbers(quick_run):
             assert _number(r["cycles"]) and r["cycles"] > 0, r
 
 
+def test_upload_has_numbers(quick_run):
+    out, res = quick_run
+    up = res["upload"]
+    got = {(r["impl"], r["kind"]) for r in up["host"]}
+    assert got == {(i, k) for i in ("ceiling", "mfa", "pure", "microdot") for k in ("raw", "mp")}
+    for r in up["host"]:
+        assert _number(r["mb_s"]) and r["mb_s"] > 0, r
+    assert {(h["impl"], h["kind"]) for h in up["heap"]} == {
+        (i, k) for i in ("mfa", "pure", "microdot") for k in ("raw", "mp")}
+    for h in up["heap"]:
+        assert _number(h["peak_b"]) and _number(h["allocated_b"]) and h["allocated_b"] > 0, h
+    report = (out / "report.md").read_text()
+    assert "## Uploads (issue 14)" in report and "### Goals (issue 14)" in report
+    if os.geteuid() != 0:
+        assert "skipped" in up["emu"] and "needs root" in up["emu"]["skipped"], up["emu"]
+        return
+    rows = up["emu"]["rows"]
+    assert {r["impl"] for r in rows} >= {"mfa"}, rows
+    for r in rows:
+        assert _number(r["chip_ms"]) and r["chip_ms"] > 0 and _number(r["heap_b"]), r
+    assert up["emu"]["link"] and up["emu"]["link"][0]["chip_ms"] > 0
+
+
 def test_slip_measured_or_skipped_with_reason(quick_run):
     out, res = quick_run
     slip = res["slip"]

@@ -114,14 +114,8 @@ def test_upload_has_numbers(quick_run):
         assert _number(h["peak_b"]) and _number(h["allocated_b"]) and h["allocated_b"] > 0, h
     report = (out / "report.md").read_text()
     assert "## Uploads (issue 14)" in report and "### Goals (issue 14)" in report
-    if os.geteuid() != 0:
-        assert "skipped" in up["emu"] and "needs root" in up["emu"]["skipped"], up["emu"]
-        return
-    rows = up["emu"]["rows"]
-    assert {r["impl"] for r in rows} >= {"mfa"}, rows
-    for r in rows:
-        assert _number(r["chip_ms"]) and r["chip_ms"] > 0 and _number(r["heap_b"]), r
-    assert up["emu"]["link"] and up["emu"]["link"][0]["chip_ms"] > 0
+    # (the quick run measures no chip: tests/net/test_upload_slip.py proves that path)
+    assert "skipped" in up["emu"] and "quick run" in up["emu"]["skipped"], up["emu"]
 
 
 def test_slip_measured_or_skipped_with_reason(quick_run):

@@ -291,9 +291,10 @@ class MicroFastApi(APIRouter):
 
     # ---- dispatch -----------------------------------------------------------------------
 
-    def _route(self, raw, req):
-        """Find and call the endpoint; returns (req, handler result)."""
-        ep, params, route = self.router.find(raw.method, raw.path)
+    def _route(self, raw, req, found=None):
+        """Find (unless `found` is the router's answer already) and call the endpoint; returns
+        (req, handler result)."""
+        ep, params, route = found or self.router.find(raw.method, raw.path)
         if ep is None:
             if params is None:
                 to = self._slash_redirect(raw)
@@ -325,7 +326,8 @@ class MicroFastApi(APIRouter):
         streams it (req.stream()); otherwise the server collects it under the route's limit
         and hands the request out again whole. A whole body is held to the route's limit."""
         b = raw.body
-        ep = self.router.find(raw.method, raw.path)[0]
+        found = self.router.find(raw.method, raw.path)
+        ep = found[0]
         if ep is not None:
             limit = ep.meta.get("max_body", self.max_body)
             if b is None:
@@ -336,7 +338,7 @@ class MicroFastApi(APIRouter):
                 self.send(raw, srv, self.error_response(None, HTTPException(
                     413, "request body too large (limit %d)" % limit), raw))
                 return None
-        return MicroFastApi.handle(self, raw, srv)
+        return MicroFastApi.handle(self, raw, srv, found)
 
     def _slash_redirect(self, raw):
         """FastAPI's redirect_slashes: a GET/HEAD for '/todos/' when only '/todos' exists (or
@@ -352,14 +354,15 @@ class MicroFastApi(APIRouter):
             other += "?" + raw.query
         return RedirectResponse(other)
 
-    def handle(self, raw, srv):
+    def handle(self, raw, srv, found=None):
         """Answer one request taken from `srv`. Returns None when it is answered (or being
-        streamed), or a coroutine that answers it when awaited (async handler/middleware)."""
+        streamed), or a coroutine that answers it when awaited (async handler/middleware).
+        `found`: the router's answer for it, when the caller looked it up already."""
         if self._slow:
             return self._full(raw, srv)
         req = None
         try:
-            req, r = self._route(raw, None)
+            req, r = self._route(raw, None, found)
             t = type(r)
             # (the plain return values first: is_coro's hasattr misses are dear on MicroPython)
             if t is not dict and t is not list and t is not str and is_coro(r):

@@ -1,4 +1,6 @@
 """Fixtures for the API suite; servers and clients are in api_util.py."""
+import shutil
+
 import pytest
 
 from api_util import BACKENDS, HTTP_BACKENDS, serve_on_first_use
@@ -24,3 +26,12 @@ def api(request, _servers):
 def http(request, _servers):
     """Only the real-HTTP backends (raw-socket protocol tests)."""
     return _servers(request.param)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The headless browser of the browser tests (tests/api/cdp.py drives it)."""
+    exe = shutil.which("chromium")
+    if exe is None:
+        pytest.skip("chromium is not installed (build.sh installs it when run as root)")
+    return exe

@@ -5,24 +5,14 @@ command: a second client, over plain WebSocket, gets the new state), then the sa
 server-sent events (?sse). tests/api/cdp.py drives the browser over the DevTools protocol."""
 import json
 import os
-import shutil
 import time
 
-import pytest
 from websockets.sync.client import connect
 
 from api_util import HERE, ROOT, app_argv, free_port, spawn, stop
 from cdp import Browser
 
 EXAMPLES = ROOT / "python" / "examples"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    exe = shutil.which("chromium")
-    if exe is None:
-        pytest.skip("chromium is not installed (build.sh installs it when run as root)")
-    return exe
 
 
 def el(name):

@@ -36,14 +36,6 @@ def swagger_dir():
     return d
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    exe = shutil.which("chromium")
-    if exe is None:
-        pytest.skip("chromium is not installed (build.sh installs it when run as root)")
-    return exe
-
-
 def execute(b):
     b.js(OP + ".querySelector('.execute').click(); true")
     return b.wait_js(STATUS + " && " + STATUS + ".textContent.trim()").split()[0]

@@ -5,7 +5,6 @@ of the examples' schemas and sending "Try it" requests (on the unix _mfa build a
 import base64
 import gzip
 import json
-import shutil
 import sys
 import time
 
@@ -97,14 +96,6 @@ def test_micropython_answers_both(unix_mfa):
 
 
 # ---- in Chromium -----------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def chromium():
-    exe = shutil.which("chromium")
-    if exe is None:
-        pytest.skip("chromium is not installed (build.sh installs it when run as root)")
-    return exe
-
 
 # Names resolve to nothing but 127.0.0.1 (no DNS, no proxy): the page can reach the server only.
 NO_NET = ["--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", "--no-proxy-server"]

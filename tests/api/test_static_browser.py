@@ -4,7 +4,6 @@ writes into it, on the three servers. The mount says Cache-Control: no-cache, so
 load revalidates: the server's counter (static_app.py's /counts, from an after_request hook)
 shows a 304 for the page and for the script, and the page shows the same content."""
 import gzip
-import shutil
 
 import pytest
 import requests
@@ -14,14 +13,6 @@ from cdp import Browser
 
 PAGE = b"<!doctype html><html><body><p id=out>...</p><script src=app.js></script></body></html>"
 JS = b"document.getElementById('out').textContent = 'static ' + (6 * 7);\n" + b"//pad\n" * 300
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    exe = shutil.which("chromium")
-    if exe is None:
-        pytest.skip("chromium is not installed (build.sh installs it when run as root)")
-    return exe
 
 
 @pytest.mark.parametrize("backend", HTTP_BACKENDS)

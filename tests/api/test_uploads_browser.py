@@ -5,7 +5,6 @@ and is sent back to the listing, which shows both; the files on disk are the ori
 for byte. tests/api/cdp.py drives the browser over the DevTools protocol."""
 import hashlib
 import os
-import shutil
 
 import pytest
 
@@ -13,14 +12,6 @@ from api_util import HTTP_BACKENDS, ROOT, app_argv, free_port, spawn, stop, unix
 from cdp import Browser
 
 EXAMPLES = ROOT / "python" / "examples"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    exe = shutil.which("chromium")
-    if exe is None:
-        pytest.skip("chromium is not installed (build.sh installs it when run as root)")
-    return exe
 
 
 @pytest.mark.parametrize("backend", HTTP_BACKENDS)

@@ -369,8 +369,8 @@ def device_files(tmp, with_microdot):
     """{device path: bytes}: the upload apps and (optionally) Microdot with its multipart."""
     import run
     files = {}
-    srcs = [APPS_DIR / "up_mfa_app.py"] + ([APPS_DIR / "up_microdot_app.py"] if with_microdot
-                                            else [])
+    srcs = [APPS_DIR / "up_probe.py", APPS_DIR / "up_mfa_app.py"] + (
+        [APPS_DIR / "up_microdot_app.py"] if with_microdot else [])
     for src in srcs:
         data, ext = run._compile(str(src), tmp)
         files["/bench/" + src.stem + ext] = data

@@ -7,59 +7,22 @@
 #               heap=1: save()'s own loop by hand (read(FormDataIter.buffer_size), write) with
 #               the samples
 # Request.max_content_length is raised to 8 MB (its default, 16 KB, refuses a larger body).
-import asyncio
-import gc
 import time
+
+import up_probe
 
 from microdot import Microdot, Request
 from microdot.multipart import FileUpload, FormDataIter
 
 Request.max_content_length = 8 * 1024 * 1024
 app = Microdot()
-EVERY = 16 * 1024
-IDLE_MS = 100
 PIECE = 4096
-
-
-def _total():
-    try:
-        import micropython
-        return micropython.mem_total()
-    except (ImportError, AttributeError):
-        return None
-
-
-class Sampler:
-    def __init__(self, on):
-        self.on = on
-        self.next = 0
-        self.alloc_max = 0
-        self.free_min = None
-        self.entry = None
-        if on:  # at the handler's start: the request as handed out, no body read yet
-            gc.collect()
-            self.entry = (gc.mem_alloc(), gc.mem_free())
-
-    def at(self, n):
-        if self.on and n >= self.next:
-            self.next = n + EVERY
-            gc.collect()
-            a, f = gc.mem_alloc(), gc.mem_free()
-            if a > self.alloc_max:
-                self.alloc_max = a
-            if self.free_min is None or f < self.free_min:
-                self.free_min = f
-
-
-def _answer(n, t0, s):
-    return {"size": n, "us": time.ticks_diff(time.ticks_us(), t0), "alloc_max": s.alloc_max,
-            "free_min": s.free_min, "entry": s.entry}
 
 
 @app.post("/raw")
 async def raw(request):
     t0 = time.ticks_us()
-    s = Sampler(request.args.get("heap"))
+    s = up_probe.Sampler(request.args.get("heap"))
     to = request.args.get("to")
     left = request.content_length
     f = open(to, "wb") if to else None
@@ -75,13 +38,13 @@ async def raw(request):
         left -= len(d)
     if f:
         f.close()
-    return _answer(n, t0, s)
+    return up_probe.answer(n, t0, s)
 
 
 @app.post("/mp")
 async def mp(request):
     t0 = time.ticks_us()
-    s = Sampler(request.args.get("heap"))
+    s = up_probe.Sampler(request.args.get("heap"))
     to = request.args.get("to")
     n = 0
     async for name, value in FormDataIter(request):
@@ -98,7 +61,7 @@ async def mp(request):
                 s.at(n)
                 f.write(d)
                 n += len(d)
-    out = _answer(n, t0, s)
+    out = up_probe.answer(n, t0, s)
     if not s.on and to:  # (save() does not say how much it wrote)
         import os
         out["size"] = os.stat(to)[6]
@@ -107,48 +70,22 @@ async def mp(request):
 
 @app.get("/_mem")
 def mem(request):
-    gc.collect()
-    return {"alloc": gc.mem_alloc(), "free": gc.mem_free(), "total": _total()}
+    return up_probe.mem()
 
 
 @app.get("/_sha")
 def sha(request):
-    # the SHA-256 and size of the file at ?path= (the check that an upload landed intact)
-    import binascii
-    import hashlib
-    import os
-    path = request.args.get("path")
-    h = hashlib.sha256()
-    buf = bytearray(1024)
-    with open(path, "rb") as f:
-        while True:
-            k = f.readinto(buf)
-            if not k:
-                break
-            h.update(memoryview(buf)[:k])
-    return {"sha256": binascii.hexlify(h.digest()).decode(), "size": os.stat(path)[6]}
-
-
-_idle = {}
-
-
-async def _measure_idle(ms):
-    await asyncio.sleep_ms(ms)
-    gc.collect()
-    _idle["alloc"], _idle["free"] = gc.mem_alloc(), gc.mem_free()
+    return up_probe.sha(request.args.get("path"))
 
 
 @app.get("/_idle")
 def idle(request):
-    # the idle heap, with no connection open: measured by a task %d ms after this answer
-    _idle.clear()
-    asyncio.create_task(_measure_idle(IDLE_MS))
-    return {"in_ms": IDLE_MS}
+    return up_probe.idle_start()
 
 
 @app.get("/_idle_result")
 def idle_result(request):
-    return _idle or {"ready": False}
+    return up_probe.idle_result()
 
 
 def serve(host, port, max_conns):

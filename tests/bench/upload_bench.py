@@ -226,24 +226,9 @@ def client_main(argv):
 # ---- on the unix build --------------------------------------------------------------------------
 
 def start_server(impl, port):
-    env = dict(os.environ)
-    env.pop("MFA_BACKEND", None)
-    path = [".frozen", str(APPS_DIR)]
-    if impl == "ceiling":
-        args = [sys.executable, __file__, "--sink-server", str(port)]
-    else:
-        if impl == "microdot":
-            path.append(microdot_dir())
-        if impl == "pure":
-            env["MFA_BACKEND"] = "pure"
-        args = [str(BUILD / "unix" / "micropython"), str(APPS_DIR / "serve.py"),
-                "up_microdot" if impl == "microdot" else "up_mfa", str(port), "8"]
-    env["MICROPYPATH"] = ":".join(path)
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    why = wait_listening(p, port)
-    if why:
-        raise RuntimeError("%s server %s: %s" % (impl, why, p.stderr.read().decode()[-2000:]))
-    return p
+    import ws_bench
+    return ws_bench.start_server(impl, port, 8, "up",
+                                 ceiling=[sys.executable, __file__, "--sink-server"])
 
 
 def sink_server(port):

@@ -87,19 +87,22 @@ def microdot_dir():
 
 # ---- servers --------------------------------------------------------------------------------
 
-def start_server(impl, port, max_conns=40):
+def start_server(impl, port, max_conns=40, app="ws", ceiling=None):
+    """One benchmark server on the unix build: apps/<app>_mfa.py (impl "mfa", or "pure" with
+    MFA_BACKEND=pure) or apps/<app>_microdot.py, served by apps/serve.py; impl "ceiling" runs
+    `ceiling` + [port] (default: this module's echo server). Also upload_bench.py's."""
     env = dict(os.environ)
     env.pop("MFA_BACKEND", None)
     path = [".frozen", str(APPS_DIR)]
     if impl == "ceiling":
-        args = [sys.executable, __file__, "--echo-server", str(port)]
+        args = (ceiling or [sys.executable, __file__, "--echo-server"]) + [str(port)]
     else:
         if impl == "microdot":
             path.append(microdot_dir())
         if impl == "pure":
             env["MFA_BACKEND"] = "pure"
         args = [str(BUILD / "unix" / "micropython"), str(APPS_DIR / "serve.py"),
-                "ws_microdot" if impl == "microdot" else "ws_mfa", str(port), str(max_conns)]
+                app + ("_microdot" if impl == "microdot" else "_mfa"), str(port), str(max_conns)]
     env["MICROPYPATH"] = ":".join(path)
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     why = wait_listening(p, port)

@@ -82,12 +82,7 @@ def log(*a):
     print("[upload-bench %s]" % time.strftime("%H:%M:%S"), *a, flush=True)
 
 
-def microdot_dir():
-    try:
-        import microdot
-    except ImportError:
-        return None
-    return os.path.dirname(os.path.dirname(os.path.abspath(microdot.__file__)))
+from ws_bench import microdot_dir  # noqa: E402 (one copy: where Microdot 2.7 is installed)
 
 
 # ---- the request ------------------------------------------------------------------------------

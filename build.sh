@@ -88,6 +88,22 @@ ensure_venv() {
     cp "$req" "$stamp"
 }
 
+# ensure_venv in the background: pip's downloads go on while the firmware compiles (a minute of
+# CI's time); venv_wait collects it before the tests.
+venv_start() {
+    ensure_apt
+    mkdir -p "$OBJ"
+    ensure_venv >"$OBJ/venv.out" 2>&1 &
+    VENV_PID=$!
+}
+
+venv_wait() {
+    local rc=0
+    wait "$VENV_PID" || rc=$?
+    cat "$OBJ/venv.out" >&2
+    [ "$rc" -eq 0 ] || die "the Python test dependencies could not be installed"
+}
+
 # The MicroPython tree: the user's MICROPY_DIR, or the one assembled from pinned Debian sources.
 mp_tree() {
     if [ -n "${MICROPY_DIR:-}" ]; then
@@ -356,7 +372,9 @@ main() {
             ;;
         test)
             shift
+            venv_start
             build_targets unix unix-pure MFA_PICO_W MFA_PICO_W-pure MFA_PICO MFA_PICO-pure host
+            venv_wait
             pico_w_tests_skip=$(pico_w_missing)
             run_tests "$@"
             ;;

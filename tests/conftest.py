@@ -65,3 +65,6 @@ def firmware_w_mfa():
 @pytest.fixture(scope="session")
 def firmware_w_pure():
     return _pico_w_artifact("MFA_PICO_W-pure/firmware.uf2")
+
+
+from tests.heavy_first import pytest_xdist_make_scheduler  # noqa: E402,F401 - the hook

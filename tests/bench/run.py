@@ -34,7 +34,8 @@ Sections:
           8 open keep-alive connections.
   picow   root only, with the Pico W images: the same over emulated WiFi on MFA_PICO_W and
           MFA_PICO_W-pure (tests/net/picow_net.py), plus the time to boot, to join and from
-          the app's start to its first answer (together: power-on to first answer).
+          the app's start to its first answer (together: power-on to first answer). Not in
+          the quick run.
 Firmware sizes (arm-none-eabi-size) and the machine are recorded in every run.
 """
 import argparse
@@ -506,6 +507,11 @@ def run_picow(cfg, tmp, res):
     why = os.environ.get("MFA_PICO_W_SKIP") or NetNS.available()
     if not why and not (BUILD / "MFA_PICO_W" / "firmware.uf2").exists():
         why = "no build/MFA_PICO_W/firmware.uf2 (cyw43-driver missing?)"
+    if not why and cfg["quick"]:
+        # A minute of CI's time, 40 s of it joining WiFi; the SLIP section runs the same
+        # measuring code, and tests/net/test_picow_*.py the same chip over the same WiFi.
+        why = "not in the quick run (joining WiFi alone takes 40 s of emulation): " \
+              "./build.sh bench measures it"
     if why:
         return _skipped(res, "picow", "Pico W", why)
     body_file = _body2k_file(tmp)
@@ -590,7 +596,7 @@ def main(argv=None):
                # One server over SLIP: the pipeline is the same for all three, and each costs
                # about a minute of emulation (boot, file upload, eight-connection heap probe).
                "slip_impls": ["mfa"],
-               # The same on the Pico W (plus about 40 s to join WiFi): proves the path.
+               # (the Pico W section is left out: see run_picow)
                "picow_n": 3, "picow_modes": ["keep-alive"], "picow_apps": ["hello"],
                "picow_impls": ["mfa"], "picow_boot": False}
     else:

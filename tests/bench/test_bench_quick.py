@@ -1,8 +1,8 @@
 """`tests/bench/run.py --quick` into a temporary directory: every section produces numbers, the
 report and its plots are written. Never checks that anything is fast (issue 8).
 
-Needs the four builds (./build.sh) and wrk; the SLIP and Pico W sections run only as root (and
-the Pico W one only with its images: otherwise the report must say why it was skipped).
+Needs the four builds (./build.sh) and wrk; the SLIP section runs only as root, and the quick run
+leaves the Pico W section out (the report must say why it was skipped).
 """
 import json
 import math
@@ -133,24 +133,17 @@ def test_slip_measured_or_skipped_with_reason(quick_run):
         assert _number(h["free_idle"]) and _number(h["free_8conns"]), h
 
 
-def test_picow_measured_or_skipped_with_reason(quick_run):
+def test_picow_skipped_with_reason(quick_run):
     out, res = quick_run
     pw = res["picow"]
     report = (out / "report.md").read_text()
     assert "### The Pico W over emulated WiFi" in report
-    why = os.environ.get("MFA_PICO_W_SKIP")
-    if why or os.geteuid() != 0:
-        assert "Pico W measurements skipped" in pw["skipped"], pw
-        assert (why or "needs root") in pw["skipped"], pw
-        assert "Pico W measurements skipped" in report
-        return
-    assert pw.get("rows"), pw
-    for r in pw["rows"]:
-        assert r["firmware"].startswith("MFA_PICO_W") and _number(r["rps_sim"]) and r["rps_sim"] > 0, r
-    for h in pw["heap"]:
-        assert _number(h["free_idle"]) and _number(h["free_8conns"]), h
-    c = pw["chips"]["MFA_PICO_W"]
-    assert _number(c["join_sim_ms"]) and c["join_sim_ms"] > 0, c
+    # (the quick run leaves the Pico W out, saying why: ./build.sh bench measures it)
+    why = os.environ.get("MFA_PICO_W_SKIP") or ("needs root" if os.geteuid() != 0 else
+                                                "not in the quick run")
+    assert "Pico W measurements skipped" in pw["skipped"], pw
+    assert why in pw["skipped"], pw
+    assert "Pico W measurements skipped" in report
 
 
 def test_report_and_plots_written(quick_run):

@@ -4,10 +4,11 @@ Pico W (tests/net/picow_cases.py; the pool attack in test_picow_mfa.py) tests. E
 for microfastapi.pyserver.Server), runs tests/net/mfa_server_app.py on the chip, and returns
 the figures after asserting what must hold:
 
-- syn_flood: 200 SYNs from spoofed addresses (tests/net/syn_flood.py), then a real client's
-  GET / is answered 200;
-- pool_attack: slowloris and silent connections holding the pool while a real client makes
-  sequential requests (tests/bench/attack.py --url), every one answered 200;
+- syn_flood: SYNs from spoofed addresses (tests/net/syn_flood.py; 64, three times the chip's 20
+  TCP PCBs, the bench's attack has more), then a real client's GET / is answered 200;
+- pool_attack: slowloris and silent connections holding the pool (40 of each in the tests: four
+  times the chip's 20 TCP PCBs) while a real client makes sequential requests
+  (tests/bench/attack.py --url), every one answered 200;
 - stray_crlf: a keep-alive POST followed by a stray CRLF, then a GET, answered twice 200.
 
 The figures are printed (pytest -s shows them) so a run doubles as a measurement.
@@ -34,7 +35,7 @@ def start_server(pico, server, port):
     pico.start_app(src, ready="listening", timeout=300)
 
 
-def syn_flood(pico, server, n=200):
+def syn_flood(pico, server, n=64):
     start_server(pico, server, FLOOD_PORT)
     try:
         s0 = pico.emu.sim_ns
@@ -58,7 +59,7 @@ def slowdown(pico, wall_s=2.0):
     return (time.monotonic() - t0) / max((pico.emu.sim_ns - s0) / 1e9, 1e-6)
 
 
-def pool_attack(pico, server, slow=100, silent=100, requests=50, hold=1.0):
+def pool_attack(pico, server, slow=40, silent=40, requests=50, hold=1.0):
     """attack.py's scenario in the chip's own time: the attackers' times (a header byte every
     2 s, reconnect after 1 s, the ramp) and the `hold` (simulated seconds) are stretched by the
     chip's measured slowdown, so the chip meets the attack rate a board would."""

@@ -5,7 +5,8 @@ free at idle, as in the issue: a Pico W app with 100 KB of its own), then eight 
 POST a max-size body (16 KB) at once, ROUNDS times. Every request must be answered 200 or 503
 (never a reset, a hang or a 408), the server must stay alive, and afterwards stats() must show
 no connection but our own and the free heap after gc.collect() must be back to its value
-before the rounds (within HEAP_SLACK bytes: asyncio's and the app's own small caches).
+before the rounds (within HEAP_SLACK bytes: asyncio's, the 503 path's and the app's own small
+caches).
 
 ROUNDS is small in CI (each round moves 128 KB over the emulated 3 Mbaud SLIP link); set
 MFA_MEM_ROUNDS=50 for the full run of the issue's proof (tests/net/test_emu_memory.py is then
@@ -23,7 +24,7 @@ from tests.net.test_emu_hostile import _settled
 
 ROUNDS = int(os.environ.get("MFA_MEM_ROUNDS", "1"))
 FREE_KB = 38
-HEAP_SLACK = 256
+HEAP_SLACK = 512  # (one lost 16 KB body, or a connection's state, is far beyond it)
 
 APP = """
 import gc
@@ -105,10 +106,9 @@ def test_eight_max_size_posts_under_memory_pressure(firmware_mfa):
     _need_netns()
     with SlipPico(str(firmware_mfa)) as pico:
         pico.start_app(APP, ready="listening on", timeout=180)
-        # Warm-up, one round like the others, so that the base is taken after the 503 path
-        # has run once (its lazy caches: an earlier firmware showed a one-time 352 B step in
-        # the first rounds, then flat; unix shows none).
-        _rounds(pico, 1)
+        # No warm-up round (a minute of CI's time): the base is taken before the 503 path
+        # has run, and HEAP_SLACK covers its lazy caches (an earlier firmware showed a one-time
+        # 352 B step in the first rounds, then flat; unix shows none).
         base = _settled(pico)
         t0 = time.time()
         got = _rounds(pico, ROUNDS)

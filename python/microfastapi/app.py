@@ -467,6 +467,10 @@ class MicroFastApi(APIRouter):
         h = self._handler_for(e)
         if h is not None:
             try:
+                if req is None and raw is not None:
+                    # (a 404/405/413 comes before the request object: the handler gets one,
+                    # as in FastAPI, made only on this path)
+                    req = Request(self, raw, _NO_PARAMS)
                 return h(req, e)
             except Exception as e2:
                 return self._internal_error(e2, raw)

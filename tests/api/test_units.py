@@ -84,6 +84,28 @@ def test_custom_converter_and_hooks():
     assert seen == ["/h/ff", "/h/zz", "/h/dead", "/nothing"]
 
 
+def test_status_handlers_get_the_request_without_hooks():
+    """A 404/405 handler of an app with no hooks or middleware (the fast path, where the
+    request object is made only for a route) still gets the request, as in FastAPI."""
+    app = MicroFastApi()
+
+    @app.get("/only-get")
+    def only_get(req):
+        return "ok"
+
+    @app.exception_handler(404)
+    def nf(req, exc):
+        return {"missing": req.path, "q": req.query.get("q")}, 404
+
+    @app.exception_handler(405)
+    def na(req, exc):
+        return {"method": req.method}, 405
+
+    c = TestClient(app)
+    assert c.get("/nothing?q=1").json() == {"missing": "/nothing", "q": "1"}
+    assert c.post("/only-get").json() == {"method": "POST"}
+
+
 def test_header_injection_refused():
     with pytest.raises(ValueError):
         Response(b"", 200, {"X": "a\nb"})

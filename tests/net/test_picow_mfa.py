@@ -31,3 +31,22 @@ def test_upload_to_flash_over_wifi(pico):
         upload_cases.run(pico, "MFA_PICO_W", start_timeout=600)
     finally:
         _stopped(pico)
+
+
+def test_guide_board_programs(pico):
+    """The user guide's Pico W programs (```python board blocks, tests/guide_blocks.py) as they
+    are on the page: each joins WiFi (at once: the chip is joined already), serves, prints the
+    URL and answers GET / with 200."""
+    from tests.guide_blocks import board_programs
+    from tests.net.picow_cases import _curl
+    programs = board_programs()
+    assert programs
+    for page, code in programs:
+        try:
+            banner = pico.start_app(code, ready="http://", timeout=300)
+            assert "http://10.0.0.2/" in banner, (page, banner)
+            status, body = _curl(pico, pico.url("/"))
+            assert status == 200, (page, status, body)
+            print("\n%s: its Pico W program serves: GET / -> %d %s" % (page, status, body[:60]))
+        finally:
+            _stopped(pico)

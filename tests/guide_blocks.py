@@ -8,6 +8,7 @@ On a page, in order:
   usually with the TestClient;
 - a ```python board block is a whole program for the Pico W: it must join WiFi and serve
   GET / with 200 on the emulated MFA_PICO_W.
+A page about CPython only (an ASGI server, say) says so with `<!-- runs on: cpython -->`.
 """
 import pathlib
 import re
@@ -48,3 +49,12 @@ def board_programs():
     """[(page, code)]: the guide's Pico W programs."""
     return [(name, code) for name in chapters() if (DOCS / name).exists()
             for kind, code in blocks(DOCS / name) if kind == "board"]
+
+
+def runs_on(path, backends):
+    """The backends a page's code runs on: all of `backends` unless the page names some."""
+    m = re.search(r"<!-- runs on: ([\w, -]+) -->", path.read_text())
+    if m is None:
+        return list(backends)
+    named = [b.strip() for b in m.group(1).split(",")]
+    return [b for b in backends if b in named]

@@ -67,8 +67,10 @@ const char *mfa_conn_reason(int status) {
         case 413: return "Content Too Large";
         case 414: return "URI Too Long";
         case 415: return "Unsupported Media Type";
+        case 416: return "Range Not Satisfiable";
         case 417: return "Expectation Failed";
         case 422: return "Unprocessable Content";
+        case 426: return "Upgrade Required";
         case 429: return "Too Many Requests";
         case 431: return "Request Header Fields Too Large";
         case 500: return "Internal Server Error";

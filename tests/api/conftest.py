@@ -3,7 +3,7 @@ import shutil
 
 import pytest
 
-from api_util import BACKENDS, HTTP_BACKENDS, serve_on_first_use
+from api_util import ADAPTERS, BACKENDS, HTTP_BACKENDS, serve_on_first_use
 
 
 @pytest.fixture(scope="session")
@@ -12,9 +12,9 @@ def _servers(request):
     yield from serve_on_first_use(request)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=BACKENDS + ADAPTERS)
 def api(request, _servers):
-    """A client for the test app on one backend."""
+    """A client for the test app on one backend (the adapters included)."""
     if request.param == "testclient":
         from microfastapi.testclient import TestClient
         import apitest_app

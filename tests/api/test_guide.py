@@ -11,7 +11,7 @@ import pytest
 
 from api_util import HTTP_BACKENDS, ROOT, app_argv, unix_binary
 from tests.support import free_port
-from tests.guide_blocks import DOCS, blocks, board_programs, chapters
+from tests.guide_blocks import DOCS, blocks, board_programs, chapters, runs_on
 
 DONE = "the page's snippets ran"
 
@@ -51,15 +51,16 @@ def test_every_page_has_code_that_runs():
     assert board_programs(), "the first steps have a Pico W program"
 
 
-@pytest.mark.parametrize("page", [n for n in chapters() if (DOCS / n).exists() and
-                                  any(k != "board" for k, _ in blocks(DOCS / n))])
-@pytest.mark.parametrize("backend", HTTP_BACKENDS)
+@pytest.mark.parametrize("page,backend", [
+    (n, b) for n in chapters() if (DOCS / n).exists() and
+    any(k != "board" for k, _ in blocks(DOCS / n)) for b in runs_on(DOCS / n, HTTP_BACKENDS)])
 def test_page_snippets_run(request, tmp_path, backend, page):
     FILES.get(page, lambda p: None)(tmp_path)
     code = "\n\n".join(c for k, c in blocks(DOCS / page) if k != "board")
     script = tmp_path / ("guide_" + page.replace(".md", ".py").replace("-", "_"))
     script.write_text(code + "\n\nprint(%r)\n" % DONE)
-    argv, env = app_argv(backend, script, unix_binary(request, backend))
+    argv, env = app_argv(backend, script, unix_binary(request, backend),
+                         [ROOT / "python" / "examples"])
     env["GUIDE_PORT"] = str(free_port())  # (for a page whose snippets serve for real)
     p = subprocess.run(argv, env=env, cwd=str(tmp_path), capture_output=True, text=True,
                        timeout=60)

@@ -1,0 +1,224 @@
+"""The app under an ASGI server on CPython (uvicorn, hypercorn, ...): the same routes, the same
+answers as on the board, for when a project outgrows it (docs/deploying.md).
+
+    from microfastapi.asgi import ASGIApp
+    asgi_app = ASGIApp(app)          # uvicorn mymodule:asgi_app
+
+The request head is rebuilt as HTTP/1.1 bytes and read by the same parser the board uses, so a
+path, a query or a header means what it means there. The ASGI connection plays the server's part
+of the contract (docs/internals.md): respond, stream_start/send/end, abort, gone. What the ASGI
+server does itself (framing, keep-alive, timeouts, connection limits) replaces the board
+server's limits; the body limits stay the app's (413).
+
+WebSocket scopes are closed before the handshake (the client sees 403): our WebSocket layer runs
+on raw frames, which an ASGI server does not hand over. lifespan is accepted (there is nothing
+to start).
+"""
+import asyncio
+
+from . import backend
+from .wire import Request, check_headers, check_status, encode_body
+
+# Bytes a streamed answer may have waiting for the ASGI server before stream_send says "full":
+# the producer then waits, as on the board (a slow client slows the producer).
+_HIGH_WATER = 65536
+
+# Request headers the ASGI server has dealt with already (the body arrives decoded and whole).
+_DROP = (b"transfer-encoding", b"content-length", b"expect", b"connection")
+
+
+def head_bytes(method, target, headers, body_len):
+    """An HTTP/1.1 request head for the board's parser."""
+    lines = [("%s %s HTTP/1.1" % (method, target)).encode("latin-1")]
+    for k, v in headers:
+        if k.lower() not in _DROP:
+            lines.append(k + b": " + v)
+    if body_len is not None:
+        lines.append(b"Content-Length: %d" % body_len)
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def target_of(path, query):
+    """The request target: the path as sent (percent-escapes kept) and the query."""
+    if isinstance(path, str):
+        path = path.encode("latin-1")
+    t = path.decode("latin-1") or "/"
+    if query:
+        t += "?" + (query.decode("latin-1") if isinstance(query, bytes) else query)
+    return t
+
+
+class _Conn:
+    """One request's connection, as the app sees a server: the answer is queued as ASGI
+    messages, which the adapter sends."""
+
+    def __init__(self):
+        self.out = []             # ASGI messages not yet sent
+        self.queued = 0           # body bytes in them
+        self.wake = asyncio.Event()
+        self.finished = False     # the whole answer is queued
+        self.aborted = False
+        self.disconnected = False
+        self.started = False
+        self.head_only = False    # HEAD: the answer's headers, no body
+
+    def _put(self, msg, n=0):
+        self.out.append(msg)
+        self.queued += n
+        self.wake.set()
+
+    def _start(self, status, headers):
+        check_status(status)
+        check_headers(headers)
+        self.started = True
+        self._put({"type": "http.response.start", "status": status,
+                   "headers": [(k.encode("latin-1"), str(v).encode("latin-1"))
+                               for k, v in headers]})
+
+    def respond(self, req, status, headers, body):
+        body = encode_body(body)
+        headers = list(headers)
+        if not any(k.lower() == "content-length" for k, _ in headers):
+            headers.append(("Content-Length", str(len(body))))
+        self._start(status, headers)
+        self._put({"type": "http.response.body",
+                   "body": b"" if self.head_only else bytes(body)}, len(body))
+        self.finished = True
+
+    def stream_start(self, req, status, headers):
+        self._start(status, headers)
+
+    def stream_send(self, req, data):
+        if self.disconnected:
+            raise OSError(104, "connection reset")
+        if self.queued >= _HIGH_WATER:
+            return False
+        if not self.head_only:
+            self._put({"type": "http.response.body", "body": bytes(data), "more_body": True},
+                      len(data))
+        return True
+
+    def stream_end(self, req):
+        self._put({"type": "http.response.body", "body": b""})
+        self.finished = True
+
+    def abort(self, req):
+        self.aborted = True
+        self.wake.set()
+
+    def gone(self, req):
+        return self.disconnected
+
+    # (the request body is read whole before the handler runs: see ASGIApp._read_body)
+    def body_pull(self, req, limit):
+        return False
+
+    def readable(self):
+        return None
+
+
+class ASGIApp:
+    """An ASGI 3 application serving a MicroFastApi app."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            while True:
+                msg = await receive()
+                if msg["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif msg["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        elif kind == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1008})
+
+    async def _http(self, scope, receive, send):
+        app = self.app
+        app._loop = True  # (handlers may await: answers run here, streams in tasks of their own)
+        target = target_of(scope.get("raw_path") or scope["path"].encode("utf-8"),
+                           scope.get("query_string", b""))
+        method = scope["method"]
+        headers = scope.get("headers", [])
+        client = tuple(scope.get("client") or ("asgi", 0))
+        conn = _Conn()
+        conn.head_only = method == "HEAD"
+        try:
+            head = backend.parse_request(head_bytes(method, target, headers, 0))
+        except backend.ParseError as e:
+            await _plain(send, e.args[0], e.args[1])
+            return
+        limit = app.body_limit(Request(head, b"", client))
+        body = await self._read_body(receive, headers, limit)
+        if body is None:
+            await _plain(send, 413, "request body too large (limit %d)" % limit)
+            return
+        if body:
+            head = backend.parse_request(head_bytes(method, target, headers, len(body)))
+        raw = Request(head, body, client, conn)
+        watch = asyncio.ensure_future(self._watch(receive, conn))
+        try:
+            co = app.handle(raw, conn)
+            if co is not None:
+                await co
+            await self._forward(conn, send)
+        finally:
+            watch.cancel()
+
+    async def _read_body(self, receive, headers, limit):
+        """The whole body (bytes), or None when it is over `limit`."""
+        for k, v in headers:
+            if k.lower() == b"content-length" and v.isdigit() and int(v) > limit:
+                return None
+        parts = []
+        n = 0
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                raise OSError(104, "client gone before its body arrived")
+            chunk = msg.get("body", b"")
+            n += len(chunk)
+            if n > limit:
+                return None
+            parts.append(chunk)
+            if not msg.get("more_body"):
+                return b"".join(parts)
+
+    async def _watch(self, receive, conn):
+        """After the body: the next message can only be http.disconnect."""
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                conn.disconnected = True
+                conn.wake.set()
+                return
+
+    async def _forward(self, conn, send):
+        """Send the queued messages until the answer is complete (or aborted)."""
+        while True:
+            while conn.out:
+                msg = conn.out.pop(0)
+                conn.queued -= len(msg.get("body", b""))
+                await send(msg)
+            if conn.aborted:
+                # No final empty body: the ASGI server drops the connection, so the client
+                # sees a cut answer, not a complete one (as the board's server resets it).
+                raise ConnectionAbortedError("the answer was aborted (a stream failed)")
+            if conn.finished or conn.disconnected:
+                return
+            conn.wake.clear()
+            await conn.wake.wait()
+
+
+async def _plain(send, status, text):
+    body = text.encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", b"%d" % len(body))]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,48 @@
+"""The app of tests/api/test_adapters.py: a small body limit, a stream that fails, an endless
+stream that counts how often a client left it."""
+import asyncio
+
+from microfastapi import MicroFastApi, StreamingResponse
+
+app = MicroFastApi()
+GONE = {"gone": 0}
+
+
+@app.post("/small", max_body=50)
+def small(req):
+    return {"len": len(req.body)}
+
+
+@app.get("/ok")
+def ok(req):
+    return {"ok": True}
+
+
+@app.get("/broken-stream")
+def broken_stream(req):
+    def pieces():
+        yield "first piece\n" * 100
+        raise OSError(5, "the sensor went away")
+    return StreamingResponse(pieces(), media_type="text/plain")
+
+
+class Ticks:
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        await asyncio.sleep(0.02)
+        return "tick\n"
+
+    def close(self):
+        GONE["gone"] += 1  # (the stream closes its iterator when the client has gone)
+
+
+@app.get("/endless")
+def endless(req):
+    return StreamingResponse(Ticks(), media_type="text/plain")
+
+
+@app.get("/gone-count")
+def gone_count(req):
+    return GONE

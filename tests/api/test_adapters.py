@@ -1,0 +1,116 @@
+"""microfastapi.asgi and microfastapi.wsgi (issue 20) beyond the API cases that test_api.py runs
+through them ("asgi", "wsgi" backends): the example python/examples/on_a_pc.py under uvicorn and
+wsgiref, a body over the route's limit, a client that goes away mid-stream, a failing stream, and
+lifespan. Real servers on loopback, real clients (requests, raw sockets)."""
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from api_util import EXAMPLES_DIR, HERE, PYDIR, free_port, spawn, stop
+
+APP = HERE / "adapter_app.py"
+
+
+@pytest.fixture(scope="module", params=["asgi", "wsgi"])
+def served(request):
+    port = free_port()
+    env = dict(__import__("os").environ, PYTHONPATH="%s:%s" % (PYDIR, HERE))
+    proc = spawn(request.param, [sys.executable, str(HERE / "adapter_serve.py"), request.param,
+                                 str(APP), str(port)], env, port)
+    yield request.param, "http://127.0.0.1:%d" % port, port
+    stop(proc)
+
+
+def test_example_on_a_pc(tmp_path):
+    """on_a_pc.py's asgi_app under uvicorn and wsgi_app under wsgiref answer as hello.py
+    does on the board."""
+    env = dict(__import__("os").environ, PYTHONPATH="%s:%s" % (PYDIR, EXAMPLES_DIR))
+    for kind, argv in (
+            ("asgi", [sys.executable, "-m", "uvicorn", "on_a_pc:asgi_app", "--port", "{port}",
+                      "--log-level", "warning"]),
+            ("wsgi", [sys.executable, "-c",
+                      "import sys; from wsgiref.simple_server import make_server; "
+                      "from on_a_pc import wsgi_app; "
+                      "make_server('127.0.0.1', int(sys.argv[1]), wsgi_app).serve_forever()",
+                      "{port}"])):
+        port = free_port()
+        proc = spawn(kind, [a.replace("{port}", str(port)) for a in argv], env, port)
+        try:
+            base = "http://127.0.0.1:%d" % port
+            assert requests.get(base + "/items/3?q=x").json() == {"item_id": 3, "q": "x"}
+            r = requests.post(base + "/items/3", json={"name": "lamp"})
+            assert r.status_code == 201 and r.json() == {"name": "lamp"}, (kind, r.text)
+            assert requests.get(base + "/items/3").json() == {"name": "lamp"}
+            assert requests.get(base + "/items/x").status_code == 422
+            assert requests.delete(base + "/items/9").status_code == 404
+        finally:
+            stop(proc)
+
+
+def test_body_over_the_route_limit_is_413(served):
+    kind, base, _ = served
+    r = requests.post(base + "/small", data=b"x" * 100)
+    assert r.status_code == 413, (kind, r.status_code, r.text)
+    r = requests.post(base + "/small", data=b"x" * 10)
+    assert r.status_code == 200 and r.json() == {"len": 10}, (kind, r.text)
+
+
+def test_stream_that_fails_is_cut(served):
+    """A stream whose iterator raises after the answer started: the client sees a cut body,
+    never a complete one (requests raises ChunkedEncodingError / the length is short)."""
+    kind, base, _ = served
+    with pytest.raises(requests.exceptions.RequestException):
+        r = requests.get(base + "/broken-stream", timeout=10)
+        r.content  # noqa: B018 - reading it is the point
+    assert requests.get(base + "/ok").json() == {"ok": True}  # and the server goes on
+
+
+def test_client_gone_mid_stream_frees_the_stream(served):
+    """ASGI: the client goes away in the middle of an endless stream; the stream's task is
+    cancelled (its finally runs: /gone-count counts it). WSGI gathers a stream whole, so an
+    endless one cannot be served there: that route answers only on ASGI."""
+    kind, base, port = served
+    if kind == "wsgi":
+        pytest.skip("WSGI sends an answer whole: no endless streams (docs/deploying.md)")
+    before = requests.get(base + "/gone-count").json()["gone"]
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"GET /endless HTTP/1.1\r\nHost: t\r\n\r\n")
+    got = b""
+    while got.count(b"tick") < 3:
+        got += s.recv(4096)
+    s.close()
+    for _ in range(100):
+        if requests.get(base + "/gone-count").json()["gone"] > before:
+            break
+        time.sleep(0.05)
+    assert requests.get(base + "/gone-count").json()["gone"] == before + 1
+
+
+def test_asgi_lifespan_and_no_websocket():
+    """uvicorn's lifespan handshake completes (lifespan="on" fails the start otherwise), and a
+    WebSocket scope is closed (our WebSocket layer needs the raw frames)."""
+    import asyncio
+    sys.path.insert(0, str(PYDIR))
+    from microfastapi import MicroFastApi
+    from microfastapi.asgi import ASGIApp
+    sent = []
+
+    async def run(scope, incoming):
+        async def receive():
+            return incoming.pop(0)
+
+        async def send(msg):
+            sent.append(msg)
+        await ASGIApp(MicroFastApi())(scope, receive, send)
+    asyncio.run(run({"type": "lifespan"}, [{"type": "lifespan.startup"},
+                                           {"type": "lifespan.shutdown"}]))
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete",
+                                         "lifespan.shutdown.complete"]
+    sent.clear()
+    asyncio.run(run({"type": "websocket", "path": "/ws", "headers": []},
+                    [{"type": "websocket.connect"}]))
+    assert sent == [{"type": "websocket.close", "code": 1008}]

@@ -88,7 +88,7 @@ def run(interp, files=None, timeout=60):
         cmd = [sys.executable, driver] + files
         env["PYTHONPATH"] = os.pathsep.join(path)
     else:
-        cmd = [str(interp), driver] + files
+        cmd = [str(pathlib.Path(interp).resolve()), driver] + files
         env["MICROPYPATH"] = ":".join(path + [str(HERE / "upy"), ".frozen"])
     p = subprocess.run(cmd, cwd=src, env=env, capture_output=True, text=True, timeout=timeout)
     results = {f: [] for f in files}

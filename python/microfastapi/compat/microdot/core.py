@@ -92,7 +92,7 @@ class NoCaseDict(dict):
     with (headers)."""
 
     def __init__(self, initial_dict=None):
-        dict.__init__(self)
+        super().__init__()
         self.keymap = {}  # lower-case key -> the stored spelling
         if initial_dict:
             for k, v in initial_dict.items():
@@ -106,26 +106,26 @@ class NoCaseDict(dict):
         stored = self.keymap.get(low)
         if stored is None:
             self.keymap[low] = stored = key
-        dict.__setitem__(self, stored, value)
+        super().__setitem__(stored, value)
 
     def __getitem__(self, key):
-        return dict.__getitem__(self, self._key(key))
+        return super().__getitem__(self._key(key))
 
     def __delitem__(self, key):
         low = key.lower()
-        dict.__delitem__(self, self.keymap.get(low, key))
+        super().__delitem__(self.keymap.get(low, key))
         self.keymap.pop(low, None)
 
     def __contains__(self, key):
-        return dict.__contains__(self, self._key(key))
+        return self._key(key) in self.keys()
 
     def get(self, key, default=None):
-        return dict.get(self, self._key(key), default)
+        return super().get(self._key(key), default)
 
     def pop(self, key, *default):
         low = key.lower()
         k = self.keymap.pop(low, key)
-        return dict.pop(self, k, *default)
+        return super().pop(k, *default)
 
     def setdefault(self, key, default=None):
         if key not in self:
@@ -142,18 +142,18 @@ class MultiDict(dict):
     all of them; setting a key adds a value."""
 
     def __init__(self, initial_dict=None):
-        dict.__init__(self)
+        super().__init__()
         if initial_dict:
             for k, v in initial_dict.items():
                 self[k] = v
 
     def __setitem__(self, key, value):
-        if not dict.__contains__(self, key):
-            dict.__setitem__(self, key, [])
-        dict.__getitem__(self, key).append(value)
+        if key not in self:
+            super().__setitem__(key, [])
+        super().__getitem__(key).append(value)
 
     def __getitem__(self, key):
-        return dict.__getitem__(self, key)[0]
+        return super().__getitem__(key)[0]
 
     def get(self, key, default=None, type=None):
         if key not in self:
@@ -164,7 +164,7 @@ class MultiDict(dict):
     def getlist(self, key, type=None):
         if key not in self:
             return []
-        vs = dict.__getitem__(self, key)
+        vs = super().__getitem__(key)
         return list(vs) if type is None else [type(v) for v in vs]
 
 
@@ -679,7 +679,7 @@ class URLPattern:
 
 class HTTPException(Exception):
     def __init__(self, status_code, reason=None):
-        Exception.__init__(self, status_code, reason)
+        super().__init__(status_code, reason)
         self.status_code = status_code
         self.reason = reason or str(status_code) + " error"
 

@@ -125,7 +125,8 @@ class TestClient:
         if "Host" not in headers:
             lines.append("Host: " + self.host)
         for k, v in headers.items():
-            lines.append("%s: %s" % (k, v))
+            # (a value cannot hold a line break on the wire: trimmed, as HTTP clients do)
+            lines.append("%s: %s" % (k, str(v).strip()))
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
     def _update_cookies(self, res):

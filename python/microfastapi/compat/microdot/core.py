@@ -931,17 +931,20 @@ class Microdot:
             res = await self.dispatch_request(req)
             if self.debug and req:
                 print("%s %s %d" % (req.method, req.path, res.status_code))
-            self._send(raw, srv, res)
+            self._send(raw, srv, res, req)
         except Exception as e:
             core._answer_500(raw, srv, e)
         if core._loop:
             core._task_done(raw, srv)
 
-    def _send(self, raw, srv, res):
+    def _send(self, raw, srv, res, req=None):
         core = self.core
         if res is Response.already_handled:
-            if not getattr(raw, "upgraded", False):
-                srv.abort(raw)  # (Microdot closes the connection without an answer)
+            start = getattr(req, "_ws_start", None)
+            if start is not None:  # @with_websocket: our WebSocket takes the connection
+                core._start_websocket(raw, srv, start(raw))
+                return
+            srv.abort(raw)  # (Microdot closes the connection without an answer)
             return
         res.complete()
         body = res.body

@@ -13,6 +13,11 @@ try:
 except ImportError:  # pragma: no cover
     import ujson as json
 
+try:
+    import asyncio
+except ImportError:  # pragma: no cover
+    import uasyncio as asyncio
+
 from ...testclient import TestClient as _NativeClient, TestResponse as _NativeResponse
 from .core import NoCaseDict
 
@@ -100,7 +105,7 @@ class TestClient:
         self.host = host or "example.com:1234"
         self._native = _NativeClient(app.core, client=("127.0.0.1", 1234), cookies=False)
 
-    def _render(self, method, path, headers, body):
+    def _render(self, method, path, headers, body, version="1.0"):
         if body is None:
             body = b""
         elif isinstance(body, (dict, list)):
@@ -121,7 +126,7 @@ class TestClient:
         if ck:
             ck = "; ".join(ck)
             headers["Cookie"] = headers["Cookie"] + "; " + ck if "Cookie" in headers else ck
-        lines = ["%s %s HTTP/1.0" % (method, path)]
+        lines = ["%s %s HTTP/%s" % (method, path, version)]
         if "Host" not in headers:
             lines.append("Host: " + self.host)
         for k, v in headers.items():
@@ -192,3 +197,115 @@ class TestClient:
 
     async def query(self, path, headers=None, body=None):
         return await self.request("QUERY", path, headers=headers, body=body)
+
+    async def websocket(self, path, client, headers=None):
+        """Open a WebSocket to `path` and drive it with `client`, a generator function (sync
+        or async): each message it yields is sent, and the server's answer is sent back into
+        it, until it ends or the server closes. Returns a TestResponse with body None once
+        the connection is up (the handshake's error answer otherwise)."""
+        hdrs = NoCaseDict({"Upgrade": "websocket", "Connection": "Upgrade",
+                           "Sec-WebSocket-Version": "13",
+                           "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+        hdrs.update(headers or {})
+        nc = self._native
+        raw = nc.parse_raw(self._render("GET", path, hdrs, None, "1.1"))
+        if isinstance(raw, _NativeResponse):
+            return TestResponse._from_native(raw, False)
+        pipe = _Pipe(raw)
+        core = self.app.core
+        nc._ws = pipe
+        core._loop = True
+        try:
+            core._dispatch(raw, nc)
+            await pipe.until(core, lambda: nc._resp is not None)
+            r = nc._resp
+            if r is None or r[0] != 101:
+                while any(t[0] is raw for t in core._tasks):
+                    await asyncio.sleep(0.001)
+                r = nc.take_response(raw)
+                return TestResponse._from_native(r, False) if r else TestResponse()
+            await pipe.converse(core, client())
+        finally:
+            for t in list(core._tasks):
+                if t[0] is raw:
+                    t[1].cancel()
+            await asyncio.sleep(0)
+            core._loop = False
+            nc._ws = None
+        return TestResponse()
+
+
+class _Pipe:
+    """The test's end of one upgraded connection, in the shape microfastapi's TestClient
+    serves a WebSocket through (to_server, from_server, the close flags)."""
+
+    def __init__(self, raw):
+        from ...backend import WsReader
+        self.raw = raw
+        self.upgraded = False
+        self.to_server = bytearray()
+        self.from_server = bytearray()
+        self.eof = self.gone = self.closed_by_server = self.reset = False
+        self.reader = WsReader(1 << 24, True)
+        self.events = []
+        self.mask = 0x2545F491
+
+    def _alive(self, core):
+        return any(t[0] is self.raw for t in core._tasks)
+
+    async def until(self, core, done, limit_ms=5000):
+        t = 0
+        while not done() and self._alive(core) and t < limit_ms:
+            await asyncio.sleep(0.001)
+            t += 1
+
+    def _frame(self, opcode, payload):
+        from ...backend import ws_frame
+        self.mask = (self.mask * 1103515245 + 12345) & 0xFFFFFFFF
+        m = self.mask
+        return ws_frame(opcode, payload, True, bytes(((m >> 24) & 255, (m >> 16) & 255,
+                                                      (m >> 8) & 255, m & 255)))
+
+    def _send(self, core, frame):
+        self.to_server += frame
+        for ws in core._wss:
+            if ws.raw is self.raw:
+                ws.wake()
+
+    def _message(self):
+        """The next text/binary message the server sent, None if none yet; False once it
+        closed."""
+        if self.from_server:
+            data = bytes(self.from_server)
+            self.from_server = bytearray()
+            self.events.extend(self.reader.feed(data))
+        while self.events:
+            ev = self.events.pop(0)
+            if ev[0] == 1 or ev[0] == 2:
+                return ev[1]
+            if ev[0] == 8:
+                return False
+        return False if self.closed_by_server else None
+
+    async def converse(self, core, gen):
+        reply = None
+        while True:
+            try:
+                msg = await gen.asend(reply) if hasattr(gen, "asend") else gen.send(reply)
+            except (StopIteration, StopAsyncIteration):
+                break
+            self._send(core, self._frame(1 if isinstance(msg, str) else 2, msg))
+            got = []
+
+            def answered():
+                m = self._message()
+                if m is not None:
+                    got.append(m)
+                return bool(got)
+            await self.until(core, answered)
+            if not got or got[0] is False:
+                break  # the server closed (or the handler ended): the client stops here
+            reply = got[0]
+        if not self.closed_by_server:
+            self._send(core, self._frame(8, b"\x03\xe8"))  # close 1000
+            await self.until(core, lambda: self.closed_by_server, 1000)

@@ -91,5 +91,11 @@ def div(req, a, b):
     return str(a // b)
 
 
+@app.get("/shutdown")
+def shutdown(req):
+    req.app.shutdown()
+    return "The server is shutting down..."
+
+
 if __name__ == "__main__":
     app.run(debug=True)

@@ -78,6 +78,17 @@ def exchange(base):
     return out
 
 
+def finish(proc):
+    """The app's /shutdown made run() return: the process ends by itself."""
+    try:
+        rc = proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        pytest.fail("the server did not stop after /shutdown")
+    assert rc == 0, proc.stdout.read().decode(errors="replace")
+
+
 @pytest.fixture(scope="module")
 def microdot_answers(tmp_path_factory, request):
     pytest.importorskip("microdot")
@@ -94,9 +105,15 @@ def test_same_answers_as_microdot(kind, tmp_path, request, microdot_answers):
     proc, base = start(kind, tmp_path, request)
     try:
         ours = exchange(base)
-    finally:
+        # (not compared: served by Microdot 2.7 on CPython, this request got no answer, the
+        # connection closed, when we tried)
+        r = requests.get(base + "/shutdown", timeout=10)
+        assert r.status_code == 200 and r.text == "The server is shutting down..."
+    except BaseException:
         proc.kill()
         proc.wait()
+        raise
+    finish(proc)
     for mine, theirs in zip(ours, microdot_answers):
         assert mine == theirs
     assert len(ours) == len(microdot_answers)

@@ -360,7 +360,10 @@ class Request:
         if self._json is None:
             if self._mime() != "application/json":
                 return None
-            self._json = json.loads(self.body.decode())
+            try:
+                self._json = json.loads(self.body.decode())
+            except ValueError:  # (Microdot: a 500; the client's mistake is a 400)
+                raise HTTPException(400, "Invalid JSON body")
         return self._json
 
     @property
@@ -370,7 +373,10 @@ class Request:
         if self._form is None:
             if self._mime() != "application/x-www-form-urlencoded":
                 return None
-            self._form = _parse_urlencoded(self.body)
+            try:
+                self._form = _parse_urlencoded(self.body)
+            except ValueError:  # (bad UTF-8 after decoding: as for JSON, a 400)
+                raise HTTPException(400, "Invalid form body")
         return self._form
 
     @property

@@ -8,6 +8,7 @@ md_driver.py runs the files; this prints the pass count per file.
     python tests/compat/run_microdot_suite.py [cpython|build/unix/micropython ...]
 """
 
+import fcntl
 import hashlib
 import os
 import pathlib
@@ -69,16 +70,26 @@ def unpacked():
     tests/__init__.py imports every file at once, so one missing extension would stop all)."""
     dest = CACHE / "src" / "microdot-2.7.0"
     stamp = dest / ".mfa-unpacked"
-    if not stamp.exists():
-        src = sdist_path()
-        if dest.exists():
-            shutil.rmtree(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(src) as t:
-            t.extractall(dest.parent, filter="data")
-        (dest / "tests" / "__init__.py").write_text("")
-        stamp.write_text(SDIST_SHA256 + "\n")
+    if stamp.exists():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    # (pytest workers collect and run these files at the same time: one unpacks, the others
+    # wait for it)
+    with open(dest.parent / ".microdot-2.7.0.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists():
+            _unpack(dest, stamp)
     return dest
+
+
+def _unpack(dest, stamp):
+    src = sdist_path()
+    if dest.exists():
+        shutil.rmtree(dest)
+    with tarfile.open(src) as t:
+        t.extractall(dest.parent, filter="data")
+    (dest / "tests" / "__init__.py").write_text("")
+    stamp.write_text(SDIST_SHA256 + "\n")
 
 
 def run(interp, files=None, timeout=60):

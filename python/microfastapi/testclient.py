@@ -279,6 +279,16 @@ class TestClient:
     def send_raw(self, buf):
         """Parse raw request bytes like the server does and dispatch them; a parse error is
         answered as the server would (status from ParseError, Connection: close)."""
+        raw = self.parse_raw(buf)
+        if isinstance(raw, TestResponse):
+            return raw
+        self._dispatch(raw)
+        return self.take_response(raw)
+
+    def parse_raw(self, buf):
+        """The server's request object for raw request bytes (or the TestResponse of a
+        parse error). send_raw's first half; an async client awaits _drive(raw) and then
+        calls take_response(raw) (microfastapi.compat.microdot.test_client)."""
         try:
             head = backend.parse_request(buf)
         except backend.ParseError as e:
@@ -295,10 +305,16 @@ class TestClient:
                 raise ValueError("incomplete chunked body")
         elif head.content_length is not None:
             body = body[:head.content_length]
-        raw = Request(head, body, self.client)
         self._resp = None
         self._aborted = False
-        self._dispatch(raw)
+        return Request(head, body, self.client)
+
+    def take_response(self, raw):
+        """The TestResponse of the request just dispatched (None when the app answered
+        nothing: it aborted the connection); keeps its cookies."""
+        if self._resp is None:
+            return None
+        head = raw._head
         st, hdrs, content, chunked = self._resp
         if head.method == "HEAD":
             content = b""

@@ -1,0 +1,1 @@
+from microfastapi.compat.microdot.cors import *  # noqa: F401,F403

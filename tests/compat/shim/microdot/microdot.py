@@ -1,0 +1,1 @@
+from microfastapi.compat.microdot.core import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+from microfastapi.compat.microdot.sse import *  # noqa: F401,F403

@@ -10,9 +10,8 @@ of the contract (docs/internals.md): respond, stream_start/send/end, abort, gone
 server does itself (framing, keep-alive, timeouts, connection limits) replaces the board
 server's limits; the body limits stay the app's (413).
 
-WebSocket scopes are closed before the handshake (the client sees 403): our WebSocket layer runs
-on raw frames, which an ASGI server does not hand over. lifespan is accepted (there is nothing
-to start).
+WebSocket routes run too (asgi_ws.py translates between ASGI's messages and the frames the
+app's WebSocket layer reads and writes). lifespan is accepted (there is nothing to start).
 """
 import asyncio
 
@@ -136,8 +135,8 @@ class ASGIApp:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         elif kind == "websocket":
-            await receive()  # websocket.connect
-            await send({"type": "websocket.close", "code": 1008})
+            from .asgi_ws import serve_websocket
+            await serve_websocket(self.app, scope, receive, send)
 
     async def _http(self, scope, receive, send):
         app = self.app

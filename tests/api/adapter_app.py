@@ -46,3 +46,18 @@ def endless(req):
 @app.get("/gone-count")
 def gone_count(req):
     return GONE
+
+
+@app.websocket("/ws", max_message=1000)
+async def echo(ws):
+    await ws.accept(subprotocol="echo" if "echo" in ws.subprotocols else None)
+    async for msg in ws:
+        if msg == "close please":
+            await ws.close(4001, "asked to")
+            return
+        await ws.send(msg)
+
+
+@app.websocket("/ws-refuse")
+async def refuse(ws):
+    await ws.close()  # before accept: the handshake is refused

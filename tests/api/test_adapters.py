@@ -1,7 +1,7 @@
 """microfastapi.asgi and microfastapi.wsgi (issue 20) beyond the API cases that test_api.py runs
 through them ("asgi", "wsgi" backends): the example python/examples/on_a_pc.py under uvicorn and
-wsgiref, a body over the route's limit, a client that goes away mid-stream, a failing stream, and
-lifespan. Real servers on loopback, real clients (requests, raw sockets)."""
+wsgiref, a body over the route's limit, a client that goes away mid-stream, a failing stream,
+WebSocket routes under uvicorn, and lifespan. Real servers on loopback, real clients (requests, raw sockets)."""
 import socket
 import subprocess
 import sys
@@ -90,27 +90,51 @@ def test_client_gone_mid_stream_frees_the_stream(served):
     assert requests.get(base + "/gone-count").json()["gone"] == before + 1
 
 
-def test_asgi_lifespan_and_no_websocket():
-    """uvicorn's lifespan handshake completes (lifespan="on" fails the start otherwise), and a
-    WebSocket scope is closed (our WebSocket layer needs the raw frames)."""
+def test_asgi_websocket(served):
+    """The app's WebSocket routes under uvicorn, with a real client (websockets): echo of text
+    and binary, the subprotocol, a close code from the handler, 1009 for a message over the
+    route's max_message (the app's frame layer decides it), a refused handshake (403)."""
+    kind, base, port = served
+    if kind == "wsgi":
+        pytest.skip("no WebSocket under WSGI (426; docs/deploying.md)")
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.sync.client import connect
+    url = "ws://127.0.0.1:%d" % port
+    with connect(url + "/ws", subprotocols=["echo"], open_timeout=10) as ws:
+        assert ws.subprotocol == "echo"
+        ws.send("hello")
+        assert ws.recv(timeout=10) == "hello"
+        ws.send(b"\x00\x01binary")
+        assert ws.recv(timeout=10) == b"\x00\x01binary"
+        ws.send("close please")
+        with pytest.raises(ConnectionClosed) as e:
+            ws.recv(timeout=10)
+        assert e.value.rcvd.code == 4001 and e.value.rcvd.reason == "asked to"
+    with connect(url + "/ws", open_timeout=10) as ws:
+        ws.send("x" * 2000)
+        with pytest.raises(ConnectionClosed) as e:
+            ws.recv(timeout=10)
+        assert e.value.rcvd.code == 1009, e.value
+    with pytest.raises(InvalidStatus) as e:
+        connect(url + "/ws-refuse", open_timeout=10)
+    assert e.value.response.status_code == 403
+    assert requests.get(base + "/ok").json() == {"ok": True}
+
+
+def test_asgi_lifespan():
+    """uvicorn's lifespan handshake completes (lifespan="on" fails the start otherwise)."""
     import asyncio
     sys.path.insert(0, str(PYDIR))
     from microfastapi import MicroFastApi
     from microfastapi.asgi import ASGIApp
     sent = []
+    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
 
-    async def run(scope, incoming):
-        async def receive():
-            return incoming.pop(0)
+    async def receive():
+        return incoming.pop(0)
 
-        async def send(msg):
-            sent.append(msg)
-        await ASGIApp(MicroFastApi())(scope, receive, send)
-    asyncio.run(run({"type": "lifespan"}, [{"type": "lifespan.startup"},
-                                           {"type": "lifespan.shutdown"}]))
+    async def send(msg):
+        sent.append(msg)
+    asyncio.run(ASGIApp(MicroFastApi())({"type": "lifespan"}, receive, send))
     assert [m["type"] for m in sent] == ["lifespan.startup.complete",
                                          "lifespan.shutdown.complete"]
-    sent.clear()
-    asyncio.run(run({"type": "websocket", "path": "/ws", "headers": []},
-                    [{"type": "websocket.connect"}]))
-    assert sent == [{"type": "websocket.close", "code": 1008}]

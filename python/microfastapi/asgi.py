@@ -169,6 +169,8 @@ class ASGIApp:
             await self._forward(conn, send)
         finally:
             watch.cancel()
+            if conn.disconnected:
+                _cancel_tasks_of(app, raw)
 
     async def _read_body(self, receive, headers, limit):
         """The whole body (bytes), or None when it is over `limit`."""
@@ -213,6 +215,15 @@ class ASGIApp:
                 return
             conn.wake.clear()
             await conn.wake.wait()
+
+
+def _cancel_tasks_of(app, raw):
+    """The client has gone: cancel what still works on its answer (a stream waiting for its
+    next piece), as the serve loop's reaper does on the board."""
+    for t in list(app._tasks):
+        if t[0] is raw:
+            app._tasks.remove(t)
+            t[1].cancel()
 
 
 async def _plain(send, status, text):

@@ -30,8 +30,15 @@ class Ticks:
     def __aiter__(self):
         return self
 
+    def __init__(self, pause):
+        self.pause = pause
+        self.n = 0
+
     async def __anext__(self):
-        await asyncio.sleep(0.02)
+        # (after three ticks, the next one takes long: the stream then notices the client's
+        # going only if the adapter cancels it)
+        self.n += 1
+        await asyncio.sleep(self.pause if self.n > 3 else 0.02)
         return "tick\n"
 
     def close(self):
@@ -40,7 +47,8 @@ class Ticks:
 
 @app.get("/endless")
 def endless(req):
-    return StreamingResponse(Ticks(), media_type="text/plain")
+    return StreamingResponse(Ticks(float(req.query.get("pause", "0.02"))),
+                             media_type="text/plain")
 
 
 @app.get("/gone-count")

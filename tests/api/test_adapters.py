@@ -78,7 +78,7 @@ def test_client_gone_mid_stream_frees_the_stream(served):
         pytest.skip("WSGI sends an answer whole: no endless streams (docs/deploying.md)")
     before = requests.get(base + "/gone-count").json()["gone"]
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(b"GET /endless HTTP/1.1\r\nHost: t\r\n\r\n")
+    s.sendall(b"GET /endless?pause=600 HTTP/1.1\r\nHost: t\r\n\r\n")
     got = b""
     while got.count(b"tick") < 3:
         got += s.recv(4096)

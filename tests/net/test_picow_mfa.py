@@ -54,7 +54,7 @@ def test_hostname_local_over_mdns_and_print_app(pico):
     firmware's default name); test_sensor_relay_example_as_main_py ran the example, whose
     wifi.connect(hostname="pico-relay") on the joined chip renamed lwIP's mDNS responder
     (_mfa.mdns_rename). The responder probes for a new name for about a second of the chip's
-    time before it answers, 100-120 s of wall time here (the emulated chip ran about 100x
+    time before it answers, 100-250 s of wall time here (the emulated chip ran 100x or more
     slower than real time on a loaded machine): the cases in between give it that time. Then a
     real query from the namespace for pico-relay.local gets the chip's address, mfa-picow.local
     is not answered any more, and print(app) shows both URLs, the IP and the MAC. Run alone

@@ -15,6 +15,8 @@ target_sources(usermod_mfa INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/modmfa_server.c
     ${CMAKE_CURRENT_LIST_DIR}/mfa_posix.c
     ${CMAKE_CURRENT_LIST_DIR}/mfa_lwip.c
+    # mDNS hostname (lwIP ports with the responder; empty elsewhere)
+    ${CMAKE_CURRENT_LIST_DIR}/modmfa_mdns.c
 )
 
 target_include_directories(usermod_mfa INTERFACE

@@ -9,5 +9,7 @@ SRC_USERMOD_C += $(MFA_MOD_DIR)/mfa_multipart.c $(MFA_MOD_DIR)/modmfa_multipart.
 # network loop: mfa_posix.c / mfa_lwip.c guard themselves with #if (POSIX / MICROPY_PY_LWIP)
 SRC_USERMOD_C += $(MFA_MOD_DIR)/mfa_conn.c $(MFA_MOD_DIR)/modmfa_server.c
 SRC_USERMOD_C += $(MFA_MOD_DIR)/mfa_posix.c $(MFA_MOD_DIR)/mfa_lwip.c
+# mDNS hostname (lwIP ports with the responder; empty here on unix)
+SRC_USERMOD_C += $(MFA_MOD_DIR)/modmfa_mdns.c
 
 CFLAGS_USERMOD += -I$(MFA_MOD_DIR)

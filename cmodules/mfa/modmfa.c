@@ -10,6 +10,7 @@
 #include "mfa_json.h"
 #include "mfa_version.h"
 #include "modmfa_http.h"
+#include "modmfa_mdns.h"
 #include "modmfa_multipart.h"
 #include "modmfa_server.h"
 #include "modmfa_ws.h"
@@ -50,6 +51,10 @@ static const mp_rom_map_elem_t mfa_module_globals_table[] = {
     #if MFA_SERVER_ENABLED
     // network loop: modmfa_server.c (+ mfa_conn.c, mfa_posix.c or mfa_lwip.c)
     { MP_ROM_QSTR(MP_QSTR_Server), MP_ROM_PTR(&mfa_server_type) },
+    #endif
+    #if MFA_MDNS_ENABLED
+    // the mDNS responder's hostname, for wifi.connect(hostname=...): modmfa_mdns.c
+    { MP_ROM_QSTR(MP_QSTR_mdns_rename), MP_ROM_PTR(&mfa_mdns_rename_obj) },
     #endif
 };
 static MP_DEFINE_CONST_DICT(mfa_module_globals, mfa_module_globals_table);

@@ -1,7 +1,8 @@
 """Pico W sensor / relay API: read the on-chip temperature sensor, switch a relay (or the LED).
 
 On the Pico W:  copy this file (and _port.py) as main.py's neighbours, set SSID/PASSWORD,
-                and it connects to WiFi and serves on port 80.
+                and it connects to WiFi and serves on port 80, at http://pico-relay.local/
+                too (HOSTNAME; docs/wifi.md).
 On a host:      ./build.sh serve python/examples/pico_sensor_relay.py
                 there is no `machine` with real pins, so a simulated board is used and
                 GET /board says so.
@@ -24,6 +25,7 @@ from _port import HOST, PORT
 
 SSID = "your-ssid"
 PASSWORD = "your-password"
+HOSTNAME = "pico-relay"       # answers as http://pico-relay.local/ (mDNS)
 RELAY_PINS = {1: 15, 2: 14}   # relay number -> GPIO
 RELAY_USERS = {"admin": "change-me"}                 # HTTP Basic: user -> password
 RELAY_TOKENS = {"change-this-token": "home-automation"}  # Bearer: token -> who it is
@@ -149,7 +151,7 @@ def main():
     if isinstance(board, RealBoard):
         try:
             from microfastapi.wifi import connect
-            print("WiFi address:", connect(SSID, PASSWORD, timeout=20))
+            print("WiFi address:", connect(SSID, PASSWORD, timeout=20, hostname=HOSTNAME))
             port = 80
         except ImportError:
             pass

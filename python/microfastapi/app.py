@@ -817,10 +817,8 @@ class MicroFastApi(APIRouter):
             return None
         host = self.host
         if host in ("0.0.0.0", "", None):
-            host = _local_ip()
-        if self.port == 80:  # the default port is left out, as a browser shows it
-            return "http://%s/" % host
-        return "http://%s:%d/" % (host, self.port)
+            host = _local_nic()[0]
+        return _http_url(host, self.port)
 
     def __str__(self):
         name = self.backend
@@ -829,7 +827,14 @@ class MicroFastApi(APIRouter):
         s = "%s (backend: %s; parser: %s)" % (self.title, name, backend.PARSER)
         if self.port is None:
             return s + ", not started"
-        return s + ", listening on %s:%d, %s" % (self.host, self.port, self.url())
+        s += ", listening on %s:%d, %s" % (self.host, self.port, self.url())
+        ip, wifi = _local_nic()
+        if wifi is not None and self.host in ("0.0.0.0", "", None, ip):
+            # On WiFi: also the name lwIP's mDNS responder answers for, and the board's MAC
+            # address (what a router's client list shows).
+            s += " or %s (WiFi: IP %s, MAC %s)" % (
+                _http_url(wifi[0] + ".local", self.port), ip, wifi[1])
+        return s
 
     __repr__ = __str__
 
@@ -877,15 +882,22 @@ def _drain(srv, ms):
             return
 
 
-def _local_ip():
-    """The address of the network interface that is up: the Pico W's WiFi station (or its
-    access point), MFA_PICO's SLIP link; 127.0.0.1 when there is none (unix, CPython).
-    Only looks: WLAN(...) and SLIP() without arguments return the existing interface objects
-    and neither power up nor configure anything."""
+def _http_url(host, port):
+    if port == 80:  # the default port is left out, as a browser shows it
+        return "http://%s/" % host
+    return "http://%s:%d/" % (host, port)
+
+
+def _local_nic():
+    """(address, wifi) of the network interface that is up: the Pico W's WiFi station (or its
+    access point), MFA_PICO's SLIP link; ("127.0.0.1", None) when there is none (unix,
+    CPython). wifi: (network.hostname(), MAC address as "aa:bb:..") of a WLAN interface, else
+    None. Only looks: WLAN(...) and SLIP() without arguments return the existing interface
+    objects and neither power up nor configure anything."""
     try:
         import network
     except ImportError:
-        return "127.0.0.1"
+        return "127.0.0.1", None
     for kind, arg in (("WLAN", "STA_IF"), ("WLAN", "AP_IF"), ("SLIP", None)):
         cls = getattr(network, kind, None)
         if cls is None:
@@ -902,10 +914,21 @@ def _local_ip():
             if up:
                 ip = nic.ifconfig()[0]
                 if ip and ip != "0.0.0.0":
-                    return ip
+                    return ip, (_wifi_names(network, nic) if arg else None)
         except Exception:
             pass
-    return "127.0.0.1"
+    return "127.0.0.1", None
+
+
+def _wifi_names(network, nic):
+    try:
+        mac = ":".join("%02x" % b for b in nic.config("mac"))
+    except Exception:  # noqa: BLE001 - a port without config("mac")
+        mac = "unknown"
+    try:
+        return network.hostname(), mac
+    except Exception:  # noqa: BLE001 - no network.hostname (MicroPython before 1.20)
+        return None
 
 
 # ---- waiting in the event loop --------------------------------------------------------

@@ -41,10 +41,42 @@ def _status_text(network, status):
     return "status %r" % (status,)
 
 
+def _set_hostname(network, hostname):
+    """network.hostname(hostname), and the same name for lwIP's mDNS responder. MicroPython
+    hands the responder the hostname only when the interface first comes up after power-on
+    (the cyw43 driver's CYW43_CB_TCPIP_INIT_EXTRA); it stays up across a soft reset and
+    wlan.active(False), so without a rename the board would answer to its old name.local until
+    power-off. _mfa.mdns_rename does that on MFA_PICO_W (and renames nothing before the
+    interface has first come up); the -pure firmware has no _mfa, and there a new name reaches
+    mDNS at the next power-up."""
+    # One label for DHCP and "<hostname>.local": letters, digits and '-' not at either end
+    # (RFC 1123); MicroPython keeps at most 32 bytes (MICROPY_PY_NETWORK_HOSTNAME_MAX_LEN).
+    ok = 0 < len(hostname) <= 32 and hostname[0] != "-" and hostname[-1] != "-"
+    for c in hostname:
+        if not (c.isalpha() or c.isdigit() or c == "-") or ord(c) > 127:
+            ok = False
+    if not ok:
+        raise ValueError("hostname %r: 1-32 letters, digits or '-' (not first or last)"
+                         % (hostname,))
+    try:
+        old = network.hostname()
+        network.hostname(hostname)
+    except AttributeError:  # a MicroPython before 1.20: no network.hostname()
+        return
+    if old != hostname:
+        try:
+            from _mfa import mdns_rename
+        except ImportError:
+            return
+        mdns_rename(hostname)
+
+
 def connect(ssid, password=None, timeout=15, hostname=None, country=None):
     """Join `ssid` as a station and return the IP address (a str).
 
-    timeout: seconds to wait for an address. hostname/country: optional, set before joining.
+    timeout: seconds to wait for an address. hostname: the name DHCP sends and mDNS answers
+    for, as "<hostname>.local" (set before joining; renamed when already joined).
+    country: optional, set before joining.
     """
     try:
         import network
@@ -58,11 +90,8 @@ def connect(ssid, password=None, timeout=15, hostname=None, country=None):
             network.country(country)
         except (AttributeError, ValueError):
             pass
-    if hostname:
-        try:
-            network.hostname(hostname)
-        except (AttributeError, ValueError):
-            pass
+    if hostname is not None:
+        _set_hostname(network, hostname)
     wlan = network.WLAN(network.STA_IF)
     wlan.active(True)
     if wlan.isconnected():

@@ -264,11 +264,64 @@ def test_print_app_uses_active_interface(monkeypatch):
     app.host, app.port, app.backend = "0.0.0.0", 80, "_mfa"
     assert "http://192.168.7.2/" in str(app)
     assert ("SLIP", ()) in calls  # no arguments: the existing link, untouched
+    assert ".local" not in str(app)  # SLIP: no mDNS name, no MAC
     net.WLAN.isconnected = lambda self: True
     net.WLAN.ifconfig = lambda self: ("10.0.0.5", "", "", "")
     assert "http://10.0.0.5/" in str(app)
+    # On WiFi: the name.local URL (network.hostname()), the IP and the MAC address too.
+    net.WLAN.config = lambda self, what: {"mac": b"\x28\xcd\xc1\x0a\x0b\xfc"}[what]
+    net.hostname = lambda: "my-pico"
+    assert str(app).endswith(", listening on 0.0.0.0:80, http://10.0.0.5/ or "
+                             "http://my-pico.local/ (WiFi: IP 10.0.0.5, MAC 28:cd:c1:0a:0b:fc)")
+    app.port = 8080
+    assert "http://10.0.0.5:8080/ or http://my-pico.local:8080/ " in str(app)
+    app.host = "127.0.0.1"  # not listening on WiFi: no WiFi names
+    assert str(app).endswith("listening on 127.0.0.1:8080, http://127.0.0.1:8080/")
+    app.host, app.port = "0.0.0.0", 80
     monkeypatch.delitem(sys.modules, "network")
     monkeypatch.setattr(sys, "path", [])  # no importable network module at all
     assert "http://127.0.0.1/" in str(app)
     app.port = 8000
     assert "http://127.0.0.1:8000/" in str(app)
+
+
+def test_wifi_connect_hostname(monkeypatch):
+    """wifi.connect(hostname=...): a bad name is refused before anything changes; a new name
+    goes to network.hostname() and to the mDNS responder (_mfa.mdns_rename, MFA_PICO_W), the
+    same name again only to the former. (The real firmware: tests/net/test_picow_mfa.py.)"""
+    import sys
+    import types
+    from microfastapi import wifi
+    names, renamed = ["mfa-picow"], []
+
+    class WLAN:
+        def __init__(self, itf):
+            pass
+
+        def active(self, *a):
+            return True
+
+        def isconnected(self):
+            return True
+
+        def ifconfig(self):
+            return ("10.0.0.5", "", "", "")
+
+    def hostname(*a):
+        if a:
+            names.append(a[0])
+        return names[-1]
+
+    net = types.ModuleType("network")
+    net.WLAN, net.STA_IF, net.hostname = WLAN, 0, hostname
+    mfa = types.ModuleType("_mfa")
+    mfa.mdns_rename = renamed.append
+    monkeypatch.setitem(sys.modules, "network", net)
+    monkeypatch.setitem(sys.modules, "_mfa", mfa)
+    for bad in ("", "my.pico", "-pico", "pico-", "x" * 33, "pico w", "pic\u00f6"):
+        with pytest.raises(ValueError, match="hostname"):
+            wifi.connect("ssid", "pw", hostname=bad)
+    assert names == ["mfa-picow"] and renamed == []
+    assert wifi.connect("ssid", "pw", hostname="Pico-2") == "10.0.0.5"
+    assert wifi.connect("ssid", "pw", hostname="Pico-2") == "10.0.0.5"
+    assert names == ["mfa-picow", "Pico-2", "Pico-2"] and renamed == ["Pico-2"]

@@ -1,7 +1,11 @@
 """MFA_PICO_W on emulated WiFi: the cases in tests/net/picow_cases.py, on one chip joined once."""
+import json
+
+from tests.emu.wifi_bridge import CHIP_MAC
 from tests.net.picow_cases import *  # noqa: F401,F403 - the test functions
 from tests.net import attack_cases, upload_cases, ws_cases
 from tests.net.picow_cases import _stopped, pico_fixture
+from tests.net.picow_net import SSID
 
 pico = pico_fixture("firmware_w_mfa", "MFA_PICO_W")
 
@@ -50,3 +54,48 @@ def test_guide_board_programs(pico):
             print("\n%s: its Pico W program serves: GET / -> %d %s" % (page, status, body[:60]))
         finally:
             _stopped(pico)
+
+
+# In the namespace: tests/net/mdns_query.py's one-shot query, sent to the mDNS group by the TAP
+# device's address (the chip answers by unicast: see there).
+MDNS_QUERY = "from tests.net.mdns_query import main\nmain()\n"
+RELAY_NAME = "pico-relay"  # python/examples/pico_sensor_relay.py's HOSTNAME
+
+
+def _mdns(pico, name, wait):
+    r = pico.ns.python(MDNS_QUERY, name, "--via", pico.host_ip, "--wait", wait, timeout=wait + 60)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout)
+
+
+def test_hostname_local_over_mdns_and_print_app(pico):
+    """Issue 16's name.local, last in this file on purpose. The chip joined as mfa-picow (the
+    firmware's default name); test_sensor_relay_example_as_main_py ran the example, whose
+    wifi.connect(hostname="pico-relay") on the joined chip renamed lwIP's mDNS responder
+    (_mfa.mdns_rename). The responder probes for a new name for about a second of the chip's
+    time before it answers, 100-250 s of wall time here (the emulated chip ran 100x or more
+    slower than real time on a loaded machine): the cases in between give it that time. Then a
+    real query from the namespace for pico-relay.local gets the chip's address, mfa-picow.local
+    is not answered any more, and print(app) shows both URLs, the IP and the MAC. Run alone
+    (-k), this case renames first and waits the probing out."""
+    old = "mfa-picow"
+    mac = ":".join("%02x" % b for b in CHIP_MAC)
+    if pico.run("import network\nprint(network.hostname())").strip() != RELAY_NAME:
+        got = _mdns(pico, old + ".local", 300)
+        assert got["addrs"] == [pico.ip], got
+        pico.run("from microfastapi import wifi\nwifi.connect(%r, 'x', hostname=%r)"
+                 % (SSID, RELAY_NAME))
+    banner = pico.run("from microfastapi import MicroFastApi\n_a = MicroFastApi()\n"
+                      "_a.host, _a.port = '0.0.0.0', 80\nprint(_a)\ndel _a").strip()
+    assert banner.endswith(", http://10.0.0.2/ or http://%s.local/ (WiFi: IP 10.0.0.2, MAC %s)"
+                           % (RELAY_NAME, mac)), banner
+    new = _mdns(pico, RELAY_NAME + ".local", 300)
+    assert new["addrs"] == [pico.ip], (new, pico.wifi()["stats"])
+    # How long an answer takes once the name is the responder's (the first may have waited for
+    # the probes): the old name gets four times that to show it is not answered.
+    again = _mdns(pico, RELAY_NAME + ".local", 60)
+    assert again["addrs"] == [pico.ip], again
+    gone = _mdns(pico, old + ".local", max(4.0, 4 * again["rtt_s"]))
+    assert gone["addrs"] == [], gone
+    print("\nMFA_PICO_W mDNS: %s.local answered in %.1f s wall (then in %.1f s), "
+          "%s.local no more" % (RELAY_NAME, new["rtt_s"], again["rtt_s"], old))

@@ -233,3 +233,49 @@ def _files_app(d):
     app = MicroFastApi()
     app.mount("/f", StaticFiles(directory=str(d)))
     return app
+
+
+def test_example_on_unix(request, tmp_path):
+    """python/examples/wifi_setup.py on the unix build (its simulated radio): setup, then the
+    app at the same port; the next start goes straight to the app."""
+    examples = HERE.parent.parent / "python" / "examples"
+    argv, env = app_argv("unix", examples / "wifi_setup.py", unix_binary(request, "unix"),
+                         [examples])
+    for boot in (1, 2):
+        port, dns_port = free_port(), _udp_port()
+        env.update(PORT=str(port), DNS_PORT=str(dns_port))
+        proc = subprocess.Popen(argv, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        try:
+            assert wait_listening(proc, port) is None
+            base = "http://127.0.0.1:%d/" % port
+            if boot == 1:
+                t = requests.get(base, timeout=10).text
+                assert 'data-ssid="home"' in t and 'data-ssid="cafe"' in t
+                a = dns.query.udp(dns.message.make_query("captive.apple.com", "A"), "127.0.0.1",
+                                  port=dns_port, timeout=5)
+                assert str(a.answer[0][0]) == "127.0.0.1"
+                r = requests.post(base + "connect", data={"ssid": "home", "password": "1234567"},
+                                  timeout=10)
+                assert r.status_code == 400
+                r = requests.post(base + "connect", data={"ssid": "home",
+                                                          "password": "my-home-wifi"}, timeout=10)
+                assert "<b id=ip>192.168.1.50</b>" in r.text and "http://plant.local/" in r.text
+                deadline = time.time() + 10
+                while True:  # setup lingers 1 s, then the app takes the port
+                    try:
+                        r = requests.get(base, timeout=5)
+                        if r.headers["content-type"].startswith("application/json"):
+                            break
+                    except requests.ConnectionError:
+                        pass
+                    assert time.time() < deadline, "the app did not follow setup"
+                    time.sleep(0.1)
+            else:
+                r = requests.get(base, timeout=10)
+            assert r.json() == {"hello": "from plant.local", "ip": "192.168.1.50"}
+        finally:
+            proc.kill()
+            out = proc.communicate(timeout=5)[0]
+        assert "on WiFi as 192.168.1.50" in out, out
+        assert ("setup access point 'mfa-setup-B1C2'" in out) == (boot == 1), out

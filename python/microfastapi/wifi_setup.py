@@ -46,20 +46,37 @@ class CredentialStore:
         self.path = path
         from .staticfiles import protect
         protect(path)
+        protect(path + ".tmp")
 
     def load(self):
         """(ssid, password) (password None for an open network), or None when nothing usable
-        is saved (no file, not JSON, no SSID)."""
+        is saved (no file, not JSON, no SSID). Without the file, the temporary one of a save
+        that a power cut interrupted between its two steps (save())."""
+        d = self._read(self.path)
+        if d is False:
+            d = self._read(self.path + ".tmp")
         try:
-            with open(self.path) as f:
-                d = json.loads(f.read())
             ssid = d["ssid"]
             pw = d.get("password")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (KeyError, TypeError, AttributeError):
             return None
         if not isinstance(ssid, str) or not ssid or not (pw is None or isinstance(pw, str)):
             return None
         return ssid, pw
+
+    @staticmethod
+    def _read(path):
+        """The JSON in `path`; None when it is not JSON, False when there is no such file."""
+        try:
+            f = open(path)
+        except OSError:
+            return False
+        try:
+            return json.loads(f.read())
+        except (OSError, ValueError):
+            return None
+        finally:
+            f.close()
 
     def save(self, ssid, password):
         """Write through a temporary file and rename it, so a power cut leaves the old file or
@@ -74,10 +91,11 @@ class CredentialStore:
         os.rename(tmp, self.path)
 
     def clear(self):
-        try:
-            os.remove(self.path)
-        except OSError:
-            pass
+        for p in (self.path, self.path + ".tmp"):
+            try:
+                os.remove(p)
+            except OSError:
+                pass
 
 
 # ---- the radio -------------------------------------------------------------------------------

@@ -223,8 +223,13 @@ def test_credential_store(tmp_path):
                 '{"ssid": "a", "password": 5}'):
         (tmp_path / "creds.json").write_text(bad)
         assert st.load() is None, bad
+    # a power cut between save()'s two steps: the temporary file is read (and never served)
+    (tmp_path / "creds.json").unlink()
+    (tmp_path / "creds.json.tmp").write_text('{"ssid": "new", "password": null}')
+    assert st.load() == ("new", None)
+    assert c.get("/f/creds.json.tmp").status_code == 404
     st.clear()
-    assert not (tmp_path / "creds.json").exists()
+    assert not (tmp_path / "creds.json").exists() and not (tmp_path / "creds.json.tmp").exists()
     st.clear()  # (nothing to remove: no error)
 
 

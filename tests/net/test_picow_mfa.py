@@ -1,7 +1,10 @@
 """MFA_PICO_W on emulated WiFi: the cases in tests/net/picow_cases.py, on one chip joined once."""
+import time
+
 from tests.net.picow_cases import *  # noqa: F401,F403 - the test functions
 from tests.net import attack_cases, upload_cases, ws_cases
-from tests.net.picow_cases import _stopped, pico_fixture
+from tests.net.picow_cases import _curl, _stopped, pico_fixture
+from tests.net.picow_net import SSID
 
 pico = pico_fixture("firmware_w_mfa", "MFA_PICO_W")
 
@@ -30,4 +33,62 @@ def test_upload_to_flash_over_wifi(pico):
     try:
         upload_cases.run(pico, "MFA_PICO_W", start_timeout=600)
     finally:
+        _stopped(pico)
+
+
+# The setup portal on the chip (docs/wifi-setup.md): PicoRadio, the real scan, the access point
+# turned on, DNS and the setup page served. Clients reach it at the station's address: no
+# client can join the emulated access point (see the doc's last section).
+WIFI_SETUP_APP = r"""
+from microfastapi.wifi_setup import SetupPortal, PicoRadio, CredentialStore, networks, ap_name
+store = CredentialStore()
+store.clear()
+radio = PicoRadio()
+print("@@nets", networks(radio.scan()))
+p = SetupPortal(radio, store, ap_name(radio.mac()), hostname="plant", linger=0.2)
+import asyncio
+print("@@setup", asyncio.run(p.serve()), radio.ap.active())
+"""
+
+DNS_CLIENT = r"""
+import sys, dns.message, dns.query
+q = dns.message.make_query("connectivitycheck.gstatic.com", "A")
+print(dns.query.udp(q, sys.argv[1], port=53, timeout=60).answer[0][0])
+"""
+
+
+def test_wifi_setup_on_the_chip(pico):
+    t0 = time.monotonic()
+    out = pico.start_app(WIFI_SETUP_APP, ready="listening on")
+    try:
+        assert "@@nets [('%s', -87, False)]" % SSID in out, out
+        r = pico.ns.python(DNS_CLIENT, pico.addr, timeout=120)
+        assert r.returncode == 0 and r.stdout.strip() == "192.168.4.1", r.stdout + r.stderr
+        code, body = _curl(pico, "-D", "-", pico.url("/generate_204"))
+        assert code == 302 and "Location: http://192.168.4.1/" in body, body
+        own = "Host: 192.168.4.1"
+        code, body = _curl(pico, "-H", own, pico.url("/"))
+        assert code == 200 and 'data-ssid="%s"' % SSID in body, body
+        code, body = _curl(pico, "-H", own, "-d", "ssid=%s&password=any-password" % SSID,
+                           pico.url("/connect"))
+        assert code == 200 and "<b id=ip>10.0.0.2</b>" in body and "plant.local" in body, body
+        done = pico.emu.wait_for_output("@@setup", timeout=120)
+        assert "@@setup 10.0.0.2 False" in done, done
+        portal_s = time.monotonic() - t0
+        # the saved network: wifi.connect() with no arguments joins it after a disconnect
+        t1 = time.monotonic()
+        got = pico.run("import network, time\nfrom microfastapi import wifi\n"
+                       "print(open('.wifi.json').read())\n"
+                       "w = network.WLAN(network.STA_IF)\nw.disconnect()\n"
+                       "while w.isconnected():\n    time.sleep_ms(10)\n"
+                       "print('@@joined', wifi.connect(timeout=60))\n", timeout=300)
+        assert '"ssid": "%s"' % SSID in got and "@@joined 10.0.0.2" in got, got
+        print("\nMFA_PICO_W: setup portal served and finished in %.1f s wall; rejoin with the "
+              "saved network %.1f s" % (portal_s, time.monotonic() - t1))
+    finally:
+        try:
+            pico.run("from microfastapi.wifi_setup import CredentialStore\n"
+                     "CredentialStore().clear()\n")
+        except Exception:  # noqa: BLE001
+            pass
         _stopped(pico)

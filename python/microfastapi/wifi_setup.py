@@ -149,18 +149,18 @@ def ap_name(mac, prefix="mfa-setup-"):
 
 
 def networks(scan):
-    """wlan.scan()'s tuples as [(ssid, rssi, secured)], strongest first, one per SSID, hidden
-    and unnamed ones left out."""
+    """wlan.scan()'s tuples as [(ssid, rssi, secured)], strongest first, one per SSID, those
+    without a name (hidden networks) left out. (The sixth field is not read: MicroPython
+    documents it as "hidden", but the Pico W's driver puts a count of sightings there.)"""
     best = {}
     for t in scan:
         try:
             name = t[0].decode() if isinstance(t[0], (bytes, bytearray)) else str(t[0])
             rssi = int(t[3])
             secured = bool(t[4])
-            hidden = len(t) > 5 and bool(t[5])
         except (IndexError, TypeError, ValueError, UnicodeError):
             continue
-        if not name or hidden or "\0" in name:
+        if not name or "\0" in name:
             continue
         if name not in best or rssi > best[name][1]:
             best[name] = (name, rssi, secured)

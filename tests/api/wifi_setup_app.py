@@ -41,8 +41,8 @@ class ScriptedRadio:
                 (b"home", b"\x02" * 6, 6, -70, 3, 0),
                 (b"home", b"\x03" * 6, 11, -50, 3, 0),      # the same SSID, stronger
                 (b"<img src=x onerror=alert(1)>", b"\x04" * 6, 1, -60, 0, 0),
-                (b"", b"\x05" * 6, 1, -40, 0, 0),           # unnamed
-                (b"secret", b"\x06" * 6, 1, -30, 3, 1)]     # hidden
+                (b"", b"\x05" * 6, 1, -40, 0, 0),           # hidden: no name
+                (b"\x00" * 6, b"\x06" * 6, 1, -30, 3, 1)]   # hidden: NULs for a name
 
     def join(self, ssid, password, timeout, hostname=None):
         say("@@radio join", ssid, password, hostname)

@@ -86,9 +86,6 @@ def test_wifi_setup_on_the_chip(pico):
         print("\nMFA_PICO_W: setup portal served and finished in %.1f s wall; rejoin with the "
               "saved network %.1f s" % (portal_s, time.monotonic() - t1))
     finally:
-        try:
-            pico.run("from microfastapi.wifi_setup import CredentialStore\n"
-                     "CredentialStore().clear()\n")
-        except Exception:  # noqa: BLE001
-            pass
         _stopped(pico)
+        pico.run("from microfastapi.wifi_setup import CredentialStore\n"
+                 "CredentialStore().clear()\n")

@@ -36,18 +36,25 @@ def test_upload_to_flash_over_wifi(pico):
         _stopped(pico)
 
 
-# The setup portal on the chip (docs/wifi-setup.md): PicoRadio, the real scan, the access point
-# turned on, DNS and the setup page served. Clients reach it at the station's address: no
-# client can join the emulated access point (see the doc's last section).
+# The setup portal on the chip (docs/wifi-setup.md): PicoRadio's real scan and join, the
+# credentials saved on the chip's flash, DNS and the setup page served over WiFi. The access point
+# itself is left off: no client can join the emulated one (the doc's last section says why), and
+# turning it on and off costs over a minute of wall time on the emulator, so the portal runs at
+# the station's address here.
 WIFI_SETUP_APP = r"""
 from microfastapi.wifi_setup import SetupPortal, PicoRadio, CredentialStore, networks, ap_name
+class StationOnly(PicoRadio):
+    def start_ap(self, ssid, password):
+        return self.sta.ifconfig()[0]
+    def stop_ap(self):
+        pass
 store = CredentialStore()
 store.clear()
-radio = PicoRadio()
+radio = StationOnly()
 print("@@nets", networks(radio.scan()))
-p = SetupPortal(radio, store, ap_name(radio.mac()), hostname="plant", linger=0.2)
+p = SetupPortal(radio, store, ap_name(radio.mac()), hostname="plant", linger=0.05)
 import asyncio
-print("@@setup", asyncio.run(p.serve()), radio.ap.active())
+print("@@setup", asyncio.run(p.serve()))
 """
 
 DNS_CLIENT = r"""
@@ -62,19 +69,21 @@ def test_wifi_setup_on_the_chip(pico):
     out = pico.start_app(WIFI_SETUP_APP, ready="listening on")
     try:
         assert "@@nets [('%s', -87, False)]" % SSID in out, out
+        marks = [("started", time.monotonic() - t0)]
         r = pico.ns.python(DNS_CLIENT, pico.addr, timeout=120)
-        assert r.returncode == 0 and r.stdout.strip() == "192.168.4.1", r.stdout + r.stderr
-        code, body = _curl(pico, "-D", "-", pico.url("/generate_204"))
-        assert code == 302 and "Location: http://192.168.4.1/" in body, body
-        own = "Host: 192.168.4.1"
-        code, body = _curl(pico, "-H", own, pico.url("/"))
+        assert r.returncode == 0 and r.stdout.strip() == pico.addr, r.stdout + r.stderr
+        code, body = _curl(pico, "-D", "-", "-H", "Host: connectivitycheck.gstatic.com",
+                           pico.url("/generate_204"))
+        assert code == 302 and "Location: http://%s/" % pico.addr in body, body
+        code, body = _curl(pico, pico.url("/"))
         assert code == 200 and 'data-ssid="%s"' % SSID in body, body
-        code, body = _curl(pico, "-H", own, "-d", "ssid=%s&password=any-password" % SSID,
+        code, body = _curl(pico, "-d", "ssid=%s&password=any-password" % SSID,
                            pico.url("/connect"))
         assert code == 200 and "<b id=ip>10.0.0.2</b>" in body and "plant.local" in body, body
-        done = pico.emu.wait_for_output("@@setup", timeout=120)
-        assert "@@setup 10.0.0.2 False" in done, done
-        portal_s = time.monotonic() - t0
+        marks.append(("answered", time.monotonic() - t0))
+        # (setup() returning after `linger` is tested on the unix builds: here its last
+        # second of simulated time, the shutdown's waits, would cost 15 s of wall time)
+        _stopped(pico)
         # the saved network: wifi.connect() with no arguments joins it after a disconnect
         t1 = time.monotonic()
         got = pico.run("import network, time\nfrom microfastapi import wifi\n"
@@ -83,8 +92,8 @@ def test_wifi_setup_on_the_chip(pico):
                        "while w.isconnected():\n    time.sleep_ms(10)\n"
                        "print('@@joined', wifi.connect(timeout=60))\n", timeout=300)
         assert '"ssid": "%s"' % SSID in got and "@@joined 10.0.0.2" in got, got
-        print("\nMFA_PICO_W: setup portal served and finished in %.1f s wall; rejoin with the "
-              "saved network %.1f s" % (portal_s, time.monotonic() - t1))
+        print("\nMFA_PICO_W: setup portal %s s wall; rejoin with the saved network %.1f s"
+              % (" ".join("%s %.1f" % m for m in marks), time.monotonic() - t1))
     finally:
         _stopped(pico)
         pico.run("from microfastapi.wifi_setup import CredentialStore\n"

@@ -4,6 +4,9 @@
     ip = connect("my-ssid", "my-password", timeout=15)
     app.run(port=80)
 
+`connect()` with no SSID joins the network saved by WiFi setup from a phone (`setup()`,
+microfastapi/wifi_setup.py, docs/wifi-setup.md).
+
 Raises WiFiError with a message that says what went wrong (wrong password, no such network,
 timeout, no WiFi on this board) instead of leaving the caller with a silent status number.
 """
@@ -71,13 +74,21 @@ def _set_hostname(network, hostname):
         mdns_rename(hostname)
 
 
-def connect(ssid, password=None, timeout=15, hostname=None, country=None):
-    """Join `ssid` as a station and return the IP address (a str).
+def connect(ssid=None, password=None, timeout=15, hostname=None, country=None):
+    """Join `ssid` as a station and return the IP address (a str). No `ssid`: the network
+    saved by setup() (.wifi.json), WiFiError when there is none.
 
     timeout: seconds to wait for an address. hostname: the name DHCP sends and mDNS answers
     for, as "<hostname>.local" (set before joining; renamed when already joined).
     country: optional, set before joining.
     """
+    if ssid is None:
+        from .wifi_setup import CredentialStore
+        saved = CredentialStore().load()
+        if saved is None:
+            raise WiFiError("no SSID given and no saved network: run wifi.setup() once "
+                            "(docs/wifi-setup.md)")
+        ssid, password = saved
     try:
         import network
     except ImportError:
@@ -119,3 +130,10 @@ def connect(ssid, password=None, timeout=15, hostname=None, country=None):
     wlan.active(False)
     raise WiFiError("WiFi %r: no address after %ss (%s)" % (ssid, timeout,
                                                           _status_text(network, status)))
+
+
+def setup(**kw):
+    """WiFi setup from a phone: the saved network, else an access point with a setup page
+    until one is given. The address joined. See microfastapi.wifi_setup.setup."""
+    from .wifi_setup import setup
+    return setup(**kw)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A SYN flood of half-open connections against a server, then one real client (issue 15).
 
-    python3 syn_flood.py CHIP_IP PORT [N] [SPOOF_NET]     (root: raw sockets; inside a test's
-                                                           network namespace only)
+    python3 syn_flood.py CHIP_IP PORT [N] [SPOOF_NET] [TIMEOUT_S]
+                                       (root: raw sockets; inside a test's network namespace only)
 
 Sends N (200) SYNs from spoofed addresses SPOOF_NET.100-199 (a /24 prefix, default the chip's
 own), two ports each, in bursts of 20. Nobody answers the server's SYN-ACKs to them (the
@@ -67,7 +67,9 @@ def main():
     chip, port = sys.argv[1], int(sys.argv[2])
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 200
     net = sys.argv[4] if len(sys.argv) > 4 else chip.rsplit(".", 1)[0]
-    timeout = 120.0
+    # The real client's wall-clock timeout: 120 s for a board; an emulated chip on a loaded
+    # machine runs hundreds of times slower than real time and needs more.
+    timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 120.0
     spoofed = ["%s.%d" % (net, 100 + i % 100) for i in range(n)]
     targets = set(spoofed)  # (what watch() looks for)
     sniff = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0003))

@@ -19,8 +19,11 @@ from microfastapi.testclient import TestClient
 sys.path.insert(0, str(EXAMPLES))
 # (microdot_compat is a Microdot app on the compat layer: Microdot has no OpenAPI schema;
 # tests/compat/test_microdot_example.py runs it)
+# (microdot_compat has no OpenAPI schema; on_a_pc is hello's app behind the CPython-only
+# ASGI/WSGI adapters)
 EXAMPLE_NAMES = sorted(p.stem for p in EXAMPLES.glob("*.py")
-                       if not p.stem.startswith("_") and p.stem != "microdot_compat")
+                       if not p.stem.startswith("_") and p.stem not in ("microdot_compat",
+                                                                        "on_a_pc"))
 
 
 def example_app(name):

@@ -10,8 +10,8 @@ import pytest
 
 # Seconds per file in CI (2 workers, the sum of its tests' durations), the slow ones only.
 SLOW_FILES = {
-    "tests/net/test_picow_mfa.py": 400,
-    "tests/net/test_picow_pure.py": 280,
+    "tests/net/test_picow_mfa.py": 500,
+    "tests/net/test_picow_pure.py": 230,
     "tests/bench/test_bench_quick.py": 220,
     "tests/net/test_emu_attack.py": 200,
     "tests/emu/test_api_emu.py": 190,

@@ -22,15 +22,17 @@ from .wire import Request, check_headers, check_status, encode_body
 # the producer then waits, as on the board (a slow client slows the producer).
 _HIGH_WATER = 65536
 
-# Request headers the ASGI server has dealt with already (the body arrives decoded and whole).
-_DROP = (b"transfer-encoding", b"content-length", b"expect", b"connection")
+# Request headers the ASGI server has dealt with already (the body arrives decoded and whole;
+# a WebSocket handshake keeps Connection, which the app checks).
+BODY_HEADERS = (b"transfer-encoding", b"content-length")
+_DROP = BODY_HEADERS + (b"expect", b"connection")
 
 
-def head_bytes(method, target, headers, body_len):
-    """An HTTP/1.1 request head for the board's parser."""
+def head_bytes(method, target, headers, body_len, drop=_DROP):
+    """An HTTP/1.1 request head for the board's parser, without the headers in `drop`."""
     lines = [("%s %s HTTP/1.1" % (method, target)).encode("latin-1")]
     for k, v in headers:
-        if k.lower() not in _DROP:
+        if k.lower() not in drop:
             lines.append(k + b": " + v)
     if body_len is not None:
         lines.append(b"Content-Length: %d" % body_len)
@@ -107,13 +109,6 @@ class _Conn:
 
     def gone(self, req):
         return self.disconnected
-
-    # (the request body is read whole before the handler runs: see ASGIApp._read_body)
-    def body_pull(self, req, limit):
-        return False
-
-    def readable(self):
-        return None
 
 
 class ASGIApp:

@@ -7,7 +7,7 @@ ASGI messages. Pings and pongs are the ASGI server's business: the app's are dro
 import asyncio
 
 from . import backend
-from .asgi import head_bytes, target_of
+from .asgi import BODY_HEADERS, head_bytes, target_of
 from .wire import Request, check_headers
 from .wsframe import WsReader, ws_frame
 
@@ -120,12 +120,8 @@ async def serve_websocket(app, scope, receive, send):
     conn = WsConn(app)
     target = target_of(scope.get("raw_path") or scope["path"].encode("utf-8"),
                        scope.get("query_string", b""))
-    headers = [(k, v) for k, v in scope.get("headers", [])
-               if k.lower() not in (b"content-length", b"transfer-encoding")]
-    lines = head_bytes("GET", target, headers, None)
-    # (head_bytes leaves out Connection, which the handshake needs)
-    lines = lines[:-2] + b"Connection: Upgrade\r\n\r\n"
-    head = backend.parse_request(lines)
+    head = backend.parse_request(head_bytes("GET", target, scope.get("headers", []), None,
+                                            BODY_HEADERS))
     conn.raw = raw = Request(head, b"", tuple(scope.get("client") or ("asgi", 0)), conn)
     app._loop = True
     co = app.handle(raw, conn)

@@ -31,9 +31,16 @@ _DROP = BODY_HEADERS + (b"expect", b"connection")
 def head_bytes(method, target, headers, body_len, drop=_DROP):
     """An HTTP/1.1 request head for the board's parser, without the headers in `drop`."""
     lines = [("%s %s HTTP/1.1" % (method, target)).encode("latin-1")]
+    host = False
     for k, v in headers:
-        if k.lower() not in drop:
+        k = k.lower()
+        if k not in drop:
             lines.append(k + b": " + v)
+            host = host or k == b"host"
+    if not host:
+        # (HTTP/1.1 needs one, and a WSGI environ or an ASGI scope may carry none: the
+        # server has accepted the request already)
+        lines.append(b"host: localhost")
     if body_len is not None:
         lines.append(b"Content-Length: %d" % body_len)
     return b"\r\n".join(lines) + b"\r\n\r\n"
@@ -73,8 +80,8 @@ class _Conn:
         check_headers(headers)
         self.started = True
         self._put({"type": "http.response.start", "status": status,
-                   "headers": [(k.encode("latin-1"), str(v).encode("latin-1"))
-                               for k, v in headers]})
+                   "headers": [(k.lower().encode("latin-1"), str(v).encode("latin-1"))
+                               for k, v in headers]})  # (ASGI: names in lower case)
 
     def respond(self, req, status, headers, body):
         body = encode_body(body)
@@ -114,8 +121,13 @@ class _Conn:
 class ASGIApp:
     """An ASGI 3 application serving a MicroFastApi app."""
 
-    def __init__(self, app):
+    def __init__(self, app, on_startup=None, on_shutdown=None):
+        """on_startup, on_shutdown: `async def f(scope)` run at the ASGI server's lifespan
+        events (scope["state"] is the server's per-app state); an exception is reported to
+        the server as startup.failed / shutdown.failed with its repr."""
         self.app = app
+        self.on_startup = on_startup
+        self.on_shutdown = on_shutdown
 
     async def __call__(self, scope, receive, send):
         kind = scope["type"]
@@ -125,9 +137,9 @@ class ASGIApp:
             while True:
                 msg = await receive()
                 if msg["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
+                    await _lifespan(self.on_startup, scope, send, "lifespan.startup")
                 elif msg["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
+                    await _lifespan(self.on_shutdown, scope, send, "lifespan.shutdown")
                     return
         elif kind == "websocket":
             from .asgi_ws import serve_websocket
@@ -176,6 +188,8 @@ class ASGIApp:
         n = 0
         while True:
             msg = await receive()
+            if not isinstance(msg, dict):
+                return b"".join(parts)  # (not an ASGI message: nothing more to read)
             if msg["type"] == "http.disconnect":
                 raise OSError(104, "client gone before its body arrived")
             chunk = msg.get("body", b"")
@@ -190,6 +204,8 @@ class ASGIApp:
         """After the body: the next message can only be http.disconnect."""
         while True:
             msg = await receive()
+            if not isinstance(msg, dict):
+                return  # (not an ASGI message: a receive() that has nothing to say)
             if msg["type"] == "http.disconnect":
                 conn.disconnected = True
                 conn.wake.set()
@@ -210,6 +226,16 @@ class ASGIApp:
                 return
             conn.wake.clear()
             await conn.wake.wait()
+
+
+async def _lifespan(hook, scope, send, event):
+    try:
+        if hook is not None:
+            await hook(scope)
+    except Exception as e:
+        await send({"type": event + ".failed", "message": repr(e)})
+        return
+    await send({"type": event + ".complete"})
 
 
 def _cancel_tasks_of(app, raw):

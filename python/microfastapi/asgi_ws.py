@@ -50,7 +50,7 @@ class WsConn:
             if k.lower() == "sec-websocket-protocol":
                 msg["subprotocol"] = v
             elif k.lower() not in _HANDSHAKE_OWN:
-                msg["headers"].append((k.encode("latin-1"), str(v).encode("latin-1")))
+                msg["headers"].append((k.lower().encode("latin-1"), str(v).encode("latin-1")))
         self.accepted = True
         self._put(msg)
 

@@ -69,7 +69,8 @@ class WSGIApp:
             raise ConnectionAbortedError("the answer was aborted (a stream failed)")
         hdrs = [(k, v) for k, v in r.header_list if k.lower() not in ("connection",
                                                                          "transfer-encoding")]
-        if r.chunked:
+        if not any(k.lower() == "content-length" for k, _ in hdrs):
+            # (the board's server frames the body itself; a gathered stream too has a length)
             hdrs.append(("Content-Length", str(len(r.content))))
         start_response("%d %s" % (r.status_code, r.reason or "Unknown"), hdrs)
         return [r.content]

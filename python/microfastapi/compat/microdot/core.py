@@ -300,7 +300,9 @@ class Request:
         if raw.query:
             url += "?" + raw.query
         body = raw.body
-        return cls(app, raw.client, raw.method, url, raw.version, headers,
+        # (Microdot's own server says "1.1", its ASGI and WSGI adapters "HTTP/1.1")
+        version = getattr(app, "http_version_prefix", "") + raw.version
+        return cls(app, raw.client, raw.method, url, version, headers,
                    bytes(body) if body is not None else b"", scheme=getattr(raw, "scheme", None))
 
     @staticmethod
@@ -549,8 +551,8 @@ class Response:
         return _BodyIter(self)
 
     def _header_pairs(self, framed):
-        """(name, value) pairs for our server; `framed`: the server frames the body itself
-        (so the app's Content-Length is left out)."""
+        """(name, value) pairs for our server; `framed`: the server frames the (fixed) body
+        itself, so the app's Content-Length is left out."""
         out = []
         for k, v in self.headers.items():
             if framed and k.lower() == "content-length":
@@ -961,8 +963,10 @@ class Microdot:
             core.send(raw, srv, _NativeResponse(bytes(body), res.status_code,
                                                 res._header_pairs(True)))
             return
+        # A streamed body keeps the app's Content-Length, as Microdot sends it: the servers
+        # then send it unframed (and cut a body that comes out shorter).
         core.send(raw, srv, _NativeStream(_Closing(res.body_iter()), res.status_code,
-                                          res._header_pairs(True)))
+                                          res._header_pairs(False)))
 
     def _limits(self):
         self.core.max_body = Request.max_content_length

@@ -347,8 +347,8 @@ run_tests() {
     say "C unit tests (ctest, ASan + UBSan)"
     ctest --test-dir "$BUILD/host" --output-on-failure -j"$JOBS"
     if [ -x "$ROOT/tests/fuzz/run.sh" ]; then
-        say "fuzzing the parser, the chunked decoder, the JSON check, the WebSocket reader and the multipart scanner (${FUZZ_SECONDS:-30} s, side by side)"
-        "$ROOT/tests/fuzz/run.sh" "${FUZZ_SECONDS:-30}"
+        say "fuzzing the parser, the chunked decoder, the JSON check, the WebSocket reader and the multipart scanner (${FUZZ_SECONDS:-15} s, side by side)"
+        "$ROOT/tests/fuzz/run.sh" "${FUZZ_SECONDS:-15}"
     fi
     say "pytest"
     # Exit code 5 (no tests collected) is a failure too: pytest returns it as non-zero.

@@ -76,7 +76,14 @@ class Browser:
     def wait_js(self, expr, timeout=20):
         deadline = time.time() + timeout
         while True:
-            v = self.js(expr)
+            try:
+                v = self.js(expr)
+            except RuntimeError as e:
+                # a form submitted a moment ago navigates the page: an evaluation that meets
+                # the old document going away is asked again of the new one
+                if "navigated or closed" not in str(e) and "context" not in str(e):
+                    raise
+                v = None
             if v:
                 return v
             if time.time() > deadline:

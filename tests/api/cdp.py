@@ -81,7 +81,8 @@ class Browser:
             except RuntimeError as e:
                 # a form submitted a moment ago navigates the page: an evaluation that meets
                 # the old document going away is asked again of the new one
-                if "navigated or closed" not in str(e) and "context" not in str(e):
+                if "navigated or closed" not in str(e) and \
+                        "Cannot find context" not in str(e):
                     raise
                 v = None
             if v:

@@ -107,7 +107,7 @@ class Stream:
                 p = run_sync(it.__anext__()) if self.aio else next(it)
             except (StopIteration, _StopAsync):
                 return None
-            if type(p) is str:
+            if isinstance(p, str):  # (a str subclass too: Jinja's Markup chunks)
                 p = p.encode()
             if p:
                 return p
@@ -155,7 +155,7 @@ class Stream:
                 p = await self.it.__anext__()
             except _StopAsync:
                 return None
-            if type(p) is str:
+            if isinstance(p, str):  # (a str subclass too: Jinja's Markup chunks)
                 p = p.encode()
             if p:
                 return p

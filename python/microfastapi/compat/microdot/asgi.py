@@ -3,7 +3,9 @@
 import os  # noqa: F401 - Microdot's suite patches microdot.asgi.os.kill
 
 from ...asgi import ASGIApp
-from .core import Request, Response  # noqa: F401 - Microdot's names
+# Microdot's names, as its asgi module exports them (`from microdot import *` there)
+from .core import Request, Response, abort, redirect, send_file, URLPattern  # noqa: F401
+from .websocket import WebSocket, with_websocket  # noqa: F401
 from .hosted import HostedMicrodot
 
 

@@ -1,0 +1,1 @@
+from microfastapi.compat.microdot.utemplate import *  # noqa: F401,F403

@@ -193,6 +193,19 @@ def astream(req):
     return StreamingResponse(AsyncPieces(3, countdown), media_type="text/plain")
 
 
+class Text(str):
+    """A str subclass, as template engines yield (Jinja's Markup)."""
+
+
+@app.get("/stream-text")
+def stream_text(req):
+    def gen():
+        yield Text("<b>")
+        yield "x"
+        yield Text("</b>")
+    return StreamingResponse(gen(), media_type="text/html")
+
+
 @app.get("/file")
 def file(req):
     name = req.query.get("name", __file__)

@@ -174,6 +174,13 @@ def test_streaming_async_iterator(api):
     assert r.text == "2\n1\n0\n"
 
 
+def test_streaming_str_subclass_pieces(api):
+    # pieces that are str subclasses are encoded like str, not handed to the server raw
+    r = api.get("/stream-text")
+    assert r.status_code == 200
+    assert r.text == "<b>x</b>"
+
+
 def test_file_response(api):
     r = api.get("/file")
     assert r.status_code == 200

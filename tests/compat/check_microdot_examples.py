@@ -5,10 +5,13 @@ with `import microdot` resolving to tests/compat/shim/microdot (the compat layer
 real client exchange made with it: `GET /` for all, and per app what it is for (a form POST
 rendered by a template, a WebSocket echo, two SSE events, HTTPS). The ASGI variants are
 served by uvicorn and the WSGI ones by the standard library's wsgiref, on CPython only.
-Not part of the test suite (it needs a checkout); the results are listed in
-docs/migrating-from-microdot.md.
+The results are listed in docs/migrating-from-microdot.md; test_microdot_examples.py holds
+them where MICRODOT_EXAMPLES names the examples directory (it is not in the PyPI sdist).
 
-    python tests/compat/check_microdot_examples.py MICRODOT_CHECKOUT/examples [cpython|build/unix/micropython]
+    python tests/compat/check_microdot_examples.py EXAMPLES_DIR [INTERPRETER [NAME...]]
+
+EXAMPLES_DIR: Microdot's examples/; INTERPRETER: cpython (the default) or a micropython
+binary such as build/unix/micropython; NAMEs: only the apps whose path contains one.
 
 Prints one line per app: app, result (ok / FAIL / skip) and the reason or what was checked.
 """
@@ -149,7 +152,7 @@ def check(app, examples, interp, tmp):
                          stderr=subprocess.STDOUT)
     port = None
     t0 = time.time()
-    while time.time() - t0 < 30 and p.poll() is None:  # (pbkdf2 examples hash at start)
+    while time.time() - t0 < 90 and p.poll() is None:  # (pbkdf2 examples hash at start)
         port = listening()
         if port:
             break
@@ -177,16 +180,27 @@ def apps(examples):
                   and "Microdot(" in p.read_text())
 
 
-def main():
-    examples = pathlib.Path(sys.argv[1]).resolve()
-    interp = sys.argv[2] if len(sys.argv) > 2 else "cpython"
-    counts = {}
+def run_all(examples, interp, names=()):
+    """[(app path relative to examples, result)] of the apps (those whose path contains one
+    of `names`, when given)."""
+    examples = pathlib.Path(examples).resolve()
+    out = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, app in enumerate(apps(examples)):
-            result = check(app, examples, interp, os.path.join(tmp, str(i)))
-            kind = result.split(":")[0]
-            counts[kind] = counts.get(kind, 0) + 1
-            print("%-40s %s" % (app.relative_to(examples), result), flush=True)
+            if names and not any(n in str(app) for n in names):
+                continue
+            rel = str(app.relative_to(examples))
+            out.append((rel, check(app, examples, interp, os.path.join(tmp, str(i)))))
+    return out
+
+
+def main():
+    interp = sys.argv[2] if len(sys.argv) > 2 else "cpython"
+    counts = {}
+    for rel, result in run_all(sys.argv[1], interp, sys.argv[3:]):
+        kind = result.split(":")[0]
+        counts[kind] = counts.get(kind, 0) + 1
+        print("%-40s %s" % (rel, result), flush=True)
     print("%s: %s" % (interp, ", ".join("%s %d" % kv for kv in sorted(counts.items()))))
 
 

@@ -4,7 +4,8 @@ compiled templates beside them, the TLS app wants its certificate there), the ap
 with `import microdot` resolving to tests/compat/shim/microdot (the compat layer), and a
 real client exchange made with it: `GET /` for all, and per app what it is for (a form POST
 rendered by a template, a WebSocket echo, two SSE events, HTTPS). The ASGI variants are
-served by uvicorn and the WSGI ones by the standard library's wsgiref, on CPython only.
+served by uvicorn and the WSGI ones by the standard library's wsgiref on CPython; on
+MicroPython those whose `__main__` calls `app.run()` run as they are (our server).
 The results are listed in docs/migrating-from-microdot.md; test_microdot_examples.py holds
 them where MICRODOT_EXAMPLES names the examples directory (it is not in the PyPI sdist).
 
@@ -112,14 +113,16 @@ def exchange(rel, port):
 def command(rel, app, interp):
     """The argv that serves `app`, or a reason string why this interpreter cannot."""
     cpython = interp == "cpython"
-    if rel.endswith(("_asgi.py", "_wsgi.py")):
-        if not cpython:
-            return "skip: ASGI/WSGI application (CPython servers)"
-        if rel.endswith("_asgi.py"):
-            return [sys.executable, "-m", "uvicorn", "--port", "5000", app.stem + ":app"]
-        return [sys.executable, "-c", WSGI_SERVER, app.stem]
     if "jinja" in rel and not cpython:
         return "skip: needs CPython: Jinja2 does not run on MicroPython"
+    if rel.endswith(("_asgi.py", "_wsgi.py")):
+        if cpython and rel.endswith("_asgi.py"):
+            return [sys.executable, "-m", "uvicorn", "--port", "5000", app.stem + ":app"]
+        if cpython:
+            return [sys.executable, "-c", WSGI_SERVER, app.stem]
+        # On MicroPython, as the app's own `__main__` block has it: app.run()
+        if "app.run()" not in app.read_text():
+            return "skip: ASGI/WSGI application, its __main__ says to use a CPython server"
     if rel == "gpio/gpio.py" and cpython:
         return "skip: imports `machine` (a board app)"
     return [sys.executable if cpython else str(pathlib.Path(interp).resolve()), app.name]

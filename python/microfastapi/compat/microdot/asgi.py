@@ -1,5 +1,6 @@
 """Microdot 2.7's microdot.asgi on microfastapi: a Microdot app that is an ASGI application
-(microfastapi.asgi.ASGIApp over the app's core). CPython only, like any ASGI server."""
+(microfastapi.asgi.ASGIApp over the app's core). An ASGI server needs CPython; app.run() serves
+the app with our server on MicroPython too."""
 import os  # noqa: F401 - Microdot's suite patches microdot.asgi.os.kill
 
 from ...asgi import ASGIApp

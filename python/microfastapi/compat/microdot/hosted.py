@@ -1,7 +1,8 @@
 """What microdot.asgi's and microdot.wsgi's Microdot have in common: an app that a CPython
-server (ASGI or WSGI) runs, and that stops that server's process on shutdown()."""
+server (ASGI or WSGI) runs, and that stops that server's process on shutdown(). Its
+`run()` serves it with our own server, as Microdot's does: the examples' `__main__` blocks
+do that, on CPython and on MicroPython alike."""
 import os
-import signal
 
 from .core import Microdot as _Microdot
 
@@ -18,6 +19,7 @@ class HostedMicrodot(_Microdot):
         if self.embedded_server:
             super().shutdown()
         else:
+            import signal  # (here: MicroPython has none, and its app.run() needs none)
             os.kill(os.getpgrp() if hasattr(os, "getpgrp") else os.getpid(), signal.SIGTERM)
 
     def run(self, host="0.0.0.0", port=5000, debug=False, **options):

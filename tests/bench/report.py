@@ -613,14 +613,20 @@ def write_report(res, out):
             "so its \"keep-alive\" cells are in fact one connection per request (wrk "
             "reconnects); the same holds over SLIP.\n")
         rows = []
+        cidx = index(w, "impl", "app", "mode", "conns")
         for r, p, d, fl in mfa_cells(w, "app", "mode", "conns"):
             fl = fl if r["app"] == "hello" else {}
+            fc = cidx.get(("const", r["app"], r["mode"], r["conns"]), {})
             rows.append([r["app"], r["mode"], r["conns"], fnum(r["rps"]), fnum(p.get("rps")),
                          fnum(d.get("rps")), fx(ratio(r["rps"], d.get("rps"))),
-                         fx(ratio(r["rps"], p.get("rps"))), fnum(fl.get("rps"))])
+                         fx(ratio(r["rps"], p.get("rps"))), fnum(fl.get("rps")),
+                         fnum(fc.get("rps"))])
         add("### Throughput, requests/s\n")
+        add("\"constant\" is hello's answer as a constant route of the same app "
+            "(`app.add_constant_route(\"/hello-const\", ...)`, answered by the server in C "
+            "without calling into Python): the floor of the framework beside it.\n")
         add(table(["app", "mode", "conns", "_mfa", "pure", "Microdot", "_mfa/Microdot",
-                   "_mfa/pure", "floor"], rows))
+                   "_mfa/pure", "floor", "constant"], rows))
         add("![requests per second](host_rps.png)\n")
         rows = []
         for r, p, d, _ in mfa_cells(w, "app", "mode", "conns"):
@@ -728,6 +734,7 @@ def write_report(res, out):
     else:
         add("Not run in this invocation.\n")
 
+    add_profile(res, add)
     add_picow(res, add)
 
     p = res.get("emu_parse") or []
@@ -788,6 +795,21 @@ def write_report(res, out):
     with open(path, "w") as f:
         f.write("\n".join(L))
     return path
+
+
+def add_profile(res, add):
+    """Where the cycles of one request go (tests/bench/profile_emu.py)."""
+    prof = res.get("profile") or {}
+    if not prof.get("rows"):
+        return
+    import profile_emu
+    add("### Where the cycles go: one request, phase by phase (emulated RP2040, `_mfa`)\n")
+    add("Each phase timed alone in-process on MFA_PICO (the same calls app.handle() makes, "
+        "mean of %s calls, cycles = simulated us x 125); \"server\" is the SLIP section's "
+        "device time per keep-alive request minus the in-process whole (server poll and "
+        "asyncio wake-up, framing in C, lwIP, the SLIP driver). Shares are of the SLIP "
+        "figure when there is one.\n" % prof.get("n"))
+    add("```\n" + "\n".join(profile_emu.table(prof["rows"])) + "\n```\n")
 
 
 def add_picow(res, add):

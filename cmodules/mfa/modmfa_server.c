@@ -278,8 +278,22 @@ static mp_obj_t mfa_server_poll(mp_obj_t self_in) {
         mfa_tr_step(srv, now_ms());
         c = mfa_pool_next_ready(&srv->pool);
     }
-    while (c) {
+    bool answered = false;  // a constant route was answered since the last step
+    bool stepped = false;   // ... and the step after it was taken (once per call: a flood of
+                            // constant requests must not keep poll() from returning)
+    while (c || (answered && !stepped)) {
+        if (!c) {
+            // Constant answers changed what the connections wait for: one more step brings
+            // the transport in line (POSIX: the epoll set the app's loop sleeps on still has
+            // them as READY, not reading) and takes what arrived meanwhile, as the app's next
+            // poll() would have after a respond().
+            stepped = true;
+            mfa_tr_step(srv, now_ms());
+            c = mfa_pool_next_ready(&srv->pool);
+            continue;
+        }
         if (srv->n_consts && const_answer(srv, c)) {
+            answered = true;
             c = mfa_pool_next_ready(&srv->pool);  // (a pipelined request may be ready now)
             continue;
         }
@@ -485,10 +499,8 @@ static mp_obj_t mfa_server_add_constant(size_t n_args, const mp_obj_t *args) {
     }
     size_t body_len;
     const uint8_t *body = (const uint8_t *)mp_obj_str_get_data(args[5], &body_len);
-    if (!srv->consts) {
-        srv->consts = m_new0(mfa_const_route_t, MFA_SERVER_CONSTS);
-    }
-    // The same path again replaces its answer.
+    // The same path again replaces its answer; a new one grows the table by one slot (an
+    // app with one health check pays for one).
     size_t i = 0;
     while (i < srv->n_consts && !(srv->consts[i].path_len == path_len
                                   && memcmp(srv->consts[i].path, path, path_len) == 0)) {
@@ -496,6 +508,9 @@ static mp_obj_t mfa_server_add_constant(size_t n_args, const mp_obj_t *args) {
     }
     if (i == MFA_SERVER_CONSTS) {
         mp_raise_ValueError(MP_ERROR_TEXT("too many constant routes"));
+    }
+    if (i == srv->n_consts) {
+        srv->consts = m_renew(mfa_const_route_t, srv->consts, srv->n_consts, srv->n_consts + 1);
     }
     mp_obj_t keep_items[3] = { args[1], hdrs, args[5] };
     mfa_const_route_t *k = &srv->consts[i];

@@ -72,7 +72,7 @@ typedef struct _mfa_server_obj_t {
     mp_obj_t *raw_reqs;         // per slot: the request object of an upgraded connection
                                 // (readable() hands it back); NULL until the first upgrade
     void *tr;                   // the transport's own state (GC heap)
-    mfa_const_route_t *consts;  // MFA_SERVER_CONSTS slots (GC heap), NULL until the first
+    mfa_const_route_t *consts;  // n_consts slots (GC heap), NULL until the first add_constant
     uint8_t n_consts;
     mp_uint_t port;             // bound port
     bool closed;

@@ -258,11 +258,16 @@ class MicroFastApi(APIRouter):
             raise TypeError("body must be bytes, str, dict or list")
         check_status(status)
         hs = header_pairs(headers)
+        for k, v in hs:
+            low = k.lower()
+            if low in ("content-length", "transfer-encoding", "connection"):
+                raise ValueError("the server frames constant answers itself: no %s header" % k)
+            if low == "content-type":
+                content_type = None  # the headers' own wins, as in Response
         if content_type is not None:
             hs.insert(0, ("Content-Type", content_type))
-        for k, v in hs:
-            if k.lower() in ("content-length", "transfer-encoding", "connection"):
-                raise ValueError("the server frames constant answers itself: no %s header" % k)
+        from .wire import check_headers
+        check_headers(hs)  # (here, not first when the server starts)
         hs = tuple(hs)
         methods = tuple([m.upper() for m in methods])
         self._constants[path] = (methods, status, hs, body)

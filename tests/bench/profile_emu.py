@@ -7,8 +7,9 @@ driver (tests/bench/apps/phases.py) to its flash and runs, for each benchmark ap
 items, echo), each phase of the request in turn: the same calls app.handle() makes, each
 timed alone on the chip's simulated clock (cycles = simulated us x 125). No timer is added to
 the product. With a results.json whose `slip` section has the same app over SLIP (keep-alive),
-the rest of the request (server poll and asyncio wake-up, C framing, lwIP, SLIP driver) is that
-whole request's device time minus the in-process "whole". tests/bench/run.py runs this as its
+the rest of the request (server poll and asyncio wake-up, C framing, lwIP, SLIP driver, and
+the chip's idle time while the host's client sends the next request: slip_client.py's rate is
+a floor) is that whole request's device time minus the in-process "whole". tests/bench/run.py runs this as its
 `profile` section, after `slip`.
 """
 import argparse
@@ -33,7 +34,7 @@ PHASE_LABEL = {
     "dumps": "json.dumps of the result",
     "respond": "app.send minus dumps (into a sink)",
     "glue": "app.handle's own glue (whole - sum)",
-    "server": "server poll, asyncio, C framing, lwIP (SLIP - whole)",
+    "server": "server, asyncio, lwIP, link, idle (SLIP - whole)",
 }
 CYCLES_PER_US = 125
 

@@ -706,11 +706,15 @@ def write_report(res, out):
             "n over the chip's own simulated clock (GET /_t before and after). Simulated time "
             "includes the chip's idle time while the (slow, wall-clock) host side answers, so "
             "these rates are a floor, not the chip's capacity.\n" % slip.get("n"))
+        kidx = index(slip["rows"], "impl", "app", "mode")
         rows = [[r["app"], r["mode"]] + vs_others([x.get("rps_sim") for x in (r, p, dd)], f1)
-                + [f1(r["n"] / r["wall_s"])]
+                + [f1(r["n"] / r["wall_s"]),
+                   f1(kidx.get(("const", r["app"], r["mode"]), {}).get("rps_sim"))]
                 for r, p, dd, _ in mfa_cells(slip["rows"], "app", "mode")]
+        add("\"constant\": hello's answer as a constant route of the same `_mfa` app "
+            "(`/hello-const`, answered by the C server inside poll()).\n")
         add(table(["app", "mode", "req/sim-s _mfa", "pure", "Microdot", "_mfa/Microdot",
-                   "_mfa/pure", "_mfa req/wall-s"], rows))
+                   "_mfa/pure", "_mfa req/wall-s", "constant req/sim-s"], rows))
         h = index(slip["heap"], "impl")
         v = [h.get((s,), {}) for s in IMPLS]
         rows = []
@@ -807,7 +811,8 @@ def add_profile(res, add):
     add("Each phase timed alone in-process on MFA_PICO (the same calls app.handle() makes, "
         "mean of %s calls, cycles = simulated us x 125); \"server\" is the SLIP section's "
         "device time per keep-alive request minus the in-process whole (server poll and "
-        "asyncio wake-up, framing in C, lwIP, the SLIP driver). Shares are of the SLIP "
+        "asyncio wake-up, framing in C, lwIP, the SLIP driver, and the chip's idle time while "
+        "the host's client sends the next request). Shares are of the SLIP "
         "figure when there is one.\n" % prof.get("n"))
     add("```\n" + "\n".join(profile_emu.table(prof["rows"])) + "\n```\n")
 

@@ -456,6 +456,8 @@ def _measure_on(pico, impl, fw, n, modes, apps, body_file, t0, tag):
     """Serve `impl` on a chip that has the files (SlipPico or PicoW) and run slip_client.py
     against it; returns (rows, heap) and leaves the app stopped."""
     rows = []
+    if impl == "mfa" and "hello" in apps:
+        apps = list(apps) + ["const"]  # hello's constant route beside it: the floor
     pico.start_app(SERVE_ON_CHIP % ("microdot_app" if impl == "microdot" else "mfa_app"),
                    ready="listening", timeout=120)
     try:
@@ -469,6 +471,8 @@ def _measure_on(pico, impl, fw, n, modes, apps, body_file, t0, tag):
         pico.stop_app()
     for r in out["runs"]:
         r.update(impl=impl, firmware=fw)
+        if r["app"] == "const":
+            r.update(impl="const", app="hello")  # (a column of its own, as on the host)
         rows.append(r)
         log("%s %-8s %-5s %-10s n=%d %.1f req/sim-s (%.1f req/wall-s, %d reconnects)" % (
             tag, impl, r["app"], r["mode"], r["n"], r["rps_sim"], r["n"] / r["wall_s"],

@@ -783,12 +783,13 @@ def write_report(res, out):
         add(block)
 
     add("## The floor: a route answered entirely in C\n")
-    add("`_mfa` offers no such route: every request goes from `Server.poll()` to Python and "
-        "back through `Server.respond()` (docs/internals.md). The nearest reference is the bare "
-        "`_mfa.Server` loop of tests/net/mfa_server_app.py — C parser and C network loop, one "
-        "`poll()` and one `respond()` call in Python with a constant body, no routing or JSON — "
-        "shown as \"floor\" in the host tables (hello rows). It bounds what the Python layer "
-        "could reach on this machine; it is not a C-only route.\n")
+    add("`app.add_constant_route()` registers one (docs/routing.md, \"Constant routes\"): the "
+        "C server answers it inside `Server.poll()` from a response built once, with no "
+        "request object and no call into Python. The benchmark app has hello's answer as "
+        "`/hello-const`, shown as \"constant\" in the host throughput table and over SLIP. "
+        "\"floor\" in the host tables is the other reference, the bare `_mfa.Server` loop of "
+        "tests/net/mfa_server_app.py (one `poll()` and one `respond()` in Python per request, "
+        "a constant body, no routing or JSON).\n")
 
     add("## How to rerun\n")
     add("```sh\n./build.sh bench            # full run, about 15-25 min; root adds the SLIP part\n"

@@ -475,7 +475,7 @@ def _measure_on(pico, impl, fw, n, modes, apps, body_file, t0, tag):
             r.update(impl="const", app="hello")  # (a column of its own, as on the host)
         rows.append(r)
         log("%s %-8s %-5s %-10s n=%d %.1f req/sim-s (%.1f req/wall-s, %d reconnects)" % (
-            tag, impl, r["app"], r["mode"], r["n"], r["rps_sim"], r["n"] / r["wall_s"],
+            tag, r["impl"], r["app"], r["mode"], r["n"], r["rps_sim"], r["n"] / r["wall_s"],
             r["reconnects"]))
     h = out["heap"]
     h.update(impl=impl, firmware=fw)

@@ -241,6 +241,8 @@ static mp_obj_t mfa_server_make_new(const mp_obj_type_t *type, size_t n_args, si
     srv->ev_n = 0;
     srv->ev_lost = 0;
     srv->raw_reqs = NULL;
+    srv->consts = NULL;
+    srv->n_consts = 0;
     srv->conns = m_new0(mfa_conn_t, n);
     for (mp_int_t i = 0; i < n; i++) {
         srv->conns[i].in = m_new(uint8_t, MFA_CONN_IN_BUF);
@@ -267,6 +269,8 @@ static bool is_memory_error(void *exc) {
         MP_OBJ_FROM_PTR(&mp_type_MemoryError));
 }
 
+static bool const_answer(mfa_server_obj_t *srv, mfa_conn_t *c);
+
 static mp_obj_t mfa_server_poll(mp_obj_t self_in) {
     mfa_server_obj_t *srv = get_server(self_in);
     mfa_conn_t *c = mfa_pool_next_ready(&srv->pool);
@@ -274,7 +278,25 @@ static mp_obj_t mfa_server_poll(mp_obj_t self_in) {
         mfa_tr_step(srv, now_ms());
         c = mfa_pool_next_ready(&srv->pool);
     }
-    while (c) {
+    bool answered = false;  // a constant route was answered since the last step
+    bool stepped = false;   // ... and the step after it was taken (once per call: a flood of
+                            // constant requests must not keep poll() from returning)
+    while (c || (answered && !stepped)) {
+        if (!c) {
+            // Constant answers changed what the connections wait for: one more step brings
+            // the transport in line (POSIX: the epoll set the app's loop sleeps on still has
+            // them as READY, not reading) and takes what arrived meanwhile, as the app's next
+            // poll() would have after a respond().
+            stepped = true;
+            mfa_tr_step(srv, now_ms());
+            c = mfa_pool_next_ready(&srv->pool);
+            continue;
+        }
+        if (srv->n_consts && const_answer(srv, c)) {
+            answered = true;
+            c = mfa_pool_next_ready(&srv->pool);  // (a pipelined request may be ready now)
+            continue;
+        }
         // A request that cannot be handed on for want of memory is answered 503 here and its
         // connection released, instead of MemoryError out of poll() leaving the connection
         // handed out with no object to answer it through.
@@ -388,6 +410,126 @@ static mp_int_t get_status(mp_obj_t st) {
     }
     return status;
 }
+
+// ---- constant routes (docs/internals.md, "Constant routes") ---------------------------------
+//
+// A path whose answer never changes (a health check) is answered here, inside poll(), from a
+// response registered once: no request object, no call into Python. The path is compared byte
+// for byte with the request's path as sent (no percent-decoding); the query is not looked at.
+
+static const char *const mfa_const_methods[] = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
+};
+
+// The bit of a method name in mfa_const_route_t.methods, or -1 (not one of the table's).
+static int const_method_bit(const char *m, size_t len) {
+    for (size_t i = 0; i < MP_ARRAY_SIZE(mfa_const_methods); i++) {
+        if (strlen(mfa_const_methods[i]) == len && memcmp(mfa_const_methods[i], m, len) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+// Answer the handed request of c when it is for a constant route; false leaves it to Python.
+// A request whose body is still on the wire (stream_bodies) is left to the app, which decides
+// about bodies; one whose body has arrived is answered, its body dropped with the request.
+static bool const_answer(mfa_server_obj_t *srv, mfa_conn_t *c) {
+    if (c->flags & MFA_CF_BODY_DEFER) {
+        return false;
+    }
+    const char *head = (const char *)mfa_conn_head(c);
+    int bit = const_method_bit(head, c->method_len);
+    if (bit < 0) {
+        return false;
+    }
+    for (size_t i = 0; i < srv->n_consts; i++) {
+        const mfa_const_route_t *k = &srv->consts[i];
+        if (k->path_len == c->path_len && (k->methods & (1u << bit))
+            && memcmp(k->path, head + c->path_off, k->path_len) == 0) {
+            MFA_TR_ENTER
+            mfa_conn_respond(&srv->pool, c, k->status, k->hs, k->nh, k->body, k->body_len,
+                MP_OBJ_TO_PTR(k->keep), now_ms());
+            MFA_TR_EXIT
+            return true;
+        }
+    }
+    return false;
+}
+
+static mp_obj_t mfa_server_add_constant(size_t n_args, const mp_obj_t *args) {
+    // add_constant(path, methods, status, headers, body)
+    mfa_server_obj_t *srv = get_server(args[0]);
+    size_t path_len;
+    const char *path = mp_obj_str_get_data(args[1], &path_len);
+    if (!path_len || path[0] != '/') {
+        mp_raise_ValueError(MP_ERROR_TEXT("path must start with /"));
+    }
+    size_t nm;
+    mp_obj_t *ms;
+    mp_obj_get_array(args[2], &nm, &ms);
+    unsigned methods = 0;
+    for (size_t i = 0; i < nm; i++) {
+        size_t ml;
+        const char *m = mp_obj_str_get_data(ms[i], &ml);
+        int bit = const_method_bit(m, ml);
+        if (bit < 0) {
+            mp_raise_ValueError(MP_ERROR_TEXT("unknown method"));
+        }
+        methods |= 1u << bit;
+    }
+    mp_int_t status = get_status(args[3]);
+    // The headers as a tuple of its own: a list the caller changes later cannot take the
+    // strings the spans point into away.
+    size_t nh;
+    mp_obj_t *hitems;
+    mp_obj_t hdrs = args[4];
+    if (hdrs == mp_const_none) {
+        hdrs = mp_const_empty_tuple;
+    }
+    mp_obj_get_array(hdrs, &nh, &hitems);
+    if (nh > MFA_CONST_HEADERS) {
+        mp_raise_ValueError(MP_ERROR_TEXT("too many response headers"));
+    }
+    hdrs = mp_obj_new_tuple(nh, hitems);
+    mfa_header_t hs[MFA_MAX_RESP_HEADERS];
+    get_headers(hdrs, hs);
+    if (!mp_obj_is_str_or_bytes(args[5])) {
+        mp_raise_TypeError(MP_ERROR_TEXT("body must be bytes or str"));
+    }
+    size_t body_len;
+    const uint8_t *body = (const uint8_t *)mp_obj_str_get_data(args[5], &body_len);
+    // The same path again replaces its answer; a new one grows the table by one slot (an
+    // app with one health check pays for one).
+    size_t i = 0;
+    while (i < srv->n_consts && !(srv->consts[i].path_len == path_len
+                                  && memcmp(srv->consts[i].path, path, path_len) == 0)) {
+        i++;
+    }
+    if (i == MFA_SERVER_CONSTS) {
+        mp_raise_ValueError(MP_ERROR_TEXT("too many constant routes"));
+    }
+    if (i == srv->n_consts) {
+        srv->consts = m_renew(mfa_const_route_t, srv->consts, srv->n_consts, srv->n_consts + 1);
+    }
+    mp_obj_t keep_items[3] = { args[1], hdrs, args[5] };
+    mfa_const_route_t *k = &srv->consts[i];
+    k->keep = mp_obj_new_tuple(3, keep_items);
+    k->path = path;
+    k->path_len = path_len;
+    k->body = body;
+    k->body_len = body_len;
+    memcpy(k->hs, hs, nh * sizeof(hs[0]));
+    k->nh = (uint8_t)nh;
+    k->methods = (uint8_t)methods;
+    k->status = (uint16_t)status;
+    if (i == srv->n_consts) {
+        srv->n_consts++;
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mfa_server_add_constant_obj, 6, 6,
+    mfa_server_add_constant);
 
 static mp_obj_t mfa_server_respond(size_t n_args, const mp_obj_t *args) {
     mfa_server_obj_t *srv = get_server(args[0]);
@@ -826,6 +968,7 @@ static const mp_stream_p_t mfa_server_stream_p = {
 static const mp_rom_map_elem_t mfa_server_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_poll), MP_ROM_PTR(&mfa_server_poll_obj) },
     { MP_ROM_QSTR(MP_QSTR_respond), MP_ROM_PTR(&mfa_server_respond_obj) },
+    { MP_ROM_QSTR(MP_QSTR_add_constant), MP_ROM_PTR(&mfa_server_add_constant_obj) },
     { MP_ROM_QSTR(MP_QSTR_stream_start), MP_ROM_PTR(&mfa_server_stream_start_obj) },
     { MP_ROM_QSTR(MP_QSTR_stream_send), MP_ROM_PTR(&mfa_server_stream_send_obj) },
     { MP_ROM_QSTR(MP_QSTR_stream_end), MP_ROM_PTR(&mfa_server_stream_end_obj) },

@@ -47,6 +47,24 @@ typedef struct _mfa_srv_event_t {
     char addr[48];
 } mfa_srv_event_t;
 
+// Constant routes (Server.add_constant): answered in poll() without a request object.
+#ifndef MFA_SERVER_CONSTS
+#define MFA_SERVER_CONSTS (16)
+#endif
+#define MFA_CONST_HEADERS (8)
+
+typedef struct _mfa_const_route_t {
+    mp_obj_t keep;              // (path, headers, body): keeps what the spans below point into
+    const char *path;
+    size_t path_len;
+    const uint8_t *body;
+    size_t body_len;
+    mfa_header_t hs[MFA_CONST_HEADERS];
+    uint8_t nh;
+    uint8_t methods;            // bit i: mfa_const_methods[i]
+    uint16_t status;
+} mfa_const_route_t;
+
 typedef struct _mfa_server_obj_t {
     mp_obj_base_t base;
     mfa_pool_t pool;
@@ -54,6 +72,8 @@ typedef struct _mfa_server_obj_t {
     mp_obj_t *raw_reqs;         // per slot: the request object of an upgraded connection
                                 // (readable() hands it back); NULL until the first upgrade
     void *tr;                   // the transport's own state (GC heap)
+    mfa_const_route_t *consts;  // n_consts slots (GC heap), NULL until the first add_constant
+    uint8_t n_consts;
     mp_uint_t port;             // bound port
     bool closed;
     uint8_t ev_n;               // events in ev

@@ -16,7 +16,7 @@ from .exceptions import HTTPException, RequestValidationError
 from .request import Request
 from .response import (Response, JSONResponse, RedirectResponse, StreamingResponse,
                        FileResponse, JSON_TYPE, TEXT_TYPE, BYTES_TYPE, header_pairs, check_json,
-                       json_suspect, _LAX)
+                       json_suspect, _LAX, check_status)
 from .routing import Router, register_converter
 from .routecheck import check_route, check_options
 from .streaming import Stream, run_sync, route_name as _route_name, client_name as _client_name
@@ -218,6 +218,7 @@ class MicroFastApi(APIRouter):
         self._serving = False  # inside serve()
         self._stopping = False  # shutdown() asked serve() to stop
         self._slow = False  # middleware or hooks present: take the full (coroutine) path
+        self._constants = {}  # path -> (methods, status, headers, body): add_constant_route
         if openapi_url:
             from .openapi import setup
             setup(self)
@@ -237,6 +238,47 @@ class MicroFastApi(APIRouter):
                 self.handle = self._handle_bodies
         for hook in self.route_hooks:
             hook(self, ep)
+
+    def add_constant_route(self, path, body, status=200, content_type=JSON_TYPE, headers=None,
+                           methods=("GET", "HEAD"), **meta):
+        """A route whose answer never changes (a health check), answered by the server itself
+        inside its poll(): no Request, no handler, no middleware, hooks or exception handlers
+        (docs/routing.md, "Constant routes"). `body`: bytes, str, or a dict/list sent as JSON.
+        The path is matched as the client sent it, the query string ignored. A normal route
+        with the same answer is registered too (TestClient, OpenAPI, a request the server
+        leaves to the app: one whose body is still arriving)."""
+        if "{" in path or not path.startswith("/"):
+            raise ValueError("a constant route needs a fixed path starting with /: %r" % path)
+        t = type(body)
+        if t is dict or t is list:
+            body = json.dumps(body)
+        if type(body) is str:
+            body = body.encode()
+        elif type(body) is not bytes:
+            raise TypeError("body must be bytes, str, dict or list")
+        check_status(status)
+        hs = header_pairs(headers)
+        for k, v in hs:
+            low = k.lower()
+            if low in ("content-length", "transfer-encoding", "connection"):
+                raise ValueError("the server frames constant answers itself: no %s header" % k)
+            if low == "content-type":
+                content_type = None  # the headers' own wins, as in Response
+        if content_type is not None:
+            hs.insert(0, ("Content-Type", content_type))
+        from .wire import check_headers
+        check_headers(hs)  # (here, not first when the server starts)
+        hs = tuple(hs)
+        methods = tuple([m.upper() for m in methods])
+        self._constants[path] = (methods, status, hs, body)
+        if self.server is not None:
+            self.server.add_constant(path, methods, status, hs, body)
+
+        def constant(req):
+            return Response(body, status, list(hs))
+        # HEAD is answered by the GET route in the router (and in OpenAPI it has no operation).
+        rm = [m for m in methods if m != "HEAD" or "GET" not in methods]
+        self.add_route(path, constant, methods=rm, **meta)
 
     def add_route_hook(self, hook):
         """hook(app, endpoint) for every endpoint, present and future."""
@@ -695,6 +737,8 @@ class MicroFastApi(APIRouter):
         if self._bodies:
             kw["stream_bodies"] = True
         self.server = cls(host=host, port=port, **kw)
+        for path, k in self._constants.items():
+            self.server.add_constant(path, *k)
         self.backend = name
         self.host = host
         self.port = getattr(self.server, "port", port)

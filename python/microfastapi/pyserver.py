@@ -58,6 +58,9 @@ MAX_EMPTY_LINES = 4  # CRLFs before a request line that leave a connection idle 
 _EPOLL = hasattr(select, "epoll")
 _RECV = 2048
 _OUT_HIGH = 4096  # stream_send refuses more while this much is unsent
+_CONST_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
+_CONST_ROUTES = 16   # add_constant: as _mfa's MFA_SERVER_CONSTS
+_CONST_HEADERS = 8   # ... and MFA_CONST_HEADERS
 _OUT_FLUSH = 1460  # stream_send sends at once from this much on (one segment), else at poll()
 _EVENTS = 4  # client-side failures kept for events() (as _mfa's MFA_SERVER_EVENTS)
 
@@ -168,6 +171,7 @@ class Server(_IOBase):
         self._poller.register(s if not _EPOLL else s.fileno(), POLLIN)
         self._events = []  # client-side failures not taken by events() yet
         self._hc = (0, None, "")  # the last head top built from a header tuple (_head_bytes)
+        self._consts = None  # path -> (methods, status, headers, body): add_constant
         self._lost = 0
         self._raw_note = False  # some upgraded connection has news for readable()
         # The keys of _mfa.Server.stats() (docs/internals.md); "connections", "max_conns" and
@@ -767,8 +771,44 @@ class Server(_IOBase):
         while self._ready:
             req = self._ready.pop(0)
             if not req._conn.closed:
+                if self._consts is not None and self._constant(req):
+                    continue  # answered here (a pipelined request may be ready now)
                 return req
         return None
+
+    # ---- constant routes (docs/internals.md, "Constant routes") -----------------------
+
+    def add_constant(self, path, methods, status, headers, body):
+        """Answer `methods` on `path` (matched as sent, the query not looked at) with this
+        fixed response inside poll(), without handing the request out (_mfa's twin)."""
+        if type(path) is not str:
+            path = str(path, "utf-8")
+        if not path.startswith("/"):
+            raise ValueError("path must start with /")
+        for m in methods:
+            if m not in _CONST_METHODS:
+                raise ValueError("unknown method")
+        check_status(status)
+        headers = tuple(headers or ())
+        if len(headers) > _CONST_HEADERS:
+            raise ValueError("too many response headers")
+        check_headers(headers)
+        if type(body) is not bytes and type(body) is not str:
+            raise TypeError("body must be bytes or str")
+        consts = self._consts or {}
+        if path not in consts and len(consts) == _CONST_ROUTES:
+            raise ValueError("too many constant routes")
+        consts[path] = (tuple(methods), status, headers, body)
+        self._consts = consts
+
+    def _constant(self, req):
+        """Answer req here when it is for a constant route (its body, when it has one, has
+        arrived: one still on the wire is the app's to decide about)."""
+        k = self._consts.get(req.path)
+        if k is None or req.method not in k[0] or req._conn.defer:
+            return False
+        self.respond(req, k[1], k[2], k[3])
+        return True
 
     def wait(self, timeout_ms):
         if self._ready:

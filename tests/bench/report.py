@@ -613,14 +613,20 @@ def write_report(res, out):
             "so its \"keep-alive\" cells are in fact one connection per request (wrk "
             "reconnects); the same holds over SLIP.\n")
         rows = []
+        cidx = index(w, "impl", "app", "mode", "conns")
         for r, p, d, fl in mfa_cells(w, "app", "mode", "conns"):
             fl = fl if r["app"] == "hello" else {}
+            fc = cidx.get(("const", r["app"], r["mode"], r["conns"]), {})
             rows.append([r["app"], r["mode"], r["conns"], fnum(r["rps"]), fnum(p.get("rps")),
                          fnum(d.get("rps")), fx(ratio(r["rps"], d.get("rps"))),
-                         fx(ratio(r["rps"], p.get("rps"))), fnum(fl.get("rps"))])
+                         fx(ratio(r["rps"], p.get("rps"))), fnum(fl.get("rps")),
+                         fnum(fc.get("rps"))])
         add("### Throughput, requests/s\n")
+        add("\"constant\" is hello's answer as a constant route of the same app "
+            "(`app.add_constant_route(\"/hello-const\", ...)`, answered by the server in C "
+            "without calling into Python): the floor of the framework beside it.\n")
         add(table(["app", "mode", "conns", "_mfa", "pure", "Microdot", "_mfa/Microdot",
-                   "_mfa/pure", "floor"], rows))
+                   "_mfa/pure", "floor", "constant"], rows))
         add("![requests per second](host_rps.png)\n")
         rows = []
         for r, p, d, _ in mfa_cells(w, "app", "mode", "conns"):
@@ -700,11 +706,15 @@ def write_report(res, out):
             "n over the chip's own simulated clock (GET /_t before and after). Simulated time "
             "includes the chip's idle time while the (slow, wall-clock) host side answers, so "
             "these rates are a floor, not the chip's capacity.\n" % slip.get("n"))
+        kidx = index(slip["rows"], "impl", "app", "mode")
         rows = [[r["app"], r["mode"]] + vs_others([x.get("rps_sim") for x in (r, p, dd)], f1)
-                + [f1(r["n"] / r["wall_s"])]
+                + [f1(r["n"] / r["wall_s"]),
+                   f1(kidx.get(("const", r["app"], r["mode"]), {}).get("rps_sim"))]
                 for r, p, dd, _ in mfa_cells(slip["rows"], "app", "mode")]
+        add("\"constant\": hello's answer as a constant route of the same `_mfa` app "
+            "(`/hello-const`, answered by the C server inside poll()).\n")
         add(table(["app", "mode", "req/sim-s _mfa", "pure", "Microdot", "_mfa/Microdot",
-                   "_mfa/pure", "_mfa req/wall-s"], rows))
+                   "_mfa/pure", "_mfa req/wall-s", "constant req/sim-s"], rows))
         h = index(slip["heap"], "impl")
         v = [h.get((s,), {}) for s in IMPLS]
         rows = []
@@ -728,6 +738,7 @@ def write_report(res, out):
     else:
         add("Not run in this invocation.\n")
 
+    add_profile(res, add)
     add_picow(res, add)
 
     p = res.get("emu_parse") or []
@@ -772,12 +783,13 @@ def write_report(res, out):
         add(block)
 
     add("## The floor: a route answered entirely in C\n")
-    add("`_mfa` offers no such route: every request goes from `Server.poll()` to Python and "
-        "back through `Server.respond()` (docs/internals.md). The nearest reference is the bare "
-        "`_mfa.Server` loop of tests/net/mfa_server_app.py — C parser and C network loop, one "
-        "`poll()` and one `respond()` call in Python with a constant body, no routing or JSON — "
-        "shown as \"floor\" in the host tables (hello rows). It bounds what the Python layer "
-        "could reach on this machine; it is not a C-only route.\n")
+    add("`app.add_constant_route()` registers one (docs/routing.md, \"Constant routes\"): the "
+        "C server answers it inside `Server.poll()` from a response built once, with no "
+        "request object and no call into Python. The benchmark app has hello's answer as "
+        "`/hello-const`, shown as \"constant\" in the host throughput table and over SLIP. "
+        "\"floor\" in the host tables is the other reference, the bare `_mfa.Server` loop of "
+        "tests/net/mfa_server_app.py (one `poll()` and one `respond()` in Python per request, "
+        "a constant body, no routing or JSON).\n")
 
     add("## How to rerun\n")
     add("```sh\n./build.sh bench            # full run, about 15-25 min; root adds the SLIP part\n"
@@ -788,6 +800,22 @@ def write_report(res, out):
     with open(path, "w") as f:
         f.write("\n".join(L))
     return path
+
+
+def add_profile(res, add):
+    """Where the cycles of one request go (tests/bench/profile_emu.py)."""
+    prof = res.get("profile") or {}
+    if not prof.get("rows"):
+        return
+    import profile_emu
+    add("### Where the cycles go: one request, phase by phase (emulated RP2040, `_mfa`)\n")
+    add("Each phase timed alone in-process on MFA_PICO (the same calls app.handle() makes, "
+        "mean of %s calls, cycles = simulated us x 125); \"server\" is the SLIP section's "
+        "device time per keep-alive request minus the in-process whole (server poll and "
+        "asyncio wake-up, framing in C, lwIP, the SLIP driver, and the chip's idle time while "
+        "the host's client sends the next request). Shares are of the SLIP "
+        "figure when there is one.\n" % prof.get("n"))
+    add("```\n" + "\n".join(profile_emu.table(prof["rows"])) + "\n```\n")
 
 
 def add_picow(res, add):

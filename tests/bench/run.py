@@ -2,7 +2,7 @@
 """The benchmark report (issue 8): everything side by side, in one run.
 
     ./build.sh bench [--quick]          # builds, then runs this with MFA_BUILD set
-    python tests/bench/run.py [--quick] [--out DIR] [--only host,inproc,emu,parse,ws,upload,slip,picow]
+    python tests/bench/run.py [--quick] [--out DIR] [--only host,inproc,emu,parse,ws,upload,slip,profile,picow]
 
 Writes DIR (default build/bench/): results.json (raw numbers, saved after every section),
 report.md and *.png (tests/bench/report.py; `python tests/bench/report.py DIR/results.json`
@@ -32,6 +32,9 @@ Sections:
   slip    root only: each server on the emulated chip, real HTTP over the SLIP link from a
           network namespace (tests/net): requests per simulated second, free heap idle and with
           8 open keep-alive connections.
+  profile cycles per phase of one request through the framework on the emulated RP2040
+          (tests/bench/profile_emu.py, MFA_PICO): parse, request objects, route, handler,
+          JSON, respond; with the slip section's figures, the server's and lwIP's remainder.
   picow   root only, with the Pico W images: the same over emulated WiFi on MFA_PICO_W and
           MFA_PICO_W-pure (tests/net/picow_net.py), plus the time to boot, to join and from
           the app's start to its first answer (together: power-on to first answer). Not in
@@ -69,11 +72,13 @@ from tests.support import proc_status_kb, wait_listening  # noqa: E402
 
 IMPLS = ["mfa", "pure", "microdot"]
 IMPL_LABEL = {"mfa": "microfastapi (_mfa)", "pure": "microfastapi (pure)",
-              "microdot": "Microdot 2.7", "raw": "bare _mfa.Server loop (floor ref.)"}
+              "microdot": "Microdot 2.7", "raw": "bare _mfa.Server loop (floor ref.)",
+              "const": "constant route (app.add_constant_route, answered in C)"}
 APPS = ["hello", "items", "echo"]
 APP_LABEL = {"hello": "tiny JSON GET", "items": "path params + query",
              "echo": "2 KB JSON POST echo"}
 APP_PATH = {"hello": "/hello", "items": "/items/42?q=hello", "echo": "/echo"}
+CONST_PATH = "/hello-const"  # mfa_app.py's constant route: hello's answer, answered in C
 # firmware each implementation runs on, on the emulated RP2040
 FIRMWARE = {"mfa": "MFA_PICO", "pure": "MFA_PICO-pure", "microdot": "MFA_PICO-pure"}
 
@@ -191,6 +196,8 @@ def start_server(impl, port, max_conns):
     env = dict(os.environ)
     env.pop("MFA_BACKEND", None)
     path = [".frozen", str(APPS_DIR)]
+    if impl == "const":
+        impl = "mfa"  # the same app; wrk asks for its constant route
     if impl == "raw":
         args = [binary, str(ROOT / "tests/net/mfa_server_app.py"), "port=%d" % port,
                 "max_conns=%d" % max_conns]
@@ -209,11 +216,11 @@ def start_server(impl, port, max_conns):
     return p
 
 
-def check_answer(port, app):
+def check_answer(port, app, path=None):
     """One request by hand before wrk: the app answers 200 with the expected JSON."""
     import http.client
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    path = APP_PATH[app] if app in APP_PATH else "/"
+    path = path or (APP_PATH[app] if app in APP_PATH else "/")
     if app == "echo":
         c.request("POST", path, body2k(), {"Content-Type": "application/json"})
     else:
@@ -234,15 +241,16 @@ def run_host(cfg, tmp, res):
         f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                 "wrk.body = [[%s]]\n" % body2k().decode())
     wrk_rows, rss_rows = [], []
-    jobs = [(impl, app) for impl in IMPLS for app in APPS] + [("raw", "hello")]
+    jobs = [(impl, app) for impl in IMPLS for app in APPS] + [("raw", "hello"), ("const", "hello")]
     for impl, app in jobs:
         if impl == "microdot" and not microdot_dir():
             continue
         port = server_bench.free_port()
         p = start_server(impl, port, cfg["max_conns"])
         try:
-            path = "/" if impl == "raw" else APP_PATH[app]
-            check_answer(port, app if impl != "raw" else "raw")
+            path = "/" if impl == "raw" else CONST_PATH if impl == "const" else APP_PATH[app]
+            check_answer(port, app if impl != "raw" else "raw",
+                         CONST_PATH if impl == "const" else None)
             for close in (False, True):
                 for conns in cfg["conns"]:
                     rps, p50, p99, errs = server_bench.wrk(
@@ -448,6 +456,8 @@ def _measure_on(pico, impl, fw, n, modes, apps, body_file, t0, tag):
     """Serve `impl` on a chip that has the files (SlipPico or PicoW) and run slip_client.py
     against it; returns (rows, heap) and leaves the app stopped."""
     rows = []
+    if impl == "mfa" and "hello" in apps:
+        apps = list(apps) + ["const"]  # hello's constant route beside it: the floor
     pico.start_app(SERVE_ON_CHIP % ("microdot_app" if impl == "microdot" else "mfa_app"),
                    ready="listening", timeout=120)
     try:
@@ -461,9 +471,11 @@ def _measure_on(pico, impl, fw, n, modes, apps, body_file, t0, tag):
         pico.stop_app()
     for r in out["runs"]:
         r.update(impl=impl, firmware=fw)
+        if r["app"] == "const":
+            r.update(impl="const", app="hello")  # (a column of its own, as on the host)
         rows.append(r)
         log("%s %-8s %-5s %-10s n=%d %.1f req/sim-s (%.1f req/wall-s, %d reconnects)" % (
-            tag, impl, r["app"], r["mode"], r["n"], r["rps_sim"], r["n"] / r["wall_s"],
+            tag, r["impl"], r["app"], r["mode"], r["n"], r["rps_sim"], r["n"] / r["wall_s"],
             r["reconnects"]))
     h = out["heap"]
     h.update(impl=impl, firmware=fw)
@@ -471,6 +483,18 @@ def _measure_on(pico, impl, fw, n, modes, apps, body_file, t0, tag):
         tag, impl, h["free_idle"], h["open_conns"], h["free_8conns"], h["conn_error"] or "",
         time.time() - t0))
     return rows, h
+
+
+# ---- profile: where the cycles of one request go ------------------------------------------
+
+def run_profile(cfg, tmp, res):
+    import profile_emu
+    rows = profile_emu.measure(BUILD / "MFA_PICO" / "firmware.uf2", cfg["profile_n"], tmp)
+    slip = (res.get("slip") or {}).get("rows") or []
+    rows = profile_emu.with_slip(rows, slip)
+    res["profile"] = {"rows": rows, "n": cfg["profile_n"]}
+    for line in profile_emu.table(rows):
+        log(line)
 
 
 # ---- Pico W: the same over emulated WiFi ------------------------------------------------------
@@ -582,7 +606,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="each measurement briefly (CI)")
     ap.add_argument("--out", default=str(BUILD / "bench"))
-    ap.add_argument("--only", default="host,inproc,emu,parse,ws,upload,slip,picow",
+    ap.add_argument("--only", default="host,inproc,emu,parse,ws,upload,slip,profile,picow",
                     help="comma-separated sections to run")
     ap.add_argument("--no-slip", action="store_true", help="skip the SLIP section")
     a = ap.parse_args(argv)
@@ -591,7 +615,7 @@ def main(argv=None):
         sections.discard("slip")
     if a.quick:
         cfg = {"seconds": 1, "conns": [16], "max_conns": 68, "inproc_n": 20, "emu_n": 2,
-               "emu_warm": 1, "parse_n": 2, "slip_n": 3, "slip_modes": ["keep-alive"],
+               "emu_warm": 1, "parse_n": 2, "profile_n": 3, "slip_n": 3, "slip_modes": ["keep-alive"],
                "slip_apps": ["hello"],
                # One server over SLIP: the pipeline is the same for all three, and each costs
                # about a minute of emulation (boot, file upload, eight-connection heap probe).
@@ -601,7 +625,7 @@ def main(argv=None):
                "picow_impls": ["mfa"], "picow_boot": False}
     else:
         cfg = {"seconds": 4, "conns": [1, 16, 64], "max_conns": 68, "inproc_n": 200,
-               "emu_n": 5, "emu_warm": 2, "parse_n": 10, "slip_n": 20,
+               "emu_n": 5, "emu_warm": 2, "parse_n": 10, "profile_n": 10, "slip_n": 20,
                "slip_modes": ["keep-alive", "close"], "slip_apps": APPS,
                "slip_impls": IMPLS,
                "picow_n": 20, "picow_modes": ["keep-alive", "close"], "picow_apps": ["hello"],
@@ -635,6 +659,7 @@ def main(argv=None):
              ("ws", lambda: ws_bench.run_all(cfg["ws"], tmp, res)),
              ("upload", lambda: upload_bench.run_all(cfg["upload"], tmp, res)),
              ("slip", lambda: run_slip(cfg, tmp, res)),
+             ("profile", lambda: run_profile(cfg, tmp, res)),
              ("picow", lambda: run_picow(cfg, tmp, res))]
     failed = []
     try:

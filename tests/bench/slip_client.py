@@ -15,7 +15,8 @@ import socket
 import sys
 import time
 
-PATHS = {"hello": "/hello", "items": "/items/42?q=hello", "echo": "/echo"}
+PATHS = {"hello": "/hello", "items": "/items/42?q=hello", "echo": "/echo",
+         "const": "/hello-const"}  # (const: mfa_app.py's constant route, hello's answer)
 TICKS_PERIOD = 1 << 30  # MicroPython's ticks_us wraps at 2**30
 
 

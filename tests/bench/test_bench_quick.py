@@ -53,6 +53,7 @@ def test_host_wrk_has_numbers(quick_run):
                     assert _number(r["rps"]) and r["rps"] > 0, r
                     assert _number(r["p50_ms"]) and _number(r["p99_ms"]), r
     assert any(r["impl"] == "raw" for r in rows)  # the floor reference
+    assert any(r["impl"] == "const" and r["rps"] > 0 for r in rows)  # the constant route
     for r in res["host_rss"]:
         assert _number(r["vmhwm_kb"]) and r["vmhwm_kb"] > 0, r
 
@@ -131,6 +132,18 @@ def test_slip_measured_or_skipped_with_reason(quick_run):
         assert _number(r["rps_sim"]) and r["rps_sim"] > 0, r
     for h in slip["heap"]:
         assert _number(h["free_idle"]) and _number(h["free_8conns"]), h
+
+
+def test_profile_has_every_phase(quick_run):
+    out, res = quick_run
+    rows = res["profile"]["rows"]
+    for app in ("hello", "items", "echo"):
+        got = {r["phase"]: r["cycles"] for r in rows if r["app"] == app}
+        for phase in ("parse", "raw", "route", "request", "handler", "dumps", "respond",
+                      "whole", "glue"):
+            assert _number(got.get(phase)), (app, phase, got)
+        assert got["whole"] > 0 and got["handler"] > 0, (app, got)
+    assert "### Where the cycles go" in (out / "report.md").read_text()
 
 
 def test_picow_skipped_with_reason(quick_run):

@@ -11,6 +11,7 @@ import _mfa
 srv = _mfa.Server("0.0.0.0", 80, max_conns=4)
 print("listening")
 J = [("Content-Type", "application/json")]
+srv.add_constant("/k", ("GET", "HEAD"), 200, J, '{"k": 1}')  # answered inside poll(), in C
 while True:
     r = srv.poll()
     if r is None:
@@ -48,6 +49,12 @@ s = conn()
 s.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 res["stream"] = read_all(s).decode()
 s.close()
+s = conn()
+s.sendall(b"GET /k HTTP/1.1\r\nHost: x\r\n\r\nHEAD /k HTTP/1.1\r\nHost: x\r\n\r\n"
+          b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+          b"GET /k?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+res["constant"] = read_all(s).decode()
+s.close()
 print(json.dumps(res))
 """
 
@@ -66,3 +73,11 @@ def test_mfa_server_over_slip(slip_pico):
     assert "missing Host header" in res["error"]
     assert "Transfer-Encoding: chunked" in res["stream"]
     assert res["stream"].count("z" * 500) == 5 and res["stream"].endswith("0\r\n\r\n")
+    # A constant route (Server.add_constant) on lwIP: GET, HEAD (headers only), a request for
+    # the app between them, the query ignored, keep-alive until the client's close.
+    k = res["constant"]
+    one = 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 8\r\n\r\n'
+    assert k.startswith(one + '{"k": 1}' + one + "HTTP/1.1 200 OK\r\n"), k
+    last = k.rsplit("HTTP/1.1 ", 1)[1]
+    assert '"p": "/a"' in k and k.count('{"k": 1}') == 2, k
+    assert "Connection: close\r\n" in last and last.endswith('\r\n\r\n{"k": 1}'), k

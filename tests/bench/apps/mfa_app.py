@@ -3,6 +3,8 @@
 #   GET  /hello               tiny JSON GET         -> {"hello": "world"}
 #   GET  /items/{id:int}?q=   path params + query   -> {"item_id": id, "q": q}
 #   POST /echo                2 KB JSON POST echo   -> the same JSON, re-encoded
+#   GET  /hello-const         hello's answer as a constant route (answered by the server in C:
+#                             the floor beside the framework; not in microdot_app.py)
 # Benchmark helpers (not measured): GET /_t -> {"t": ticks_us}, GET /_heap -> free heap after
 # a collection. MicroPython 1.25 syntax, no annotations (this also runs on the RP2040).
 import gc
@@ -16,6 +18,9 @@ app = MicroFastApi()
 @app.get("/hello")
 def hello(req):
     return {"hello": "world"}
+
+
+app.add_constant_route("/hello-const", {"hello": "world"})
 
 
 @app.get("/items/{item_id:int}")

@@ -41,6 +41,8 @@ static const mp_rom_map_elem_t mfa_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_WsError), MP_ROM_PTR(&mfa_type_WsError) },
     { MP_ROM_QSTR(MP_QSTR_ws_frame), MP_ROM_PTR(&mfa_ws_frame_obj) },
     { MP_ROM_QSTR(MP_QSTR_ws_accept), MP_ROM_PTR(&mfa_ws_accept_obj) },
+    { MP_ROM_QSTR(MP_QSTR_WsAwait), MP_ROM_PTR(&mfa_type_WsAwait) },
+    { MP_ROM_QSTR(MP_QSTR_ws_done), MP_ROM_PTR(&mfa_ws_done_obj) },
     // multipart/form-data bodies: modmfa_multipart.c
     { MP_ROM_QSTR(MP_QSTR_MultipartReader), MP_ROM_PTR(&mfa_type_MultipartReader) },
     { MP_ROM_QSTR(MP_QSTR_MultipartError), MP_ROM_PTR(&mfa_type_MultipartError) },

@@ -5,6 +5,7 @@
 // WsReader(max_message=4096, client=False).feed(data) -> [event, ...]
 //   (1, str) text, (2, bytes) binary, (9, bytes) ping, (10, bytes) pong,
 //   (8, code, reason) close (code 1005 when the frame had no payload).
+// WsReader.feed_one(data): the same, but a str or bytes when data was exactly one message.
 //   A protocol error raises WsError(code, reason) (events earlier in the same call are
 //   dropped: the connection is failed); every later feed raises it again. After a close,
 //   feed returns [].
@@ -109,53 +110,76 @@ static mp_obj_t mfa_ws_message(mfa_wsreader_obj_t *self, const mfa_ws_event_t *e
         : mp_obj_new_bytes_from_vstr(&v);
 }
 
-static mp_obj_t mfa_wsreader_feed(mp_obj_t self_in, mp_obj_t data_in) {
+// One event as feed's list has it: (kind, payload) or (8, code, reason).
+static mp_obj_t mfa_ws_event_item(mfa_wsreader_obj_t *self, const mfa_ws_event_t *ev) {
+    switch (ev->type) {
+        case MFA_WS_EV_TEXT:
+        case MFA_WS_EV_BINARY: {
+            mp_obj_t t[2] = { MP_OBJ_NEW_SMALL_INT(ev->type), mfa_ws_message(self, ev) };
+            return mp_obj_new_tuple(2, t);
+        }
+        case MFA_WS_EV_CLOSE: {
+            mp_obj_t t[3] = {
+                MP_OBJ_NEW_SMALL_INT(ev->type), MP_OBJ_NEW_SMALL_INT(ev->code),
+                // The reason was validated (rule 3).
+                ev->len ? mp_obj_new_str_copy(&mp_type_str, ev->data, ev->len)
+                : MP_OBJ_NEW_QSTR(MP_QSTR_),
+            };
+            return mp_obj_new_tuple(3, t);
+        }
+        default: { // ping, pong
+            mp_obj_t t[2] = { MP_OBJ_NEW_SMALL_INT(ev->type), mfa_ws_bytes(ev->data, ev->len) };
+            return mp_obj_new_tuple(2, t);
+        }
+    }
+}
+
+// feed(data), or with `one` feed_one(data): when the first event is a message that used all
+// of data, that message itself instead of [(kind, message)].
+static mp_obj_t mfa_wsreader_feed_events(mp_obj_t self_in, mp_obj_t data_in, bool one) {
     mfa_wsreader_obj_t *self = MP_OBJ_TO_PTR(self_in);
     mp_buffer_info_t bi;
     mp_get_buffer_raise(data_in, &bi, MP_BUFFER_READ);
     const uint8_t *p = bi.buf;
     size_t n = bi.len;
-    mp_obj_t list = mp_obj_new_list(0, NULL);
+    mp_obj_t list = MP_OBJ_NULL;
     for (;;) {
         mfa_ws_event_t ev;
         size_t used = mfa_ws_reader_feed(&self->r, p, n, &ev);
         p += used;
         n -= used;
-        mp_obj_t item;
-        switch (ev.type) {
-            case MFA_WS_EV_NONE:
-                return list;
-            case MFA_WS_EV_ERROR:
-                mfa_raise_ws_error(ev.error);
-            case MFA_WS_EV_TEXT:
-            case MFA_WS_EV_BINARY: {
-                mp_obj_t t[2] = { MP_OBJ_NEW_SMALL_INT(ev.type), mfa_ws_message(self, &ev) };
-                item = mp_obj_new_tuple(2, t);
-                break;
-            }
-            case MFA_WS_EV_CLOSE: {
-                mp_obj_t t[3] = {
-                    MP_OBJ_NEW_SMALL_INT(ev.type), MP_OBJ_NEW_SMALL_INT(ev.code),
-                    // The reason was validated (rule 3).
-                    ev.len ? mp_obj_new_str_copy(&mp_type_str, ev.data, ev.len)
-                    : MP_OBJ_NEW_QSTR(MP_QSTR_),
-                };
-                item = mp_obj_new_tuple(3, t);
-                break;
-            }
-            default: { // ping, pong
-                mp_obj_t t[2] = { MP_OBJ_NEW_SMALL_INT(ev.type), mfa_ws_bytes(ev.data, ev.len) };
-                item = mp_obj_new_tuple(2, t);
-                break;
-            }
+        if (ev.type == MFA_WS_EV_ERROR) {
+            mfa_raise_ws_error(ev.error);
         }
-        mp_obj_list_append(list, item);
+        if (one && n == 0 && (ev.type == MFA_WS_EV_TEXT || ev.type == MFA_WS_EV_BINARY)) {
+            return mfa_ws_message(self, &ev);
+        }
+        one = false;
+        if (list == MP_OBJ_NULL) {
+            list = mp_obj_new_list(0, NULL);
+        }
+        if (ev.type == MFA_WS_EV_NONE) {
+            return list;
+        }
+        mp_obj_list_append(list, mfa_ws_event_item(self, &ev));
     }
+}
+
+static mp_obj_t mfa_wsreader_feed(mp_obj_t self_in, mp_obj_t data_in) {
+    return mfa_wsreader_feed_events(self_in, data_in, false);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(mfa_wsreader_feed_obj, mfa_wsreader_feed);
 
+// feed_one(data): feed(data), but when `data` is exactly one whole message (the common case:
+// one frame per recv) that str or bytes itself, without the list and the tuple around it.
+static mp_obj_t mfa_wsreader_feed_one(mp_obj_t self_in, mp_obj_t data_in) {
+    return mfa_wsreader_feed_events(self_in, data_in, true);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mfa_wsreader_feed_one_obj, mfa_wsreader_feed_one);
+
 static const mp_rom_map_elem_t mfa_wsreader_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_feed), MP_ROM_PTR(&mfa_wsreader_feed_obj) },
+    { MP_ROM_QSTR(MP_QSTR_feed_one), MP_ROM_PTR(&mfa_wsreader_feed_one_obj) },
 };
 static MP_DEFINE_CONST_DICT(mfa_wsreader_locals, mfa_wsreader_locals_table);
 
@@ -166,6 +190,99 @@ MP_DEFINE_CONST_OBJ_TYPE(
     make_new, mfa_wsreader_make_new,
     locals_dict, &mfa_wsreader_locals
     );
+
+// ---- WsAwait, ws_done --------------------------------------------------------------------------
+
+// WsAwait(step): `await` it and `step()` is called, now and each time the task is resumed:
+//   None        the step has queued the task somewhere to be woken (as Event.wait does): the
+//               task yields to the event loop, and on its next run step() is called again;
+//   a coroutine (generator) it is awaited in its place (the full, rarer path);
+//   anything else is the result of the await.
+// What websocket.py's receive() and send() hand out on _mfa: the result comes back without a
+// coroutine frame or a StopIteration object (mp_make_stop_iteration), so a message that is
+// already buffered is returned at once, and one that has to be waited for costs this 3-word
+// object instead of two coroutines. ws_done is one that finishes at once with None (a send
+// whose frame was queued).
+struct _mfa_wsawait_obj_t {  // (the typedef is in modmfa_ws.h)
+    mp_obj_base_t base;
+    mp_obj_t step;  // MP_OBJ_NULL: ws_done
+    mp_obj_t sub;   // the coroutine awaited in the step's place, else MP_OBJ_NULL
+};
+
+static mp_obj_t mfa_wsawait_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
+    const mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 1, 1, false);
+    mfa_wsawait_obj_t *o = mp_obj_malloc(mfa_wsawait_obj_t, type);
+    o->step = args[0];
+    o->sub = MP_OBJ_NULL;
+    return MP_OBJ_FROM_PTR(o);
+}
+
+// One step of the coroutine awaited in the step's place (sending None, or throwing exc).
+static mp_obj_t mfa_wsawait_resume_sub(mfa_wsawait_obj_t *self, mp_obj_t exc) {
+    mp_obj_t ret;
+    mp_vm_return_kind_t k = mp_resume(self->sub, exc == MP_OBJ_NULL ? mp_const_none : MP_OBJ_NULL,
+        exc, &ret);
+    if (k == MP_VM_RETURN_YIELD) {
+        return ret;
+    }
+    self->sub = MP_OBJ_NULL;
+    if (k == MP_VM_RETURN_NORMAL) {
+        return mp_make_stop_iteration(ret);
+    }
+    nlr_raise(ret);
+}
+
+static mp_obj_t mfa_wsawait_iternext(mp_obj_t self_in) {
+    mfa_wsawait_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    if (self->step == MP_OBJ_NULL) {
+        return mp_make_stop_iteration(mp_const_none);
+    }
+    if (self->sub != MP_OBJ_NULL) {
+        return mfa_wsawait_resume_sub(self, MP_OBJ_NULL);
+    }
+    mp_obj_t r = mp_call_function_0(self->step);
+    if (r == mp_const_none) {
+        return mp_const_none;
+    }
+    if (mp_obj_is_type(r, &mp_type_gen_instance)) {
+        self->sub = r;
+        return mfa_wsawait_resume_sub(self, MP_OBJ_NULL);
+    }
+    return mp_make_stop_iteration(r);
+}
+
+// throw(exc): what the event loop throws into the awaiting task (CancelledError) goes to the
+// coroutine in the step's place; without one it is raised at the await.
+static mp_obj_t mfa_wsawait_throw(mp_obj_t self_in, mp_obj_t exc) {
+    mfa_wsawait_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    if (self->sub == MP_OBJ_NULL) {
+        nlr_raise(mp_make_raise_obj(exc));
+    }
+    mp_obj_t r = mfa_wsawait_resume_sub(self, exc);
+    if (r == MP_OBJ_STOP_ITERATION) {  // (it caught exc and returned: that is the result)
+        mp_obj_t v = MP_STATE_THREAD(stop_iteration_arg);
+        nlr_raise(mp_obj_new_exception_arg1(&mp_type_StopIteration, v ? v : mp_const_none));
+    }
+    return r;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mfa_wsawait_throw_obj, mfa_wsawait_throw);
+
+static const mp_rom_map_elem_t mfa_wsawait_locals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_throw), MP_ROM_PTR(&mfa_wsawait_throw_obj) },
+};
+static MP_DEFINE_CONST_DICT(mfa_wsawait_locals, mfa_wsawait_locals_table);
+
+MP_DEFINE_CONST_OBJ_TYPE(
+    mfa_type_WsAwait,
+    MP_QSTR_WsAwait,
+    MP_TYPE_FLAG_ITER_IS_ITERNEXT,
+    make_new, mfa_wsawait_make_new,
+    iter, mfa_wsawait_iternext,
+    locals_dict, &mfa_wsawait_locals
+    );
+
+const mfa_wsawait_obj_t mfa_ws_done_obj = { { &mfa_type_WsAwait }, MP_OBJ_NULL, MP_OBJ_NULL };
 
 // ---- ws_frame, ws_accept -----------------------------------------------------------------------
 

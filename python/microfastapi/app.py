@@ -790,6 +790,7 @@ class MicroFastApi(APIRouter):
         self._stopping = False
         n = 0
         reaped = _ticks()
+        waiter = _ServeWait(srv)
         try:
             while not self._stopping:
                 raw = srv.poll()
@@ -823,14 +824,15 @@ class MicroFastApi(APIRouter):
                         # wake-up of this loop for each message.
                         await asyncio.sleep(0)
                         continue
-                    await _wait_readable(srv, _REAP_MS)
+                    await waiter.wait(_REAP_MS)
                     continue
-                await _wait_readable(srv, _STOP_CHECK_MS)
+                await waiter.wait(_STOP_CHECK_MS)
             # shutdown(): the answers being awaited get a moment to finish
             t0 = _ticks()
             while self._tasks and _ticks_diff(_ticks(), t0) < _DRAIN_MS:
                 await asyncio.sleep(0.01)
         finally:
+            waiter.close()
             self._loop = self._serving = False
             self._cancel_all()
             self._close_server()
@@ -988,6 +990,18 @@ except ImportError:  # pragma: no cover
 if asyncio is not None and hasattr(asyncio, "get_running_loop") and \
         not hasattr(asyncio, "wait_for_ms"):
     # CPython: the server has fileno(); wait for it with the loop's selector.
+    class _ServeWait:
+        """serve()'s wait for its server to be readable, at most `ms`: `await w.wait(ms)`."""
+
+        def __init__(self, srv):
+            self.srv = srv
+
+        def wait(self, ms):
+            return _wait_readable(self.srv, ms)
+
+        def close(self):
+            pass
+
     async def _wait_readable(srv, timeout_ms):
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
@@ -1013,3 +1027,59 @@ else:
             await asyncio.wait_for_ms(_io_wait(srv), timeout_ms)
         except asyncio.TimeoutError:
             pass
+
+    class _ServeWait:
+        """serve()'s wait for its server to be readable, at most `ms`: `await w.wait(ms)`.
+        The same object every time and no heap per wait: wait_for_ms makes two tasks, two
+        coroutines and a CancelledError each time (about 1 KB), which is paid once per message
+        by a WebSocket echo (each one wakes this loop). The timeout comes from a helper task
+        (_ServeWait.tick) that wakes the waiting loop itself, as Task.cancel would but
+        without the exception."""
+
+        def __init__(self, srv):
+            self.srv = srv
+            self.task = None    # the task waiting on srv's readability, else None
+            self.queued = False
+            self.ms = _STOP_CHECK_MS
+            self.t0 = 0
+            self.ticker = None
+            self.exc = StopIteration()
+
+        def wait(self, ms):
+            self.ms = ms
+            self.t0 = _ticks()
+            if self.ticker is None:
+                self.ticker = asyncio.create_task(self.tick())
+            self.queued = True
+            return self
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            if self.queued:  # (first step: into the poller, like asyncio's own streams)
+                self.queued = False
+                self.task = asyncio.core.cur_task
+                asyncio.core._io_queue.queue_read(self.srv)
+                return None
+            self.task = None  # (resumed: readable, or woken by tick())
+            self.exc.__traceback__ = None
+            raise self.exc
+
+        async def tick(self):
+            core = asyncio.core
+            while True:
+                await asyncio.sleep_ms(self.ms)
+                t = self.task
+                if t is None or _ticks_diff(_ticks(), self.t0) < self.ms:
+                    continue
+                sm = core._io_queue.map.get(id(self.srv))
+                if sm is not None and sm[0] is t:  # still in the poller: the timeout
+                    core._io_queue.remove(t)
+                    t.data = None
+                    core._task_queue.push(t)
+
+        def close(self):
+            if self.ticker is not None:
+                self.ticker.cancel()
+                self.ticker = None

@@ -59,9 +59,12 @@ if _mfa is not None and hasattr(_mfa, "WsReader"):
     WsError = _mfa.WsError
     ws_frame = _mfa.ws_frame
     ws_accept = _mfa.ws_accept
+    WsAwait = getattr(_mfa, "WsAwait", None)
+    ws_done = getattr(_mfa, "ws_done", None)
     WS = "_mfa"
     _WS_NAMES = ()
 else:
+    WsAwait = ws_done = None  # (websocket.py then uses coroutines: the same behaviour)
     WS = "pure Python"
 
 # multipart/form-data: MultipartReader, MultipartError (C when _mfa has them), the event kinds

@@ -28,7 +28,7 @@ from .exceptions import WebSocketDisconnect  # noqa: F401 (also websocket.WebSoc
 
 # The frame layer: _mfa's (C, mfa_ws.c) or the pure-Python twin (wsframe.py), as backend.py
 # chose.
-from .backend import WsReader, WsError, ws_frame, ws_accept
+from .backend import WsReader, WsError, ws_frame, ws_accept, WsAwait, ws_done
 
 from .clock import ticks_ms as _ticks, ticks_diff as _ticks_diff
 
@@ -143,6 +143,8 @@ class WebSocket:
             hs.extend(headers.items() if hasattr(headers, "items") else headers)
         self.srv.upgrade(self.raw, hs)
         self._reader = WsReader(self.max_message)
+        if WsAwait is not None:  # (made once: a bound method is heap each time it is taken)
+            self._steps = (self._receive_step, self._next_step)
         self._state = _OPEN
         self._rx_at = _ticks()
 
@@ -154,14 +156,57 @@ class WebSocket:
     def receive(self):
         """The next message: str (text) or bytes (binary). Pings are answered on the way.
         (Returns the awaitable: `await websocket.receive()`.)"""
+        if WsAwait is not None and self._state == _OPEN:
+            return WsAwait(self._steps[0])
         return self._receive(False)
 
-    async def _receive(self, stop):
+    # On _mfa, receive() and __anext__ hand out a WsAwait (modmfa_ws.c) around these steps: the
+    # common case, a whole message in one recv() (or nothing yet), without a coroutine; the
+    # rest (control frames, errors, a closed connection) goes to _receive, awaited in its place.
+    def _receive_step(self):
+        return self._step(False)
+
+    def _next_step(self):
+        return self._step(True)
+
+    def _step(self, stop):
+        """A message, None once this task waits for bytes (the serve loop's wake() resumes
+        it, as Event.wait would), or _receive's coroutine for everything else."""
+        if self._state != _OPEN or self._events:
+            return self._receive(stop)
+        try:
+            data = self.srv.recv(self.raw)
+        except OSError:
+            self._gone()
+            return self._receive(stop)
+        if data is None:
+            self._gone()
+            return self._receive(stop)
+        if not data:
+            f = self._flag
+            f.state = False  # (Event.clear() and Event.wait(), without its generator)
+            t = asyncio.core.cur_task
+            f.waiting.push(t)
+            t.data = f.waiting
+            return None
+        self._rx_at = _ticks()
+        try:
+            m = self._reader.feed_one(data)
+        except WsError as e:
+            return self._receive(stop, e)
+        if type(m) is list:
+            self._events = m
+            return self._receive(stop)
+        return m
+
+    async def _receive(self, stop, err=None):
         """receive(); with `stop` (async for) StopAsyncIteration instead of
         WebSocketDisconnect."""
         if self._state == _CONNECTING:
             raise RuntimeError("accept() the WebSocket first")
         try:
+            if err is not None:  # (from _step: what feed_one raised)
+                await self._fail(err.args[0], err.args[1])
             while True:
                 while self._events:
                     ev = self._events.pop(0)
@@ -218,32 +263,49 @@ class WebSocket:
         return self
 
     def __anext__(self):
+        if WsAwait is not None and self._state == _OPEN:
+            return WsAwait(self._steps[1])
         return self._receive(True)
 
     # ---- sending ------------------------------------------------------------------------
 
     def send_text(self, s):
-        return self._send_frame(TEXT, s)
+        return self._send(TEXT, s)
 
     def send_bytes(self, b):
-        return self._send_frame(BINARY, b)
+        return self._send(BINARY, b)
 
     def send(self, data):
         """A text message for a str, a binary message for bytes. (Returns the awaitable:
         `await websocket.send(data)`.)"""
-        return self._send_frame(TEXT if type(data) is str else BINARY, data)
+        return self._send(TEXT if type(data) is str else BINARY, data)
 
     def send_json(self, obj):
-        return self._send_frame(TEXT, json.dumps(obj))
+        return self._send(TEXT, json.dumps(obj))
 
-    async def _send_frame(self, opcode, payload):
+    def _send(self, opcode, payload):
+        """On _mfa a frame the connection's queue takes at once is queued here and ws_done
+        (already finished) handed out, instead of a coroutine; else _send_frame's."""
+        if ws_done is not None and self._state == _OPEN and not self._close_sent:
+            frame = ws_frame(opcode, payload)
+            try:
+                if self.srv.stream_send(self.raw, frame):
+                    return ws_done
+            except OSError:
+                self._gone()
+                return _lost()
+            return self._send_frame(opcode, payload, frame)
+        return self._send_frame(opcode, payload)
+
+    async def _send_frame(self, opcode, payload, frame=None):
         """Queue one whole frame; while the connection's queue is full (the peer reads
         slowly) this waits, so a slow peer slows its sender instead of filling RAM."""
         if self._state != _OPEN or (self._close_sent and opcode != CLOSE):
             if self._state == _CONNECTING:
                 raise RuntimeError("accept() the WebSocket first")
             raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
-        frame = ws_frame(opcode, payload)
+        if frame is None:
+            frame = ws_frame(opcode, payload)
         pause = 1
         while True:
             try:
@@ -360,6 +422,10 @@ class WebSocket:
             except OSError:
                 self._gone()
                 self.wake()
+
+
+async def _lost():
+    raise WebSocketDisconnect(1006, "connection lost")
 
 
 async def run(app, raw, srv, start):

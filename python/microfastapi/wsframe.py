@@ -243,6 +243,7 @@ class WsReader:
         self.client = bool(client)
         self._err = None        # (code, reason), sticky
         self._closed = False
+        self._at = 0  # where the last event ended in the data of the last feed
         self._hdr = b""         # header bytes of the current frame so far
         self._need = 2          # header bytes in all
         self._ext = 0           # extended length bytes: 0, 2 or 8
@@ -357,6 +358,14 @@ class WsReader:
             return (OP_TEXT, str(data, "utf-8"))
         return (OP_BINARY, data)
 
+    def feed_one(self, data):
+        """feed(data), but when `data` is exactly one whole message, that str or bytes itself
+        (instead of [(kind, message)])."""
+        ev = self.feed(data)
+        if len(ev) == 1 and (ev[0][0] == 1 or ev[0][0] == 2) and self._at == len(data):
+            return ev[0][1]  # (it ended where data did)
+        return ev
+
     def feed(self, data):
         if self._err is not None:
             raise WsError(self._err[0], self._err[1])
@@ -392,6 +401,7 @@ class WsReader:
                     ev = self._frame_done()
                     if ev is not None:
                         events.append(ev)
+                        self._at = i  # (where the last event ended: feed_one)
                         if self._closed:
                             return events
                 continue
@@ -419,6 +429,7 @@ class WsReader:
                 ev = self._frame_done()
                 if ev is not None:
                     events.append(ev)
+                    self._at = i
                     if self._closed:
                         return events
         return events

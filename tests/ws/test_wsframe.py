@@ -334,7 +334,11 @@ def table(tmp_path_factory, unix_mfa, unix_pure):
 
 
 def check_outcome(case, outcome):
-    events, error, after = outcome
+    events, error, after, one = outcome
+    # feed_one gives the same events (a bare message stands for [(kind, message)]), a bare
+    # one only for a message that ended where its slice did, and the same error.
+    plain = [e[1:] if e[0] == "one" else e for e in one]
+    assert plain == events + ([["error"] + error] if error else []), case.name
     want = [ws_cases.event_json(e) for e in case.events]
     if case.error is None:
         assert error is None, (case.name, error)
@@ -358,6 +362,8 @@ def test_reader_case(table, i):
     whole = got["outcomes"][got["plans"][0]]
     if case.error is not None:
         assert whole[0] == [], case.name
+    elif len(case.events) == 1 and case.events[0][0] in (1, 2):
+        assert whole[3][0][0] == "one", case.name  # one message fed whole: feed_one's fast way
 
 
 def test_every_split_counted(table):

@@ -28,7 +28,7 @@ def event_json(ev):
 
 def run_plan(impl, case, data, cuts, kind):
     """Feed data cut at `cuts`; kind 0/1/2 feeds bytes/bytearray/memoryview slices. The outcome:
-    [events, error or None, what one more feed did]."""
+    [events, error or None, what one more feed did, the same slices through feed_one]."""
     r = impl.WsReader(max_message=case["max"], client=case["client"])
     events = []
     error = None
@@ -43,7 +43,23 @@ def run_plan(impl, case, data, cuts, kind):
         after = [event_json(ev) for ev in r.feed(b"\x81\x00")]
     except impl.WsError as e:
         after = ["error", e.args[0], e.args[1]]
-    return [events, error, after]
+    return [events, error, after, run_feed_one(impl, case, data, cuts, kind)]
+
+
+def run_feed_one(impl, case, data, cuts, kind):
+    """The events feed_one gave, a bare message (not a list) marked "one"; then the error."""
+    r = impl.WsReader(max_message=case["max"], client=case["client"])
+    out = []
+    try:
+        for piece in tablerun.pieces(data, cuts, kind):
+            got = r.feed_one(piece)
+            if type(got) is list:
+                out.extend(event_json(ev) for ev in got)
+            else:
+                out.append(["one"] + event_json((1 if type(got) is str else 2, got)))
+    except impl.WsError as e:
+        out.append(["error", e.args[0], e.args[1]])
+    return out
 
 
 def pattern(n, text):

@@ -242,7 +242,9 @@ static void conn_release(mfa_pool_t *pool, mfa_conn_t *c, bool abort, bool hande
     }
     body_free(pool, c);
     c->gen++;
+    size_t lent = c->lent;
     slot_reset(c);
+    c->lent = lent;  // (free_slot takes a slot that was lending bytes last)
     pool->open--;
 }
 
@@ -332,10 +334,20 @@ static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now);
 // A free slot; in a full pool, first take in what the head-stage connections have received:
 // a request that has arrived is not a connection to give up (and a closed one frees its slot).
 static mfa_conn_t *free_slot(mfa_pool_t *pool, uint32_t now) {
+    // A slot closed while it lent body bytes (mfa_conn_body_peek; `lent` stays set until the
+    // slot is taken again) is taken last: its handler may still be writing them out, and a new
+    // client's bytes would land under them.
+    mfa_conn_t *lent = NULL;
     for (size_t i = 0; i < pool->n; i++) {
         if (pool->conns[i].state == MFA_CONN_FREE) {
-            return &pool->conns[i];
+            if (!pool->conns[i].lent) {
+                return &pool->conns[i];
+            }
+            lent = lent ? lent : &pool->conns[i];
         }
+    }
+    if (lent) {
+        return lent;
     }
     mfa_conn_t *slot = NULL;
     for (size_t i = 0; i < pool->n; i++) {

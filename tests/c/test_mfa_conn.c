@@ -1482,6 +1482,42 @@ static void test_body_peek_lends(void) {
     free(body);
 }
 
+// A client that goes while its handler holds lent bytes: the slot is taken last by new
+// clients (the handler may still be writing those bytes out), and the lent bytes are intact.
+static void test_body_peek_slot_taken_last(void) {
+    uint8_t *body = make_body(2000);
+    setup(100);
+    pool.stream_bodies = true;
+    connect(1);
+    send_head(1, 5000, "");
+    step();
+    mfa_conn_t *r = next_deferred();
+    CHECK(r && mfa_conn_body_pull(&pool, r, 1 << 20, now));
+    if (!r) {
+        teardown();
+        free(body);
+        return;
+    }
+    client_send_n(1, body, 2000);
+    now += 1;
+    step();
+    const uint8_t *p = NULL;
+    CHECK(mfa_conn_body_peek(&pool, r, &p, now) == 2000);
+    mfa_conn_t *slot = r;
+    mfa_conn_close(&pool, r, true);  // (as a reset would)
+    CHECK(slot->state == MFA_CONN_FREE);
+    for (uintptr_t h = 2; h < 2 + NCONN - 1; h++) {
+        mfa_conn_t *n = connect(h);
+        CHECK(n && n != slot);
+        client_send_n(h, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27);
+    }
+    now += 1;
+    step();
+    CHECK(memcmp(p, body, 2000) == 0);
+    teardown();
+    free(body);
+}
+
 // A pulled body that never completes: a chunked framing error (400), a chunked body over the
 // pull's limit (413), the peer's EOF mid-body (closed). The bytes before the failure are read,
 // then MFA_BODY_FAILED; the connection closes and the handle is stale.
@@ -1963,6 +1999,7 @@ int main(void) {
     test_body_pull_limit_and_continue();
     test_body_read_splits();
     test_body_peek_lends();
+    test_body_peek_slot_taken_last();
     test_body_read_failures();
     test_body_pull_backpressure();
     test_body_pull_timeout();

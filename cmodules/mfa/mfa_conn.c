@@ -242,7 +242,9 @@ static void conn_release(mfa_pool_t *pool, mfa_conn_t *c, bool abort, bool hande
     }
     body_free(pool, c);
     c->gen++;
+    size_t lent = c->lent;
     slot_reset(c);
+    c->lent = lent;  // (free_slot takes a slot that was lending bytes last)
     pool->open--;
 }
 
@@ -332,10 +334,20 @@ static void conn_read(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now);
 // A free slot; in a full pool, first take in what the head-stage connections have received:
 // a request that has arrived is not a connection to give up (and a closed one frees its slot).
 static mfa_conn_t *free_slot(mfa_pool_t *pool, uint32_t now) {
+    // A slot closed while it lent body bytes (mfa_conn_body_peek; `lent` stays set until the
+    // slot is taken again) is taken last: its handler may still be writing them out, and a new
+    // client's bytes would land under them.
+    mfa_conn_t *lent = NULL;
     for (size_t i = 0; i < pool->n; i++) {
         if (pool->conns[i].state == MFA_CONN_FREE) {
-            return &pool->conns[i];
+            if (!pool->conns[i].lent) {
+                return &pool->conns[i];
+            }
+            lent = lent ? lent : &pool->conns[i];
         }
+    }
+    if (lent) {
+        return lent;
     }
     mfa_conn_t *slot = NULL;
     for (size_t i = 0; i < pool->n; i++) {
@@ -1090,13 +1102,28 @@ void mfa_conn_body_collect(mfa_pool_t *pool, mfa_conn_t *c, uint32_t limit, uint
     }
 }
 
-ptrdiff_t mfa_conn_body_read(mfa_pool_t *pool, mfa_conn_t *c, uint8_t *dst, size_t n,
-    uint32_t now_ms) {
-    if (c->state != MFA_CONN_READY || !(c->flags & MFA_CF_BODY_PULL)) {
-        return MFA_BODY_FAILED;
+// The bytes lent by mfa_conn_body_peek go back: they are dropped from `in` (what came behind
+// them moves to the front), making room for the transport's next bytes.
+static void body_settle(mfa_pool_t *pool, mfa_conn_t *c, uint32_t now_ms) {
+    if (!c->lent) {
+        return;
     }
-    uint8_t *src = c->in + c->head_len;
     bool was_full = c->in_len >= MFA_CONN_IN_BUF;
+    uint8_t *src = c->in + c->head_len;
+    memmove(src - c->lent, src, c->in_len - c->head_len);
+    c->head_len -= c->lent;
+    c->in_len -= c->lent;
+    c->lent = 0;
+    if (was_full && body_pulling(c)) {
+        conn_read(pool, c, now_ms);  // the transport may hold more: take it now
+    }
+}
+
+// How many decoded body bytes are at in[head_len:] now (at most n), taken from what the body
+// still owes (chunked framing decoded in place first); MFA_BODY_FAILED when the body is
+// refused. The caller removes them from `in`.
+static ptrdiff_t body_next(mfa_pool_t *pool, mfa_conn_t *c, size_t n, uint32_t now_ms) {
+    uint8_t *src = c->in + c->head_len;
     size_t take;
     if (c->flags & MFA_CF_CHUNKED_IN) {
         // Decoded in place: in[head_len:head_len + body_len] are decoded bytes not taken yet;
@@ -1136,15 +1163,13 @@ ptrdiff_t mfa_conn_body_read(mfa_pool_t *pool, mfa_conn_t *c, uint8_t *dst, size
         }
     }
     if (take) {
-        memcpy(dst, src, take);
-        memmove(src, src + take, c->in_len - c->head_len - take);
-        c->in_len -= take;
         c->started_ms = now_ms;  // (the body timeout waits for the client, not for us)
-        if (was_full && body_pulling(c)) {
-            conn_read(pool, c, now_ms);  // the transport may hold more: take it now
-        }
-        return (ptrdiff_t)take;
     }
+    return (ptrdiff_t)take;
+}
+
+// What a read that found no bytes answers: the end, the failure of a body cut short, or 0.
+static ptrdiff_t body_none(mfa_pool_t *pool, mfa_conn_t *c) {
     if (!body_pulling(c)) {
         return MFA_BODY_END;
     }
@@ -1153,6 +1178,64 @@ ptrdiff_t mfa_conn_body_read(mfa_pool_t *pool, mfa_conn_t *c, uint8_t *dst, size
         return MFA_BODY_FAILED;
     }
     return 0;
+}
+
+static bool body_readable(const mfa_conn_t *c) {
+    return c->state == MFA_CONN_READY && (c->flags & MFA_CF_BODY_PULL);
+}
+
+ptrdiff_t mfa_conn_body_read(mfa_pool_t *pool, mfa_conn_t *c, uint8_t *dst, size_t n,
+    uint32_t now_ms) {
+    if (!body_readable(c)) {
+        return MFA_BODY_FAILED;
+    }
+    body_settle(pool, c, now_ms);
+    if (!body_readable(c)) {
+        return MFA_BODY_FAILED;
+    }
+    bool was_full = c->in_len >= MFA_CONN_IN_BUF;
+    ptrdiff_t take = body_next(pool, c, n, now_ms);
+    if (take <= 0) {
+        return take < 0 ? take : body_none(pool, c);
+    }
+    uint8_t *src = c->in + c->head_len;
+    memcpy(dst, src, (size_t)take);
+    memmove(src, src + take, c->in_len - c->head_len - (size_t)take);
+    c->in_len -= (size_t)take;
+    if (was_full && body_pulling(c)) {
+        conn_read(pool, c, now_ms);  // the transport may hold more: take it now
+    }
+    return take;
+}
+
+ptrdiff_t mfa_conn_body_peek(mfa_pool_t *pool, mfa_conn_t *c, const uint8_t **p,
+    uint32_t now_ms) {
+    if (!body_readable(c)) {
+        return MFA_BODY_FAILED;
+    }
+    body_settle(pool, c, now_ms);
+    if (!body_readable(c)) {
+        return MFA_BODY_FAILED;
+    }
+    ptrdiff_t take = body_next(pool, c, MFA_CONN_IN_BUF, now_ms);
+    if (take == 0 && body_pulling(c) && !(c->flags & MFA_CF_PEER_EOF)) {
+        // Nothing here: the transport may hold bytes the poll loop has not taken yet; taking
+        // them now spares the application a wait for its next round.
+        conn_read(pool, c, now_ms);
+        if (!body_readable(c)) {
+            return MFA_BODY_FAILED;
+        }
+        take = body_next(pool, c, MFA_CONN_IN_BUF, now_ms);
+    }
+    if (take <= 0) {
+        return take < 0 ? take : body_none(pool, c);
+    }
+    // Lent in place: counted with the head until the next read or the request's end drops
+    // them (body_settle, request_drop), so nothing else reads or moves them meanwhile.
+    *p = c->in + c->head_len;
+    c->head_len += (size_t)take;
+    c->lent = (size_t)take;
+    return take;
 }
 
 // ---- answering -------------------------------------------------------------------------------
@@ -1190,6 +1273,7 @@ static void request_drop(mfa_pool_t *pool, mfa_conn_t *c) {
     memmove(c->in, c->in + used, c->in_len - used);
     c->in_len -= used;
     c->head_len = 0;
+    c->lent = 0;  // (lent body bytes were counted in head_len: dropped with it)
     c->last_len = 0;
     c->content_length = -1;
     body_free(pool, c);

@@ -182,7 +182,9 @@ struct _mfa_conn_t {
     uint8_t *in;                // MFA_CONN_IN_BUF bytes
     size_t in_len;              // bytes in `in`
     size_t last_len;            // parser resume point
-    size_t head_len;            // READY/BODY: bytes of `in` taken by the head
+    size_t head_len;            // READY/BODY: bytes of `in` taken by the head (and by the
+                                // body bytes lent by mfa_conn_body_peek, `lent`)
+    size_t lent;                // BODY_PULL: body bytes lent in place (mfa_conn_body_peek)
     int64_t content_length;     // -1: none
     uint16_t method_len;        // READY: spans of the head in `in`
     uint16_t path_off, path_len, query_off, query_len;
@@ -343,6 +345,13 @@ void mfa_conn_body_collect(mfa_pool_t *pool, mfa_conn_t *c, uint32_t limit, uint
 #define MFA_BODY_END (-1)
 #define MFA_BODY_FAILED (-2)
 ptrdiff_t mfa_conn_body_read(mfa_pool_t *pool, mfa_conn_t *c, uint8_t *dst, size_t n,
+    uint32_t now_ms);
+// Zero-copy: the decoded body bytes in the input buffer now, lent in place at *p (returns the
+// count, or 0 / MFA_BODY_END / MFA_BODY_FAILED as mfa_conn_body_read). They stay valid, and
+// keep their room in the buffer (the client is slowed, as by an unread buffer), until the
+// next mfa_conn_body_peek or mfa_conn_body_read, or the end of the request. When none are
+// there, the transport is asked first (bytes the poll loop has not taken yet).
+ptrdiff_t mfa_conn_body_peek(mfa_pool_t *pool, mfa_conn_t *c, const uint8_t **p,
     uint32_t now_ms);
 
 // ---- answering (only for a handed request; the caller checks c->gen) ----

@@ -8,6 +8,7 @@
 
 #include "py/runtime.h"
 #include "py/mperrno.h"
+#include "py/objarray.h"
 #include "py/mphal.h"
 #include "py/stream.h"
 #include "py/objstr.h"
@@ -807,6 +808,36 @@ static mp_obj_t mfa_server_body_read(mp_obj_t self_in, mp_obj_t req, mp_obj_t bu
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(mfa_server_body_read_obj, mfa_server_body_read);
 
+// body_view(req): as body_read, but the bytes are not copied: a read-only memoryview of them in
+// the connection's input buffer, valid until the next body_view or body_read on req (or its
+// answer); 0 when none are there now, None at the end, OSError as body_read.
+static mp_obj_t mfa_server_body_view(mp_obj_t self_in, mp_obj_t req) {
+    mfa_server_obj_t *srv = get_server(self_in);
+    mfa_conn_t *c = request_conn(srv, req);
+    if (!c) {
+        mp_raise_OSError(MP_ECONNRESET);
+    }
+    // (allocated first: a MemoryError must not lose bytes already lent)
+    mp_obj_array_t *mv = m_new_obj(mp_obj_array_t);
+    const uint8_t *p = NULL;
+    MFA_TR_ENTER
+    ptrdiff_t n = mfa_conn_body_peek(&srv->pool, c, &p, now_ms());
+    MFA_TR_EXIT
+    if (n == MFA_BODY_END) {
+        return mp_const_none;
+    }
+    if (n == MFA_BODY_FAILED) {
+        mp_raise_OSError(MP_ECONNRESET);
+    }
+    if (n == 0) {
+        return MP_OBJ_NEW_SMALL_INT(0);
+    }
+    // Based at the buffer's start, as memoryview slices are, so that the GC sees the buffer.
+    mp_obj_memoryview_init(mv, 'B', (size_t)(p - c->in), (size_t)n, c->in);
+    return MP_OBJ_FROM_PTR(mv);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mfa_server_body_view_obj, mfa_server_body_view);
+
 // gone(req): True when req can no longer be answered (its client reset or closed its side, the
 // server closed the connection, or req was answered already).
 static mp_obj_t mfa_server_gone(mp_obj_t self_in, mp_obj_t req) {
@@ -980,6 +1011,7 @@ static const mp_rom_map_elem_t mfa_server_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_body_pull), MP_ROM_PTR(&mfa_server_body_pull_obj) },
     { MP_ROM_QSTR(MP_QSTR_body_collect), MP_ROM_PTR(&mfa_server_body_collect_obj) },
     { MP_ROM_QSTR(MP_QSTR_body_read), MP_ROM_PTR(&mfa_server_body_read_obj) },
+    { MP_ROM_QSTR(MP_QSTR_body_view), MP_ROM_PTR(&mfa_server_body_view_obj) },
     { MP_ROM_QSTR(MP_QSTR_abort), MP_ROM_PTR(&mfa_server_abort_obj) },
     { MP_ROM_QSTR(MP_QSTR_events), MP_ROM_PTR(&mfa_server_events_obj) },
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mfa_server_close_obj) },

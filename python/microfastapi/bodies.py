@@ -2,9 +2,12 @@
 
 The server hands out such a request at once, its body still on the wire (docs/internals.md,
 "Streamed request bodies"). Iterating `req.stream()` pulls the body through one bounded
-buffer: each piece is a memoryview into it, valid until the next piece is asked for, so a
-body of any size needs `size` bytes of RAM, and the client is slowed (its TCP window closes)
-while the handler is busy with a piece. A body that arrived whole with its head (or any body
+buffer: each piece is valid until the next piece is asked for, so a body of any size needs
+a bounded amount of RAM, and the client is slowed (its TCP window closes) while the handler is
+busy with a piece. By default that buffer is the connection's own input buffer: a piece is what
+the server's body_view lends of it (a read-only memoryview on `_mfa`), nothing is copied or
+allocated per piece but the view. With a `size`, pieces are copied into a buffer of that many
+bytes (body_read), for a handler that wants pieces of a bounded size. A body that arrived whole with its head (or any body
 under the TestClient) is one piece, as it is.
 """
 
@@ -15,18 +18,17 @@ try:
 except ImportError:  # (stock MicroPython builds without asyncio: app.poll() loops)
     asyncio = None
 
-_PIECE = 4096  # bytes per piece: one flash block, most of the C server's input buffer
-
 
 class BodyStream:
     """Async iterator over the pieces of one request's body (see the module docstring)."""
 
-    def __init__(self, req, size=_PIECE):
+    def __init__(self, req, size=None):
         self._req = req
         self._raw = raw = req.raw
         self._whole = raw.body   # None: on the wire
         self._size = size
-        self._buf = None
+        self._buf = None         # size given: the buffer pieces are copied into
+        self._pulled = False
         self._flag = None
         self._done = False
         self.received = 0        # body bytes handed out so far
@@ -55,23 +57,29 @@ class BodyStream:
         app = self._req.app
         srv = app.server
         raw = self._raw
-        if self._buf is None:
-            self._buf = bytearray(self._size)
+        if not self._pulled:
+            self._pulled = True
+            if self._size:
+                self._buf = bytearray(self._size)
             if not srv.body_pull(raw, app.body_limit(raw)):
                 self._done = True
                 raise ClientDisconnect("request body too large")  # (answered 413)
+        buf = self._buf
         while True:
             try:
-                n = srv.body_read(raw, self._buf)
+                p = srv.body_view(raw) if buf is None else srv.body_read(raw, buf)
             except OSError:
                 self._done = True
                 raise ClientDisconnect()
-            if n is None:
+            if p is None:
                 self._done = True
                 return None
-            if n:
-                self.received += n
-                return memoryview(self._buf)[:n]
+            if p:
+                if buf is None:
+                    self.received += len(p)
+                    return p
+                self.received += p
+                return memoryview(buf)[:p]
             await self._wait(app)
 
     async def _wait(self, app):

@@ -1108,11 +1108,24 @@ class Server(_IOBase):
         count; 0 when none are there now (readable() lists req when more arrive); None once
         the whole body was read. OSError when it never will be (the client went, or its body
         was answered 400/408/413)."""
+        p = self._body_take(req, len(buf))
+        if not p:
+            return p
+        n = len(p)
+        buf[:n] = p
+        return n
+
+    def body_view(self, req):
+        """As body_read, but the bytes are handed over, not copied: a bytes-like piece of what
+        is there now (valid until the next body_view or body_read on req), 0 or None."""
+        return self._body_take(req, _RAW_IN)
+
+    def _body_take(self, req, n):
         c = req._conn
         if c.closed or c.state != _READY or not c.pull:
             raise OSError(104, "connection closed")
         full = len(c.buf) >= _RAW_IN
-        n = len(buf)
+        piece = None
         if c.dec is not None:
             src = c.dbuf
             if not src and c.pull == 1 and c.buf:
@@ -1126,26 +1139,29 @@ class Server(_IOBase):
                     raise OSError(104, "request body refused")
                 c.left -= len(data)
                 c.buf = c.buf[used:]
-                src = c.dbuf = bytearray(data)
+                src = c.dbuf = data
                 if c.dec.done:
                     c.pull = 2
-            take = min(n, len(src))
-            if take:
-                buf[:take] = src[:take]
-                c.dbuf = src[take:]
+            if src:
+                if n >= len(src):
+                    piece, c.dbuf = src, b""
+                else:
+                    piece, c.dbuf = src[:n], src[n:]
         else:
             take = min(n, len(c.buf), c.left)
             if take:
-                buf[:take] = c.buf[:take]
-                c.buf = c.buf[take:]
+                if take == len(c.buf):
+                    piece, c.buf = c.buf, bytearray()
+                else:
+                    piece, c.buf = c.buf[:take], c.buf[take:]
                 c.left -= take
             if not c.left:
                 c.pull = 2
-        if take:
+        if piece:
             c.started = ticks_ms()  # (the body timeout waits for the client, not for us)
             if full:
                 self._want(c)  # reading resumes
-            return take
+            return piece
         if c.pull == 2:
             return None
         if c.eof:

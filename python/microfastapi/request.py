@@ -394,11 +394,14 @@ class Request:
                     "input": {}}])
         return self._json
 
-    def stream(self, size=4096):
-        """The body as an async iterator of pieces (memoryviews into one buffer of `size`
-        bytes, each valid until the next), pulled from the network as the handler asks:
-        docs/uploads.md. For a route declared with stream_body=True; on any other route the
-        body is whole already and comes as one piece."""
+    def stream(self, size=None):
+        """The body as an async iterator of pieces, pulled from the network as the handler
+        asks: docs/uploads.md. Each piece is valid until the next one is asked for: without
+        `size`, a read-only memoryview into the connection's input buffer (nothing copied or
+        allocated per piece, at most about 4.5 KB each); with `size`, a memoryview into one
+        buffer of `size` bytes the pieces are copied into (at most `size` bytes each). For a
+        route declared with stream_body=True; on any other route the body is whole already
+        and comes as one piece."""
         from .bodies import BodyStream
         return BodyStream(self, size)
 

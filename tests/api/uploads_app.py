@@ -13,9 +13,11 @@ app.body_timeout_ms = 1500
 @app.post("/count", stream_body=True, max_body=1 << 30)
 async def count(req):
     """Bytes and a 32-bit additive checksum of a streamed body, and the most bytes one piece
-    held (pieces are bounded by the stream's buffer)."""
+    held (pieces are bounded by the connection's input buffer; ?size=N: by a buffer of N bytes
+    they are copied into)."""
     n = s = most = 0
-    async for piece in req.stream():
+    size = req.query.get("size")
+    async for piece in req.stream(int(size) if size else None):
         n += len(piece)
         most = max(most, len(piece))
         for b in bytes(piece):

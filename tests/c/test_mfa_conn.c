@@ -1108,19 +1108,22 @@ static mfa_conn_t *next_deferred(void) {
 }
 
 // mfa_conn_body_read into a destination of exactly dst_n bytes (ASan sees an overrun) as long as
-// it gives bytes; they are appended to got[:cap] (*got_len counts them all). Returns the last
-// result: 0 (waiting), MFA_BODY_END or MFA_BODY_FAILED.
+// it gives bytes (dst_n 0: mfa_conn_body_peek, the lent bytes copied); they are appended to
+// got[:cap] (*got_len counts them all). Returns the last result: 0 (waiting), MFA_BODY_END or
+// MFA_BODY_FAILED.
 static ptrdiff_t drain(mfa_conn_t *c, uint8_t *got, size_t *got_len, size_t cap, size_t dst_n) {
-    uint8_t *dst = malloc(dst_n);
+    uint8_t *dst = malloc(dst_n ? dst_n : 1);
     ptrdiff_t r = 0;
     for (int guard = 0; guard < 1000000; guard++) {
-        r = mfa_conn_body_read(&pool, c, dst, dst_n, now);
+        const uint8_t *src = dst;
+        r = dst_n ? mfa_conn_body_read(&pool, c, dst, dst_n, now)
+                  : mfa_conn_body_peek(&pool, c, &src, now);
         if (r <= 0) {
             break;
         }
-        CHECK((size_t)r <= dst_n);
+        CHECK(dst_n ? (size_t)r <= dst_n : (src >= c->in && src + r <= c->in + MFA_CONN_IN_BUF));
         if (*got_len + (size_t)r <= cap) {
-            memcpy(got + *got_len, dst, (size_t)r);
+            memcpy(got + *got_len, src, (size_t)r);
         }
         *got_len += (size_t)r;
     }
@@ -1394,12 +1397,12 @@ static void test_body_read_splits(void) {
         { "chunked 5000 in 1000s", true, c2, w2, body, 5000 },
         { "chunked 9000 in 4500s", true, c3, w3, body, 9000 },
     };
-    static const size_t dsts[] = { 1, 7, 1000 };
+    static const size_t dsts[] = { 1, 7, 1000, 0 };  // (0: mfa_conn_body_peek)
     int failed_runs = 0;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]) && failed_runs < 5; i++) {
         const body_case_t *bc = &cases[i];
         size_t total = bc->wire_len + strlen(pipelined_get);
-        for (size_t d = 0; d < 3 && failed_runs < 5; d++) {
+        for (size_t d = 0; d < 4 && failed_runs < 5; d++) {
             failed_runs += !pull_run(bc, total, dsts[d]);      // whole
             failed_runs += !pull_run(bc, BYTEWISE, dsts[d]);   // byte by byte
             if (bc->wire_len <= 400) {
@@ -1422,6 +1425,96 @@ static void test_body_read_splits(void) {
     free(c1);
     free(c2);
     free(c3);
+    free(body);
+}
+
+// mfa_conn_body_peek lends bytes in place: they stay as they were while more arrive (the buffer
+// filling behind them), go back at the next peek, and a request answered while bytes are lent
+// (its body read to the end) keeps its connection: the pipelined request behind is intact.
+static void test_body_peek_lends(void) {
+    uint8_t *body = make_body(3 * MFA_CONN_IN_BUF);
+    size_t blen = 3 * MFA_CONN_IN_BUF;
+    setup(100);
+    pool.stream_bodies = true;
+    mfa_conn_t *c = connect(1);
+    send_head(1, (long)blen, "");
+    step();
+    mfa_conn_t *r = next_deferred();
+    CHECK(r && mfa_conn_body_pull(&pool, r, 1 << 20, now));
+    if (!r) {
+        teardown();
+        free(body);
+        return;
+    }
+    client_send_n(1, body, 1000);
+    now += 1;
+    step();
+    const uint8_t *p = NULL;
+    size_t got = 0;
+    ptrdiff_t n = mfa_conn_body_peek(&pool, r, &p, now);
+    CHECK(n == 1000 && memcmp(p, body, 1000) == 0);
+    got += (size_t)n;
+    client_send_n(1, body + 1000, blen - 1000);
+    client_send_n(1, pipelined_get, strlen(pipelined_get));
+    now += 1;
+    step();  // the buffer fills behind the lent bytes
+    CHECK(memcmp(p, body, 1000) == 0);
+    CHECK(r->in_len == MFA_CONN_IN_BUF);
+    while ((n = mfa_conn_body_peek(&pool, r, &p, now)) > 0) {
+        CHECK(got + (size_t)n <= blen && memcmp(p, body + got, (size_t)n) == 0);
+        got += (size_t)n;
+        if (got == blen) {
+            break;  // answered with the last piece lent
+        }
+    }
+    CHECK(got == blen);
+    respond_str(r, 200, "ok");
+    const char *out = client_read(1);
+    CHECK(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0 && !strstr(out, "Connection: close"));
+    step();
+    mfa_conn_t *next = mfa_pool_next_ready(&pool);
+    CHECK(next == c && next && memcmp(mfa_conn_head(next), "GET /n ", 7) == 0);
+    if (next) {
+        respond_str(next, 200, "n");
+    }
+    CHECK(pool.stats.requests == 2 && pool.stats.responses == 2 && pool.stats.errors == 0);
+    teardown();
+    free(body);
+}
+
+// A client that goes while its handler holds lent bytes: the slot is taken last by new
+// clients (the handler may still be writing those bytes out), and the lent bytes are intact.
+static void test_body_peek_slot_taken_last(void) {
+    uint8_t *body = make_body(2000);
+    setup(100);
+    pool.stream_bodies = true;
+    connect(1);
+    send_head(1, 5000, "");
+    step();
+    mfa_conn_t *r = next_deferred();
+    CHECK(r && mfa_conn_body_pull(&pool, r, 1 << 20, now));
+    if (!r) {
+        teardown();
+        free(body);
+        return;
+    }
+    client_send_n(1, body, 2000);
+    now += 1;
+    step();
+    const uint8_t *p = NULL;
+    CHECK(mfa_conn_body_peek(&pool, r, &p, now) == 2000);
+    mfa_conn_t *slot = r;
+    mfa_conn_close(&pool, r, true);  // (as a reset would)
+    CHECK(slot->state == MFA_CONN_FREE);
+    for (uintptr_t h = 2; h < 2 + NCONN - 1; h++) {
+        mfa_conn_t *n = connect(h);
+        CHECK(n && n != slot);
+        client_send_n(h, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27);
+    }
+    now += 1;
+    step();
+    CHECK(memcmp(p, body, 2000) == 0);
+    teardown();
     free(body);
 }
 
@@ -1905,6 +1998,8 @@ int main(void) {
     test_stream_bodies_defer();
     test_body_pull_limit_and_continue();
     test_body_read_splits();
+    test_body_peek_lends();
+    test_body_peek_slot_taken_last();
     test_body_read_failures();
     test_body_pull_backpressure();
     test_body_pull_timeout();

@@ -19,7 +19,8 @@
 # With stream_bodies=1, a request whose body has not arrived with its head comes with body
 # None (docs/internals.md, "Streamed request bodies"):
 #   POST /sink?limit=N  body_pull(limit) (default 1 MB), read in pieces of at most 1000 bytes:
-#                       {"len", "sum", "reads"}; ?hold=1 never reads (backpressure)
+#                       {"len", "sum", "reads"}; ?hold=1 never reads (backpressure);
+#                       ?view=1 reads with body_view (the bytes lent in place, no copy)
 #   POST /early         answered at once, the body unread (the connection must close after)
 #   any other path      body_collect(limit) (?limit=N, default max_body): handled again whole
 import sys
@@ -66,7 +67,8 @@ def deferred(r):
     if p == "/sink":
         if not srv.body_pull(r, qint(r.query, "limit", 1 << 20)):
             return  # (answered 413 by the server)
-        (held_bodies if qint(r.query, "hold", 0) else sinks).append([r, 0, 0, 0])
+        (held_bodies if qint(r.query, "hold", 0) else sinks).append(
+            [r, 0, 0, 0, qint(r.query, "view", 0)])
         read_sinks()
     elif p == "/early":
         srv.respond(r, 200, JSON, '{"early": true}')
@@ -78,7 +80,12 @@ def read_sinks():
     for sk in sinks[:]:
         try:
             while True:
-                n = srv.body_read(sk[0], PIECE)
+                if sk[4]:
+                    v = srv.body_view(sk[0])
+                    n = len(v) if v else v
+                else:
+                    v = PIECE
+                    n = srv.body_read(sk[0], PIECE)
                 if n is None:
                     srv.respond(sk[0], 200, JSON, '{"len": %d, "sum": %d, "reads": %d}'
                                 % (sk[1], sk[2], sk[3]))
@@ -89,7 +96,7 @@ def read_sinks():
                 sk[1] += n
                 sk[3] += 1
                 for i in range(n):
-                    sk[2] += PIECE[i]
+                    sk[2] += v[i]
         except OSError:
             sinks.remove(sk)
 

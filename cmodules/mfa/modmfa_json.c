@@ -204,22 +204,25 @@ static void encode_other(encoder_t *e, mp_obj_t o) {
     mp_obj_print_helper(&e->print.base, o, PRINT_JSON);
 }
 
+static void encode_int(vstr_t *v, mp_int_t i) {
+    char buf[24];
+    char *d = buf + sizeof(buf);
+    mp_uint_t u = i < 0 ? -(mp_uint_t)i : (mp_uint_t)i;
+    do {
+        *--d = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0) {
+        *--d = '-';
+    }
+    vstr_add_strn(v, d, buf + sizeof(buf) - d);
+}
+
 static void encode(encoder_t *e, mp_obj_t o) {
     MP_STACK_CHECK();  // json.dumps recurses too: a cycle raises RuntimeError, as it does there
     vstr_t *v = &e->vstr;
     if (mp_obj_is_small_int(o)) {
-        char buf[24];
-        char *d = buf + sizeof(buf);
-        mp_int_t i = MP_OBJ_SMALL_INT_VALUE(o);
-        mp_uint_t u = i < 0 ? -(mp_uint_t)i : (mp_uint_t)i;
-        do {
-            *--d = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
-        if (i < 0) {
-            *--d = '-';
-        }
-        vstr_add_strn(v, d, buf + sizeof(buf) - d);
+        encode_int(v, MP_OBJ_SMALL_INT_VALUE(o));
     } else if (mp_obj_is_str(o)) {
         GET_STR_DATA_LEN(o, s, n);
         encode_str(v, s, n);
@@ -272,6 +275,14 @@ static void encode(encoder_t *e, mp_obj_t o) {
         #if MICROPY_PY_BUILTINS_FLOAT
         if (mp_obj_is_float(o)) {
             mp_float_t f = mp_obj_float_get(o);
+            // A whole number below 10**6 is what float's repr writes with %g at any of its
+            // precisions (6, 7 or 16 digits): its digits and ".0". The formatter costs
+            // thousands of cycles a float on a chip without an FPU; -0.0 goes to it.
+            if (f > -1e6 && f < 1e6 && f == (mp_float_t)(mp_int_t)f && (f != 0 || !signbit(f))) {
+                encode_int(v, (mp_int_t)f);
+                vstr_add_strn(v, ".0", 2);
+                return;
+            }
             bool clean = e->clean && !isinf(f) && !isnan(f);
             encode_other(e, o);
             e->clean = clean;

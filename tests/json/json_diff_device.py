@@ -103,6 +103,9 @@ def main(path):
              2 ** 100, -2 ** 70, [2 ** 64, -1, 0], ctrl, {ctrl: ctrl}, 1e22, 1e-7, -0.0,
              123456789.125, [], {}, [[]], {"a": {}}, bytearray(b"ab"), {b"k": 1}, "",
              -1073741824, 1073741823, 4611686018427387903, -4611686018427387904]
+    # whole floats (written without the float formatter) around the limits of that path
+    extra += [float(k) for k in range(-300, 300)] + [999999.0, -999999.0, 1e6, -1e6, 1e6 - 0.5,
+                                                    123456.0, 0.5, -0.5, 2.0 ** 40, 1e16]
     for v in extra:
         check_dumps(v)
     # a cycle: json.dumps and json_dumps both end in RuntimeError (maximum recursion depth)

@@ -43,7 +43,7 @@ static int ref_digits(ref_t *r) {
 // Python's UTF-8 decoder, by code point value.
 static int ref_utf8(ref_t *r) {
     uint8_t c = r->s[r->i];
-    int len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+    int len = c >= 0xf8 ? 0 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
     if (len == 0 || r->n - r->i < (size_t)len) {
         return 0;
     }

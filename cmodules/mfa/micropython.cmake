@@ -6,6 +6,8 @@ target_sources(usermod_mfa INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/mfa_http.c
     ${CMAKE_CURRENT_LIST_DIR}/modmfa_http.c
     ${CMAKE_CURRENT_LIST_DIR}/mfa_json.c
+    ${CMAKE_CURRENT_LIST_DIR}/mfa_json_pull.c
+    ${CMAKE_CURRENT_LIST_DIR}/modmfa_json.c
     ${CMAKE_CURRENT_LIST_DIR}/mfa_ws.c
     ${CMAKE_CURRENT_LIST_DIR}/modmfa_ws.c
     ${CMAKE_CURRENT_LIST_DIR}/mfa_multipart.c

@@ -4,6 +4,7 @@ MFA_MOD_DIR := $(USERMOD_DIR)
 
 SRC_USERMOD_C += $(MFA_MOD_DIR)/modmfa.c
 SRC_USERMOD_C += $(MFA_MOD_DIR)/mfa_http.c $(MFA_MOD_DIR)/modmfa_http.c $(MFA_MOD_DIR)/mfa_json.c
+SRC_USERMOD_C += $(MFA_MOD_DIR)/mfa_json_pull.c $(MFA_MOD_DIR)/modmfa_json.c
 SRC_USERMOD_C += $(MFA_MOD_DIR)/mfa_ws.c $(MFA_MOD_DIR)/modmfa_ws.c
 SRC_USERMOD_C += $(MFA_MOD_DIR)/mfa_multipart.c $(MFA_MOD_DIR)/modmfa_multipart.c
 # network loop: mfa_posix.c / mfa_lwip.c guard themselves with #if (POSIX / MICROPY_PY_LWIP)

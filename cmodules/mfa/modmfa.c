@@ -10,6 +10,7 @@
 #include "mfa_json.h"
 #include "mfa_version.h"
 #include "modmfa_http.h"
+#include "modmfa_json.h"
 #include "modmfa_mdns.h"
 #include "modmfa_multipart.h"
 #include "modmfa_server.h"
@@ -30,6 +31,9 @@ static const mp_rom_map_elem_t mfa_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__mfa) },
     { MP_ROM_QSTR(MP_QSTR___version__), MP_ROM_PTR(&mfa_version_obj) },
     { MP_ROM_QSTR(MP_QSTR_json_suspect), MP_ROM_PTR(&mfa_json_suspect_obj) },
+    // JSON bodies: modmfa_json.c (+ mfa_json_pull.c)
+    { MP_ROM_QSTR(MP_QSTR_json_loads), MP_ROM_PTR(&mfa_json_loads_obj) },
+    { MP_ROM_QSTR(MP_QSTR_json_dumps), MP_ROM_PTR(&mfa_json_dumps_obj) },
     // parser: modmfa_http.c
     { MP_ROM_QSTR(MP_QSTR_parse_request), MP_ROM_PTR(&mfa_parse_request_obj) },
     { MP_ROM_QSTR(MP_QSTR_ParseError), MP_ROM_PTR(&mfa_type_ParseError) },

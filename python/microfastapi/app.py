@@ -16,7 +16,7 @@ from .exceptions import HTTPException, RequestValidationError
 from .request import Request
 from .response import (Response, JSONResponse, RedirectResponse, StreamingResponse,
                        FileResponse, JSON_TYPE, TEXT_TYPE, BYTES_TYPE, header_pairs, check_json,
-                       json_suspect, _LAX, check_status)
+                       json_dumps, json_suspect, _LAX, check_status)
 from .routing import Router, register_converter
 from .routecheck import check_route, check_options
 from .streaming import Stream, run_sync, route_name as _route_name, client_name as _client_name
@@ -567,7 +567,15 @@ class MicroFastApi(APIRouter):
         try:
             t = type(r)
             if t is dict or t is list:
-                s = json.dumps(r)  # response.dumps, inlined (a call costs on the RP2040)
+                # response.dumps, inlined (a call costs on the RP2040)
+                if json_dumps is not None:
+                    s = json_dumps(r, True)
+                    if s is None:
+                        check_json(r)
+                        s = json_dumps(r)
+                    srv.respond(raw, 200, _JSON_H, s)
+                    return
+                s = json.dumps(r)
                 if json_suspect is not None:
                     if json_suspect(s):
                         check_json(r)

@@ -59,9 +59,16 @@ def _surrogates(b):
 _FIX_SURROGATES = len(json.loads('"\\ud83d\\ude00"')) != 1
 
 
+# _mfa's decoder when the backend has it: from the buffer, no byte-at-a-time stream reads, and
+# CPython's results (surrogates included, so no _surrogates pass): docs/internals.md.
+_c_loads = getattr(backend._mfa, "json_loads", None) if backend._mfa is not None else None
+
+
 def json_loads(b):
     """json.loads of a request body, with CPython's result for surrogate-pair escapes on
     MicroPython too (see _surrogates). Raises ValueError for invalid JSON."""
+    if _c_loads is not None:
+        return _c_loads(b)
     if _FIX_SURROGATES and b"\\u" in b:
         b = _surrogates(bytes(b))
     return json.loads(b)

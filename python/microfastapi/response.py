@@ -68,11 +68,13 @@ except TypeError:
     _LAX = False
 
 
-# The check of json.dumps' output (see dumps): in C when _mfa has it, else substring scans.
-try:
-    from _mfa import json_suspect
-except ImportError:
-    json_suspect = None
+# The encoder and the check of its output (see dumps): _mfa's when the backend has them (not
+# with MFA_BACKEND=pure), else json.dumps and substring scans.
+from . import backend as _backend
+
+_c = _backend._mfa
+json_dumps = getattr(_c, "json_dumps", None) if _c is not None else None
+json_suspect = getattr(_c, "json_suspect", None) if _c is not None else None
 
 
 def dumps(v):
@@ -84,8 +86,16 @@ def dumps(v):
     bool/None has none of those outside strings, so the output is scanned for them (_mfa's
     json_suspect looks outside string literals only; the pure build's substring scans may also
     hit inside strings) and only then are the values walked (check_json) to say what is wrong.
-    Not caught: sets ('{1, 2}') and complex numbers, which print without any of them. app.py
-    inlines this on its fast path: keep the two alike."""
+    Not caught: sets ('{1, 2}') and complex numbers, which print without any of them.
+    With _mfa, json_dumps(v, True) writes json.dumps' text in C and says itself (None) when a
+    value was not plain JSON, so a clean answer is not scanned at all. app.py inlines this on
+    its fast path: keep the two alike."""
+    if json_dumps is not None:
+        s = json_dumps(v, True)
+        if s is None:
+            check_json(v)  # raises for what JSON has no form for
+            s = json_dumps(v)  # bytes, non-str keys: json.dumps' text
+        return s
     s = json.dumps(v)
     if json_suspect is not None:
         if json_suspect(s):

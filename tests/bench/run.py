@@ -2,7 +2,8 @@
 """The benchmark report (issue 8): everything side by side, in one run.
 
     ./build.sh bench [--quick]          # builds, then runs this with MFA_BUILD set
-    python tests/bench/run.py [--quick] [--out DIR] [--only host,inproc,emu,routes,parse,ws,upload,slip,picow]
+    python tests/bench/run.py [--quick] [--out DIR]
+        [--only host,inproc,emu,routes,parse,ws,upload,slip,picow]
 
 Writes DIR (default build/bench/): results.json (raw numbers, saved after every section),
 report.md and *.png (tests/bench/report.py; `python tests/bench/report.py DIR/results.json`

@@ -7,6 +7,8 @@ or run per request. Path parameter values are percent-decoded (only when they co
 converted after the structural match.
 
 Order: static routes win over dynamic ones; dynamic ones are tried in registration order.
+Router finds the templates that can fit a path in a prefix tree of their first literal parts
+(see Router); LinearRouter is the plain scan it must agree with (the tests compare them).
 """
 
 from .exceptions import RequestValidationError
@@ -191,12 +193,14 @@ class Route:
         return params
 
 
-class Router:
-    """Route table: exact paths in a dict, templates in a list."""
+class LinearRouter:
+    """Route table: exact paths in a dict, templates in a list tried one after another.
+
+    The reference for Router's answers (tests/api/test_routing.py compares the two)."""
 
     def __init__(self):
         self.static = {}    # path -> {method: Endpoint}
-        self.dynamic = []   # [Route]
+        self.dynamic = []   # [Route], in registration order
         self.endpoints = []  # every Endpoint, in registration order
 
     def add(self, template, methods, fn, meta):
@@ -215,11 +219,15 @@ class Router:
             if route is None:
                 route = Route(template, parts)
                 self.dynamic.append(route)
+                self._changed()
             table = route.by_method
         for m in methods:
             table[m] = ep
         self.endpoints.append(ep)
         return ep
+
+    def _changed(self):
+        pass
 
     def find(self, method, path):
         """(endpoint, raw params, route) | (None, allowed methods list, None) | (None, None, None).
@@ -252,3 +260,146 @@ class Router:
                 if m not in allowed:
                     allowed.append(m)
         return None, allowed, None
+
+
+class Router(LinearRouter):
+    """LinearRouter's answers, without trying every template.
+
+    A template can fit a path only if its first literal part (parts[0], '/items/' of
+    '/items/{id}') starts the path: Route.match checks exactly that first. The first literal
+    parts are kept in a radix tree (a prefix tree whose edges are strings), so one walk down
+    the path finds every template that can fit, already in registration order; they are tried
+    as the scan would try them, so the same route answers (or the same 405 Allow list comes
+    out). The tree is built on the first lookup after a template is added (apps register
+    everything before serving). Its nodes are tuples, as small as the heap of an RP2040 wants:
+      leaf           (prefix, route, ...)              no children
+      inner          (prefix, {char: node}, route, ...) with routes of its own
+      inner, bare    (len(prefix), {char: node})        only a branching point: its prefix is
+                     not kept (a string less); a node below it, or none, checks the path.
+    A node's routes are those whose parts[0] is its prefix plus those of the nodes above it
+    (merged at build time in registration order), so a lookup needs only the deepest node
+    that fits, and allocates nothing.
+    """
+
+    def __init__(self):
+        LinearRouter.__init__(self)
+        self.tree = None  # built by index(); None: to be (re)built
+
+    def _changed(self):
+        self.tree = None
+
+    def index(self):
+        """The tree of self.dynamic (built now if a route was added since the last one)."""
+        if self.tree is None:
+            self.tree = build_index(self.dynamic)
+        return self.tree
+
+    def find(self, method, path):
+        table = self.static.get(path)
+        if table is not None:
+            ep = table.get(method)
+            if ep is None and method == "HEAD":
+                ep = table.get("GET")
+            if ep is not None:
+                return ep, None, None
+            allowed = list(table)
+        else:
+            allowed = None
+        node = self.tree
+        if node is None:
+            node = self.index()
+        # Down the tree: `best`, the deepest node that fits the path and has routes.
+        best = None
+        plen = len(path)
+        while True:
+            kids = node[1]
+            if type(kids) is not dict:  # a leaf
+                if path.startswith(node[0]):
+                    best = node
+                break
+            if len(node) > 2:
+                p = node[0]
+                if not path.startswith(p):
+                    break
+                best = node
+                e = len(p)
+            else:
+                e = node[0]
+            if e >= plen:
+                break
+            node = kids.get(path[e])
+            if node is None:
+                break
+        if best is None:
+            return None, allowed, None
+        i = 2 if type(best[1]) is dict else 1
+        n = len(best)
+        while i < n:
+            route = best[i]
+            i += 1
+            params = route.match(path)
+            if params is None:
+                continue
+            table = route.by_method
+            ep = table.get(method)
+            if ep is None and method == "HEAD":
+                ep = table.get("GET")
+            if ep is not None:
+                return ep, params, route
+            if allowed is None:
+                allowed = []
+            for m in table:
+                if m not in allowed:
+                    allowed.append(m)
+        return None, allowed, None
+
+
+def build_index(routes):
+    """The radix tree (see Router) of `routes` by their first literal part."""
+    # Built with lists [prefix, [route numbers], {char: node}], then frozen into tuples.
+    root = ["", [], {}]
+    for k, route in enumerate(routes):
+        key = route.parts[0]  # templates start with '/': always a literal
+        node = root
+        while True:
+            p = node[0]
+            if len(p) == len(key):
+                node[1].append(k)
+                break
+            ch = key[len(p)]
+            child = node[2].get(ch)
+            if child is None:
+                # key itself, not a copy: a leaf's prefix is its route's own string
+                node[2][ch] = [key, [k], {}]
+                break
+            q = child[0]
+            n = len(p) + 1
+            m = min(len(q), len(key))
+            while n < m and q[n] == key[n]:
+                n += 1
+            if n == len(q):
+                node = child
+                continue
+            mid = [key[:n], [], {q[n]: child}]  # split the edge where key leaves it
+            node[2][ch] = mid
+            node = mid
+    # A bare root with one child adds a step to every lookup: start at the child.
+    while not root[1] and len(root[2]) == 1:
+        root = list(root[2].values())[0]
+    return _freeze(root, [], routes)
+
+
+def _freeze(node, above, routes):
+    prefix, own, kids = node
+    if own:
+        above = sorted(above + own)
+    tail = tuple(routes[k] for k in above) if own else ()
+    if not kids:
+        # (an empty tree is a bare root without children: nothing fits)
+        return (prefix,) + tail if own else (len(prefix), {})
+    frozen = {}
+    for ch, child in kids.items():
+        frozen[ch] = _freeze(child, above, routes)
+    if own:
+        return (prefix, frozen) + tail
+    return (len(prefix), frozen)

@@ -25,9 +25,15 @@ class Route:
     by_method: dict[str, Endpoint]
     def match(self, path: str) -> Optional[dict[str, str]]: ...
 
-class Router:
+class LinearRouter:
     static: dict[str, dict[str, Endpoint]]
     dynamic: list[Route]
     endpoints: list[Endpoint]
     def add(self, template: str, methods: list[str], fn: Callable[..., Any], meta: dict[str, Any]) -> Endpoint: ...
     def find(self, method: str, path: str) -> tuple[Any, Any, Any]: ...
+
+class Router(LinearRouter):
+    tree: Optional[tuple[Any, ...]]
+    def index(self) -> tuple[Any, ...]: ...
+
+def build_index(routes: list[Route]) -> tuple[Any, ...]: ...

@@ -285,6 +285,64 @@ def echo_word(req, word):
 
 app.include_router(router)
 
+# Which route answers (tests/api/test_routing.py, docs/routing.md): templates whose first literal
+# parts nest ('/rt/', '/rt/files/', '/rt/n/'), tried in registration order.
+rt = APIRouter(prefix="/rt")
+
+
+@rt.get("/{kind}/list")
+def rt_kind_list(req, kind):
+    return {"route": "kind-list", "kind": kind}
+
+
+@rt.get("/files/{name}")
+def rt_file(req, name):
+    return {"route": "file", "name": name}
+
+
+@rt.get("/files/latest")
+def rt_latest(req):
+    return {"route": "latest"}
+
+
+@rt.get("/n/{v:int}")
+def rt_int(req, v):
+    return {"route": "int", "v": v}
+
+
+@rt.get("/n/{w}/x")
+def rt_str_x(req, w):
+    return {"route": "str-x", "w": w}
+
+
+@rt.get("/m/{x}")
+def rt_m_get(req, x):
+    return {"route": "m-get", "x": x}
+
+
+@rt.post("/{a}/{b}")
+def rt_any_post(req, a, b):
+    return {"route": "any-post", "a": a, "b": b}
+
+
+@rt.get("/r{n:int}.json")
+def rt_report(req, n):
+    return {"route": "report", "n": n}
+
+
+def _rt_many(i):
+    def handler(req, x):
+        return {"route": "many", "i": i, "x": x}
+    return handler
+
+
+# enough routes under one prefix that the tree branches at every digit
+for _i in range(24):
+    rt.add_route("/t%d/{x}" % _i, _rt_many(_i))
+
+
+app.include_router(rt)
+
 _HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 # check_dir=False: the emulator runs this app from a chip without that directory.
 app.mount("/static", StaticFiles(directory=_HERE + "/static", check_dir=False))

@@ -547,6 +547,46 @@ FIRMWARE_WS = {"mfa": "MFA_PICO", "pure": "MFA_PICO-pure", "microdot": "MFA_PICO
 
 # ---- the report ---------------------------------------------------------------------------
 
+def routes_tables(res):
+    """Issue 18: the last of 100 templated routes against the same request with 1 route."""
+    rt = res.get("routes")
+    if not rt or not rt.get("rows"):
+        return []
+    rows = rt["rows"]
+    by = index(rows, "firmware", "impl", "router", "app", "request")
+    L = ["## Route lookup as the app grows (issue 18)\n",
+         "GET /r99/items/42?q=hello to the last of 100 templated routes ('100') and to an app "
+         "with only that route ('1'); 'shared': the last of 100 templates with the same first "
+         "literal part; /s, a static route of each app. Router is the prefix tree, "
+         "LinearRouter the scan it replaced (tests/bench/apps/routes_inproc.py). 'each': a "
+         "gc.collect() before every request; 'batch': one before the batch. Cycles on the "
+         "emulated RP2040 (MFA_PICO), µs on unix. Goal: 100 within 10% of 1.\n"]
+    out = []
+    for fw, impl in sorted({(r["firmware"], r["impl"]) for r in rows}):
+        unit = "us" if fw == "unix" else "cycles"
+        for router in ("tree", "linear"):
+            for kind in ("each", "batch"):
+                k = "%s_%s" % (unit, kind)
+                cell = [by.get((fw, impl, router, a, q), {}).get(k) for a, q in (
+                    ("1", "templated"), ("100", "templated"), ("shared", "templated"),
+                    ("1", "static"), ("100", "static"))]
+                f = "%.1f" if unit == "us" else "%.0f"
+                out.append(["%s %s" % (fw, impl), router, kind] + [fnum(c, f) for c in cell] + [
+                    fx(ratio(cell[1], cell[0])), fx(ratio(cell[4], cell[3]))])
+    L.append(table(["build", "router", "timing", "1", "100", "shared", "/s in 1", "/s in 100",
+                    "100 ÷ 1", "/s: 100 ÷ 1"], out))
+    mem = [m for m in rt.get("mem", []) if m["router"] == "tree"]
+    if mem:
+        L.append("Heap the app holds (bytes, after gc.collect()): its routes as registered, "
+                 "and the tree built on the first lookup (4 built and kept, ÷ 4).\n")
+        L.append(table(["build", "app", "routes", "registered", "per route", "tree",
+                        "tree per route"], [
+            ["%s %s" % (m["firmware"], m["impl"]), m["app"], m["routes"], m["registered_b"],
+             fnum(m["registered_b"] / m["routes"]), m["index_b"],
+             fnum(m["index_b"] / m["routes"], "%.1f")] for m in mem]))
+    return L
+
+
 def write_report(res, out):
     out = str(out)
     os.makedirs(out, exist_ok=True)
@@ -780,6 +820,9 @@ def write_report(res, out):
         add(block)
 
     for block in upload_tables(res):
+        add(block)
+
+    for block in routes_tables(res):
         add(block)
 
     add("## The floor: a route answered entirely in C\n")

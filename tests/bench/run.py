@@ -2,7 +2,8 @@
 """The benchmark report (issue 8): everything side by side, in one run.
 
     ./build.sh bench [--quick]          # builds, then runs this with MFA_BUILD set
-    python tests/bench/run.py [--quick] [--out DIR] [--only host,inproc,emu,parse,ws,upload,slip,profile,picow]
+    python tests/bench/run.py [--quick] [--out DIR]
+        [--only host,inproc,emu,routes,parse,ws,upload,slip,profile,picow]
 
 Writes DIR (default build/bench/): results.json (raw numbers, saved after every section),
 report.md and *.png (tests/bench/report.py; `python tests/bench/report.py DIR/results.json`
@@ -19,6 +20,10 @@ Sections:
           ticks_us x 125) and heap bytes per request; MFA_PICO (_mfa), MFA_PICO-pure (pure and
           Microdot, whose package is compiled with mpy-cross and written to the chip's flash
           filesystem over the raw REPL).
+  routes  issue 18: the last of 100 templated routes against the same request in a 1-route
+          app (tests/bench/apps/routes_inproc.py), with the prefix tree (Router) and the scan it
+          replaced (LinearRouter), in-process on unix (_mfa and pure: us) and on the emulated
+          RP2040 (MFA_PICO: cycles); heap per request, heap the routes and the tree hold.
   parse   tests/bench/parse_bench.py (parser alone, issue 3) on both firmware images.
   ws      tests/bench/ws_bench.py (issue 13): WebSocket echo (tests/bench/apps/ws_*_app.py) on
           the unix binary, _mfa, pure and Microdot 2.7's microdot.websocket: messages/s and
@@ -385,6 +390,70 @@ def run_emu(cfg, tmp, res):
     res["emu_inproc"] = rows
 
 
+def parse_routes(out, fw):
+    rows, mem = [], []
+    for m in re.finditer(r"ROUTES\|([^|]+)\|([^|]+)\|([^|]+)\|([^|]+)\|(\d+)\|(\d+)\|(\d+)", out):
+        r = {"firmware": fw, "impl": m.group(1), "router": m.group(2), "app": m.group(3),
+             "request": m.group(4), "heap_b": int(m.group(5)),
+             "us_each": int(m.group(6)) / 1000.0, "us_batch": int(m.group(7)) / 1000.0}
+        if fw != "unix":
+            r["cycles_each"] = int(round(r["us_each"] * 125))
+            r["cycles_batch"] = int(round(r["us_batch"] * 125))
+        rows.append(r)
+    for m in re.finditer(r"ROUTEMEM\|([^|]+)\|([^|]+)\|([^|]+)\|(\d+)\|(-?\d+)\|(-?\d+)", out):
+        mem.append({"firmware": fw, "impl": m.group(1), "router": m.group(2),
+                    "app": m.group(3), "routes": int(m.group(4)),
+                    "registered_b": int(m.group(5)), "index_b": int(m.group(6))})
+    if "ROUTES-DONE" not in out:
+        raise RuntimeError("routes %s: %s" % (fw, out[-2000:]))
+    return rows, mem
+
+
+def _log_routes(rows):
+    for g in rows:
+        unit = ("%8d cycles" % g["cycles_each"]) if "cycles_each" in g else (
+            "%8.1f us" % g["us_each"])
+        unit2 = ("%8d" % g["cycles_batch"]) if "cycles_batch" in g else ("%8.1f" % g["us_batch"])
+        log("routes %-8s %-4s %-6s %-6s %-9s %s each, %s batch, %6d B" % (
+            g["firmware"], g["impl"], g["router"], g["app"], g["request"], unit, unit2,
+            g["heap_b"]))
+
+
+def run_routes(cfg, tmp, res):
+    """tests/bench/apps/routes_inproc.py on unix (_mfa and pure) and on MFA_PICO."""
+    rows, mem = [], []
+    n, warm, repeat = cfg["routes_n"], 10, 5
+    for impl in ("mfa", "pure"):
+        env = dict(os.environ)
+        env.pop("MFA_BACKEND", None)
+        if impl == "pure":
+            env["MFA_BACKEND"] = "pure"
+        env["MICROPYPATH"] = ":".join([".frozen", str(APPS_DIR), str(HERE)])
+        r = sh([str(BUILD / "unix" / "micropython"), "-X", "heapsize=16M", "-c",
+                "import routes_inproc\nroutes_inproc.main(%r, %d, %d, %d)" % (
+                    impl, n, warm, repeat)], env=env, timeout=600)
+        got, m = parse_routes(r.stdout + r.stderr, "unix")
+        rows += got
+        mem += m
+        _log_routes(got)
+    from tests.emu.emulator import Emulator
+    files = {}
+    for src in (APPS_DIR / "routes_inproc.py", HERE / "api_mem_bench.py"):
+        data, ext = _compile(str(src), tmp)
+        files["/bench/" + src.stem + ext] = data
+    t0 = time.time()
+    with Emulator(BUILD / "MFA_PICO" / "firmware.uf2") as emu:
+        put_files(emu, files)
+        out = emu.run("import routes_inproc\nroutes_inproc.main('mfa', %d, %d, 1)" % (
+            cfg["emu_n"], cfg["emu_warm"]), timeout=1800)
+    got, m = parse_routes(out, "MFA_PICO")
+    rows += got
+    mem += m
+    _log_routes(got)
+    log("  (MFA_PICO: %.1f s wall)" % (time.time() - t0))
+    res["routes"] = {"rows": rows, "mem": mem}
+
+
 def run_parse(cfg, res):
     rows = []
     for fw in ("MFA_PICO", "MFA_PICO-pure"):
@@ -606,7 +675,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="each measurement briefly (CI)")
     ap.add_argument("--out", default=str(BUILD / "bench"))
-    ap.add_argument("--only", default="host,inproc,emu,parse,ws,upload,slip,profile,picow",
+    ap.add_argument("--only", default="host,inproc,emu,routes,parse,ws,upload,slip,profile,picow",
                     help="comma-separated sections to run")
     ap.add_argument("--no-slip", action="store_true", help="skip the SLIP section")
     a = ap.parse_args(argv)
@@ -615,8 +684,8 @@ def main(argv=None):
         sections.discard("slip")
     if a.quick:
         cfg = {"seconds": 1, "conns": [16], "max_conns": 68, "inproc_n": 20, "emu_n": 2,
-               "emu_warm": 1, "parse_n": 2, "profile_n": 3, "slip_n": 3, "slip_modes": ["keep-alive"],
-               "slip_apps": ["hello"],
+               "emu_warm": 1, "routes_n": 50, "parse_n": 2, "profile_n": 3, "slip_n": 3,
+               "slip_modes": ["keep-alive"], "slip_apps": ["hello"],
                # One server over SLIP: the pipeline is the same for all three, and each costs
                # about a minute of emulation (boot, file upload, eight-connection heap probe).
                "slip_impls": ["mfa"],
@@ -625,7 +694,8 @@ def main(argv=None):
                "picow_impls": ["mfa"], "picow_boot": False}
     else:
         cfg = {"seconds": 4, "conns": [1, 16, 64], "max_conns": 68, "inproc_n": 200,
-               "emu_n": 5, "emu_warm": 2, "parse_n": 10, "profile_n": 10, "slip_n": 20,
+               "emu_n": 5, "emu_warm": 2, "routes_n": 500, "parse_n": 10, "profile_n": 10,
+               "slip_n": 20,
                "slip_modes": ["keep-alive", "close"], "slip_apps": APPS,
                "slip_impls": IMPLS,
                "picow_n": 20, "picow_modes": ["keep-alive", "close"], "picow_apps": ["hello"],
@@ -655,6 +725,7 @@ def main(argv=None):
     steps = [("host", lambda: run_host(cfg, tmp, res)),
              ("inproc", lambda: run_inproc_unix(cfg, tmp, res)),
              ("emu", lambda: run_emu(cfg, tmp, res)),
+             ("routes", lambda: run_routes(cfg, tmp, res)),
              ("parse", lambda: run_parse(cfg, res)),
              ("ws", lambda: ws_bench.run_all(cfg["ws"], tmp, res)),
              ("upload", lambda: upload_bench.run_all(cfg["upload"], tmp, res)),

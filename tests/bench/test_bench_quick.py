@@ -70,6 +70,23 @@ def test_inproc_has_numbers(quick_run):
                 assert _number(r[k]) and r[k] > 0, (section, r)
 
 
+def test_routes_has_numbers(quick_run):
+    out, res = quick_run
+    rows = res["routes"]["rows"]
+    got = {(r["firmware"], r["impl"], r["router"], r["app"], r["request"]) for r in rows}
+    assert got == {(fw, impl, router, app, req) for fw, impl in (
+        ("unix", "mfa"), ("unix", "pure"), ("MFA_PICO", "mfa")) for router in ("tree", "linear")
+        for app in ("1", "100", "shared") for req in ("templated", "static")}, got
+    for r in rows:
+        for k in ("heap_b", "us_each", "us_batch") + (
+                ("cycles_each", "cycles_batch") if r["firmware"] != "unix" else ()):
+            assert _number(r[k]) and r[k] > 0, r
+    for m in res["routes"]["mem"]:
+        assert m["registered_b"] > 0, m
+        assert m["router"] == "linear" or m["index_b"] > 0, m
+    assert "## Route lookup as the app grows (issue 18)" in (out / "report.md").read_text()
+
+
 def test_parse_and_firmware_have_numbers(quick_run):
     _, res = quick_run
     assert res["emu_parse"]

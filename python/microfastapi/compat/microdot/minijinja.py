@@ -16,7 +16,7 @@ class TemplateError(Exception):
 
 class TemplateSyntaxError(TemplateError):
     def __init__(self, message, name=None, lineno=None):
-        TemplateError.__init__(self, "%s, line %s: %s" % (name, lineno, message))
+        super().__init__("%s, line %s: %s" % (name, lineno, message))
         self.lineno = lineno
         self.name = name
 

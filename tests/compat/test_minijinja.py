@@ -42,6 +42,8 @@ TEMPLATES = {
     "grandchild.html": "{% extends 'child.html' %}{% block title %}[{{ super() }}]"
                        "{% endblock %}",
     "plain.txt": "Hello, {{ name }}!\n",
+    "undefined.html": "{% if missing %}no{% else %}ok{% endif %}|{{ missing|length }}|"
+                      "{% for x in missing %}x{% endfor %}|{{ missing }}|{{ d.nokey }}",
 }
 CONTEXT = {"name": "<Ann & 'Bo'>", "html": "<b>x</b>", "d": {"k": "v"}, "xs": ["x", "<y>"],
            "a": 1, "b": 0, "c": 3, "pairs": [["p", 1], ["q", 2]]}

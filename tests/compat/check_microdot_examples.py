@@ -113,8 +113,6 @@ def exchange(rel, port):
 def command(rel, app, interp):
     """The argv that serves `app`, or a reason string why this interpreter cannot."""
     cpython = interp == "cpython"
-    if "jinja" in rel and not cpython:
-        return "skip: needs CPython: Jinja2 does not run on MicroPython"
     if rel.endswith(("_asgi.py", "_wsgi.py")):
         if cpython and rel.endswith("_asgi.py"):
             return [sys.executable, "-m", "uvicorn", "--port", "5000", app.stem + ":app"]

@@ -1,7 +1,27 @@
-"""microdot.jinja: `Template(name).render(...)` over Jinja2. CPython only: Jinja2 does not
-run on MicroPython (on the board, use microdot.utemplate)."""
+"""microdot.jinja: `Template(name).render(...)` over Jinja2 where it can be imported (CPython);
+elsewhere (MicroPython) over minijinja, our small Jinja subset (docs/migrating-from-microdot.md,
+Templates), which raises TemplateSyntaxError for anything outside it."""
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+try:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+except ImportError:
+    Environment = None
+
+
+class _SyncToAsync:
+    """An async iterator over a (sync) generator of chunks."""
+
+    def __init__(self, gen):
+        self.gen = gen
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        try:
+            return next(self.gen)
+        except StopIteration:
+            raise StopAsyncIteration
 
 
 class Template:
@@ -15,6 +35,13 @@ class Template:
     def initialize(cls, template_dir="templates", enable_async=False, **kwargs):
         """Where templates are (default `templates`); `enable_async` for render_async() and
         generate_async(); other keywords go to Jinja's Environment."""
+        if Environment is None:
+            if kwargs:
+                raise TypeError("minijinja takes no Environment options (%s)"
+                                % ", ".join(kwargs))
+            from .minijinja import Environment as MiniEnvironment
+            cls.jinja_env = MiniEnvironment(template_dir)
+            return
         cls.jinja_env = Environment(loader=FileSystemLoader(template_dir),
                                     autoescape=select_autoescape(),
                                     enable_async=enable_async, **kwargs)
@@ -35,8 +62,12 @@ class Template:
 
     def generate_async(self, *args, **kwargs):
         """An async generator of the rendered chunks (needs enable_async=True)."""
+        if Environment is None:
+            return _SyncToAsync(self.template.generate(*args, **kwargs))
         return self.template.generate_async(*args, **kwargs)
 
     async def render_async(self, *args, **kwargs):
         """The rendered text, as one str (needs enable_async=True)."""
+        if Environment is None:
+            return self.template.render(*args, **kwargs)
         return await self.template.render_async(*args, **kwargs)

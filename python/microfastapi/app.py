@@ -16,7 +16,7 @@ from .exceptions import HTTPException, RequestValidationError
 from .request import Request
 from .response import (Response, JSONResponse, RedirectResponse, StreamingResponse,
                        FileResponse, JSON_TYPE, TEXT_TYPE, BYTES_TYPE, header_pairs, check_json,
-                       json_dumps, json_suspect, _LAX, check_status)
+                       json_dumps, json_suspect, _LAX, check_status, dumps)
 from .routing import Router, register_converter
 from .routecheck import check_route, check_options
 from .streaming import Stream, run_sync, route_name as _route_name, client_name as _client_name
@@ -251,7 +251,7 @@ class MicroFastApi(APIRouter):
             raise ValueError("a constant route needs a fixed path starting with /: %r" % path)
         t = type(body)
         if t is dict or t is list:
-            body = json.dumps(body)
+            body = dumps(body)  # (raises, as a JSONResponse would, for what JSON cannot hold)
         if type(body) is str:
             body = body.encode()
         elif type(body) is not bytes:

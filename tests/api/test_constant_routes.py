@@ -167,5 +167,7 @@ def test_refused_registrations():
         app.add_constant_route("/x", b"x", status=99)
     with pytest.raises(ValueError):
         app.add_constant_route("/x", b"x", headers={"X-A": "a\r\nInjected: 1"})
+    with pytest.raises(ValueError):  # (as a JSONResponse: NaN has no JSON form)
+        app.add_constant_route("/x", {"v": float("nan")})
     app.add_constant_route("/y", b"<p>", headers={"Content-Type": "text/html"})
     assert app._constants["/y"][2] == (("Content-Type", "text/html"),)

@@ -16,7 +16,7 @@ from .exceptions import HTTPException, RequestValidationError
 from .request import Request
 from .response import (Response, JSONResponse, RedirectResponse, StreamingResponse,
                        FileResponse, JSON_TYPE, TEXT_TYPE, BYTES_TYPE, header_pairs, check_json,
-                       json_dumps, json_suspect, _LAX, check_status)
+                       json_dumps, json_suspect, _LAX, check_status, dumps)
 from .routing import Router, register_converter
 from .routecheck import check_route, check_options
 from .streaming import Stream, run_sync, route_name as _route_name, client_name as _client_name
@@ -251,7 +251,7 @@ class MicroFastApi(APIRouter):
             raise ValueError("a constant route needs a fixed path starting with /: %r" % path)
         t = type(body)
         if t is dict or t is list:
-            body = json.dumps(body)
+            body = dumps(body)  # (raises, as a JSONResponse would, for what JSON cannot hold)
         if type(body) is str:
             body = body.encode()
         elif type(body) is not bytes:
@@ -1077,15 +1077,20 @@ else:
         async def tick(self):
             core = asyncio.core
             while True:
-                await asyncio.sleep_ms(self.ms)
+                # In steps of at most _REAP_MS: a wait(_REAP_MS) begun while this sleeps for
+                # a wait(_STOP_CHECK_MS) (a task became pending) still ends near its time.
                 t = self.task
-                if t is None or _ticks_diff(_ticks(), self.t0) < self.ms:
-                    continue
-                sm = core._io_queue.map.get(id(self.srv))
-                if sm is not None and sm[0] is t:  # still in the poller: the timeout
-                    core._io_queue.remove(t)
-                    t.data = None
-                    core._task_queue.push(t)
+                left = self.ms
+                if t is not None:
+                    left -= _ticks_diff(_ticks(), self.t0)
+                    if left <= 0:
+                        sm = core._io_queue.map.get(id(self.srv))
+                        if sm is not None and sm[0] is t:  # still in the poller: the timeout
+                            core._io_queue.remove(t)
+                            t.data = None
+                            core._task_queue.push(t)
+                        left = self.ms
+                await asyncio.sleep_ms(left if left < _REAP_MS else _REAP_MS)
 
         def close(self):
             if self.ticker is not None:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from api_util import HTTP_BACKENDS, serve_on_first_use
-from tests.support import read_response
+from tests.support import read_response, read_to_eof
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -134,12 +134,7 @@ def test_other_method_is_the_apps(srv):
 def test_http10_closes(srv):
     with connect(srv) as s:
         s.sendall(b"GET /health HTTP/1.0\r\n\r\n")
-        data = b""
-        while True:
-            x = s.recv(4096)
-            if not x:
-                break
-            data += x
+        data = read_to_eof(s)
     assert data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(b'\r\n\r\n{"ok": true}')
 
 
@@ -167,5 +162,7 @@ def test_refused_registrations():
         app.add_constant_route("/x", b"x", status=99)
     with pytest.raises(ValueError):
         app.add_constant_route("/x", b"x", headers={"X-A": "a\r\nInjected: 1"})
+    with pytest.raises(ValueError):  # (as a JSONResponse: NaN has no JSON form)
+        app.add_constant_route("/x", {"v": float("nan")})
     app.add_constant_route("/y", b"<p>", headers={"Content-Type": "text/html"})
     assert app._constants["/y"][2] == (("Content-Type", "text/html"),)

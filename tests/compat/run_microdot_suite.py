@@ -8,20 +8,16 @@ md_driver.py runs the files; this prints the pass count per file.
     python tests/compat/run_microdot_suite.py [cpython|build/unix/micropython ...]
 """
 
-import fcntl
-import hashlib
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
-import tarfile
 
+import pinned_sdist
 import templates_support
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-CACHE = pathlib.Path(os.environ.get("MFA_CACHE", ROOT / ".cache"))
 PYDIR = ROOT / "python"
 
 SDIST = "microdot-2.7.0.tar.gz"
@@ -51,48 +47,20 @@ EXCLUDED_TESTS = {
 
 def sdist_path():
     """The verified sdist in the download cache (downloaded when missing)."""
-    dl = CACHE / "dl"
-    dl.mkdir(parents=True, exist_ok=True)
-    path = dl / SDIST
-
-    def ok():
-        return path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == SDIST_SHA256
-    if not ok():
+    def fetch(dl, path):
         # (pip: the registry's own client, with the index configuration of this machine)
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
                         ":all:", "microdot==2.7.0", "-d", str(dl)], check=True,
                        stdout=subprocess.DEVNULL, timeout=300)
-        if not ok():
-            path.unlink()
-            raise RuntimeError("%s: sha256 mismatch (expected %s)" % (SDIST, SDIST_SHA256))
-    return path
+    return pinned_sdist.sdist_path(SDIST, SDIST_SHA256, fetch)
 
 
 def unpacked():
     """The unpacked sdist (its tests/ package made importable file by file: the original
     tests/__init__.py imports every file at once, so one missing extension would stop all)."""
-    dest = CACHE / "src" / "microdot-2.7.0"
-    stamp = dest / ".mfa-unpacked"
-    if stamp.exists():
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    # (pytest workers collect and run these files at the same time: one unpacks, the others
-    # wait for it)
-    with open(dest.parent / ".microdot-2.7.0.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not stamp.exists():
-            _unpack(dest, stamp)
-    return dest
-
-
-def _unpack(dest, stamp):
-    src = sdist_path()
-    if dest.exists():
-        shutil.rmtree(dest)
-    with tarfile.open(src) as t:
-        t.extractall(dest.parent, filter="data")
-    (dest / "tests" / "__init__.py").write_text("")
-    stamp.write_text(SDIST_SHA256 + "\n")
+    def fix(dest):
+        (dest / "tests" / "__init__.py").write_text("")
+    return pinned_sdist.unpacked(sdist_path, SDIST_SHA256, "microdot-2.7.0", fix)
 
 
 def run(interp, files=None, timeout=60):

@@ -2,19 +2,13 @@
 source distribution, downloaded once into .cache/dl, checked against its SHA-256 and
 unpacked into .cache/src/utemplate-1.4.1 (a directory to put on sys.path / MICROPYPATH)."""
 
-import fcntl
-import hashlib
-import os
-import pathlib
 import re
 import subprocess
 import sys
-import tarfile
 import tempfile
 import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
-CACHE = pathlib.Path(os.environ.get("MFA_CACHE", ROOT / ".cache"))
+import pinned_sdist
 
 VERSION = "1.4.1"
 SDIST = "utemplate-%s.tar.gz" % VERSION
@@ -36,31 +30,11 @@ def _link():
 
 
 def sdist_path():
-    dl = CACHE / "dl"
-    dl.mkdir(parents=True, exist_ok=True)
-    path = dl / SDIST
-
-    def ok():
-        return path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == SDIST_SHA256
-    if not ok():
+    def fetch(dl, path):
         path.write_bytes(urllib.request.urlopen(_link(), timeout=120).read())
-        if not ok():
-            path.unlink()
-            raise RuntimeError("%s: sha256 mismatch (expected %s)" % (SDIST, SDIST_SHA256))
-    return path
+    return pinned_sdist.sdist_path(SDIST, SDIST_SHA256, fetch)
 
 
 def utemplate_dir():
     """The directory holding the `utemplate` package."""
-    dest = CACHE / "src" / ("utemplate-" + VERSION)
-    stamp = dest / ".mfa-unpacked"
-    if stamp.exists():
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with open(dest.parent / (".utemplate-%s.lock" % VERSION), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # (pytest workers: one unpacks, the others wait)
-        if not stamp.exists():
-            with tarfile.open(sdist_path()) as t:
-                t.extractall(dest.parent, filter="data")
-            stamp.write_text(SDIST_SHA256 + "\n")
-    return dest
+    return pinned_sdist.unpacked(sdist_path, SDIST_SHA256, "utemplate-" + VERSION)

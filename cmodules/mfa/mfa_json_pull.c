@@ -200,14 +200,16 @@ static mfa_json_token_t scan_number(mfa_json_pull_t *p) {
     return is_float ? MFA_JSON_FLOAT : MFA_JSON_INT;
 }
 
-static bool word_at(mfa_json_pull_t *p, const char *w, size_t len) {
+// The word w at p->pos (matched as a prefix, as CPython does) is token t; else no value is there.
+static mfa_json_token_t scan_word(mfa_json_pull_t *p, const char *w, size_t len,
+    mfa_json_token_t t) {
     if (p->n - p->pos >= len && memcmp(p->s + p->pos, w, len) == 0) {
         p->start = p->pos;
         p->len = len;
         p->pos += len;
-        return true;
+        return t;
     }
-    return false;
+    return fail(p, p->pos, "Expecting value");
 }
 
 static void set_in_object(mfa_json_pull_t *p, bool obj) {
@@ -226,7 +228,6 @@ static bool top_is_object(const mfa_json_pull_t *p) {
 
 static mfa_json_token_t scan_value(mfa_json_pull_t *p) {
     uint8_t c = p->s[p->pos];
-    mfa_json_token_t t;
     p->state = ST_AFTER;
     switch (c) {
         case '"':
@@ -242,35 +243,15 @@ static mfa_json_token_t scan_value(mfa_json_pull_t *p) {
             p->state = c == '{' ? ST_KEY_OR_END : ST_VALUE_OR_END;
             return c == '{' ? MFA_JSON_OBJECT : MFA_JSON_ARRAY;
         case 't':
-            t = MFA_JSON_TRUE;
-            if (word_at(p, "true", 4)) {
-                return t;
-            }
-            break;
+            return scan_word(p, "true", 4, MFA_JSON_TRUE);
         case 'f':
-            t = MFA_JSON_FALSE;
-            if (word_at(p, "false", 5)) {
-                return t;
-            }
-            break;
+            return scan_word(p, "false", 5, MFA_JSON_FALSE);
         case 'n':
-            t = MFA_JSON_NULL;
-            if (word_at(p, "null", 4)) {
-                return t;
-            }
-            break;
+            return scan_word(p, "null", 4, MFA_JSON_NULL);
         case 'N':
-            t = MFA_JSON_NAN;
-            if (word_at(p, "NaN", 3)) {
-                return t;
-            }
-            break;
+            return scan_word(p, "NaN", 3, MFA_JSON_NAN);
         case 'I':
-            t = MFA_JSON_INF;
-            if (word_at(p, "Infinity", 8)) {
-                return t;
-            }
-            break;
+            return scan_word(p, "Infinity", 8, MFA_JSON_INF);
         default:
             if (c == '-' || is_digit(c)) {
                 return scan_number(p);

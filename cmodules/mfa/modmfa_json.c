@@ -64,8 +64,8 @@ static mp_obj_t mfa_json_loads(mp_obj_t buf_in) {
     mp_obj_t keys[KEY_CACHE] = { MP_OBJ_NULL };
     unsigned next_key = 0;
     mp_obj_t key = MP_OBJ_NULL, result = MP_OBJ_NULL;
-    vstr_t scratch;  // unescaped strings
-    vstr_init(&scratch, 0);
+    vstr_t scratch;  // unescaped strings; made at the first escaped one (most bodies have none)
+    scratch.buf = NULL;
     memset(dict_hint, 0, sizeof(dict_hint));
     for (;;) {
         mfa_json_token_t t = mfa_json_next(&p);
@@ -73,10 +73,14 @@ static mp_obj_t mfa_json_loads(mp_obj_t buf_in) {
         mp_obj_t v;
         switch (t) {
             case MFA_JSON_DONE:
-                vstr_clear(&scratch);
+                if (scratch.buf) {
+                    vstr_clear(&scratch);
+                }
                 return result;
             case MFA_JSON_ERROR:
-                vstr_clear(&scratch);
+                if (scratch.buf) {
+                    vstr_clear(&scratch);
+                }
                 raise_json_error(&p);
             case MFA_JSON_OBJECT_END:
                 dict_hint[p.depth] = (uint8_t)MIN(mp_obj_dict_get_map(open[p.depth])->used, 255);
@@ -93,6 +97,9 @@ static mp_obj_t mfa_json_loads(mp_obj_t buf_in) {
             case MFA_JSON_STRING: {
                 size_t n = p.len;
                 if (p.escaped) {
+                    if (!scratch.buf) {
+                        vstr_init(&scratch, n);
+                    }
                     vstr_reset(&scratch);
                     char *d = vstr_add_len(&scratch, n);
                     n = mfa_json_unescape(text, n, d);

@@ -449,8 +449,14 @@ static bool const_answer(mfa_server_obj_t *srv, mfa_conn_t *c) {
         if (k->path_len == c->path_len && (k->methods & (1u << bit))
             && memcmp(k->path, head + c->path_off, k->path_len) == 0) {
             MFA_TR_ENTER
-            mfa_conn_respond(&srv->pool, c, k->status, k->hs, k->nh, k->body, k->body_len,
-                MP_OBJ_TO_PTR(k->keep), now_ms());
+            mfa_resp_err_t e = mfa_conn_respond(&srv->pool, c, k->status, k->hs, k->nh, k->body,
+                k->body_len, MP_OBJ_TO_PTR(k->keep), now_ms());
+            if (e != MFA_RESP_OK) {
+                // The head did not fit the output buffer (a pipelining client that does not
+                // read fills it): nobody else holds this handed request, so it must not be
+                // left waiting for an answer; the connection is failed and closed.
+                mfa_conn_fail(&srv->pool, c, 500, "response does not fit", now_ms());
+            }
             MFA_TR_EXIT
             return true;
         }

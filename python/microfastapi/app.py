@@ -911,7 +911,7 @@ def _log_events(srv):
                 log.info("client %s:%d: %s", addr, port, kind)
 
 
-from .clock import ticks_ms as _ticks, ticks_diff as _ticks_diff
+from .clock import ticks_ms as _ticks, ticks_diff as _ticks_diff, ticks_add as _ticks_add
 
 _WS_WHAT = "its WebSocket was open"  # (the _tasks entry of a WebSocket: not reaped)
 _REAP_MS = 50  # how often serve() asks the server whether pending tasks' clients are there
@@ -1051,13 +1051,23 @@ else:
             self.ms = _STOP_CHECK_MS
             self.t0 = 0
             self.ticker = None
+            self.due = 0        # when the ticker wakes next
             self.exc = StopIteration()
 
         def wait(self, ms):
             self.ms = ms
-            self.t0 = _ticks()
+            self.t0 = t0 = _ticks()
+            end = _ticks_add(t0, ms)
             if self.ticker is None:
                 self.ticker = asyncio.create_task(self.tick())
+                self.due = t0
+            elif _ticks_diff(self.due, end) > 0:
+                # The ticker sleeps past this wait's end (a task became pending during an idle
+                # wait): wake it at this end instead, as a sleeping task is rescheduled.
+                q = asyncio.core._task_queue
+                q.remove(self.ticker)
+                q.push(self.ticker, end)
+                self.due = end
             self.queued = True
             return self
 
@@ -1077,20 +1087,22 @@ else:
         async def tick(self):
             core = asyncio.core
             while True:
-                # In steps of at most _REAP_MS: a wait(_REAP_MS) begun while this sleeps for
-                # a wait(_STOP_CHECK_MS) (a task became pending) still ends near its time.
                 t = self.task
+                if t is not None and _ticks_diff(_ticks(), self.t0) >= self.ms:
+                    sm = core._io_queue.map.get(id(self.srv))
+                    if sm is not None and sm[0] is t:  # still in the poller: the timeout
+                        core._io_queue.remove(t)
+                        t.data = None
+                        core._task_queue.push(t)
+                # Asleep until the current wait ends (a whole wait when none is on); wait()
+                # brings that forward when a shorter wait begins meanwhile.
                 left = self.ms
-                if t is not None:
+                if self.task is not None:
                     left -= _ticks_diff(_ticks(), self.t0)
                     if left <= 0:
-                        sm = core._io_queue.map.get(id(self.srv))
-                        if sm is not None and sm[0] is t:  # still in the poller: the timeout
-                            core._io_queue.remove(t)
-                            t.data = None
-                            core._task_queue.push(t)
                         left = self.ms
-                await asyncio.sleep_ms(left if left < _REAP_MS else _REAP_MS)
+                self.due = _ticks_add(_ticks(), left)
+                await asyncio.sleep_ms(left)
 
         def close(self):
             if self.ticker is not None:

@@ -1,7 +1,7 @@
-"""ticks_ms() and ticks_diff(): MicroPython's, or the same on CPython (monotonic milliseconds;
-there the difference never wraps)."""
+"""ticks_ms(), ticks_diff() and ticks_add(): MicroPython's, or the same on CPython (monotonic
+milliseconds; there they never wrap)."""
 try:
-    from time import ticks_ms, ticks_diff
+    from time import ticks_ms, ticks_diff, ticks_add
 except ImportError:
     import time as _time
 
@@ -10,3 +10,6 @@ except ImportError:
 
     def ticks_diff(a, b):
         return a - b
+
+    def ticks_add(a, b):
+        return a + b

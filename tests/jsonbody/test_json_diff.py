@@ -1,5 +1,8 @@
 """Differential test of _mfa.json_loads and _mfa.json_dumps (issue 18) on the unix build.
 
+(The folder is not tests/json: MicroPython scripts of the suite run with tests/ on their
+MICROPYPATH, where a json folder is imported in place of the json module.)
+
 Thousands of generated JSON documents, valid ones and mutated ones, go through
 json_diff_device.py on build/unix/micropython. For each one:
 - _mfa.json_loads accepts exactly what CPython's json.loads accepts (on the bytes as UTF-8:

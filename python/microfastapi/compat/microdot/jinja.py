@@ -7,21 +7,7 @@ try:
 except ImportError:
     Environment = None
 
-
-class _SyncToAsync:
-    """An async iterator over a (sync) generator of chunks."""
-
-    def __init__(self, gen):
-        self.gen = gen
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        try:
-            return next(self.gen)
-        except StopIteration:
-            raise StopAsyncIteration
+from .utemplate import _SyncToAsync  # (utemplate itself is imported only when a template loads)
 
 
 class Template:

@@ -35,7 +35,15 @@ class UploadServer:
         self.url = "http://127.0.0.1:%d" % self.port
 
     def files(self):
-        return {p.name: p.read_bytes() for p in self.dir.iterdir()}
+        """{name: content} of the upload directory. A file the server removes between the
+        listing and the read (a partial file being cleaned up) is not in it."""
+        out = {}
+        for p in self.dir.iterdir():
+            try:
+                out[p.name] = p.read_bytes()
+            except FileNotFoundError:
+                pass
+        return out
 
     def clear(self):
         for p in self.dir.iterdir():
